@@ -1,0 +1,1 @@
+Console.WriteLine("TorrentEdge AppHost: not yet");

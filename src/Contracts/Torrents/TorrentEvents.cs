@@ -1,0 +1,56 @@
+namespace TorrentEdge.Contracts.Torrents;
+
+// What actually happens to torrents, published by PeerWorker to Topics.TorrentEvents keyed by info-hash.
+// Every event carries the owners (user ids) so Notifier can route it to per-user groups without a lookup.
+
+/// <summary>Common shape of every torrent event.</summary>
+public abstract record TorrentEvent(string InfoHash, IReadOnlyList<string> Owners) : IntegrationEvent;
+
+/// <summary>A worker took the torrent on.</summary>
+public sealed record TorrentAdded(string InfoHash, IReadOnlyList<string> Owners, string? Name, long TotalBytes, string WorkerId)
+    : TorrentEvent(InfoHash, Owners);
+
+/// <summary>A magnet torrent's metadata arrived from the swarm; Catalog stores <paramref name="Metainfo"/>.</summary>
+public sealed record TorrentMetadataReceived(string InfoHash, IReadOnlyList<string> Owners, string Name, long TotalBytes, int FileCount, byte[] Metainfo)
+    : TorrentEvent(InfoHash, Owners);
+
+/// <summary>Progress, published at most once a second per torrent.</summary>
+public sealed record TorrentProgressed(
+    string InfoHash,
+    IReadOnlyList<string> Owners,
+    TorrentState State,
+    double Progress,
+    long VerifiedBytes,
+    long TotalBytes,
+    long DownloadedBytes,
+    long UploadedBytes,
+    long DownloadRate,
+    long UploadRate,
+    int PeersConnected,
+    int PeersTotal,
+    long? EtaSeconds,
+    IReadOnlyList<FileProgress> Files,
+    IReadOnlyList<TrackerStatus> Trackers) : TorrentEvent(InfoHash, Owners);
+
+public sealed record FileProgress(string Path, long Length, long VerifiedBytes, FilePriority Priority);
+
+public sealed record TrackerStatus(string Url, string Health, int Seeders, int Leechers, string? LastError);
+
+/// <summary>A batch of pieces that passed their hash check.</summary>
+public sealed record TorrentPiecesVerified(string InfoHash, IReadOnlyList<string> Owners, IReadOnlyList<int> Pieces, int VerifiedCount, int PieceCount)
+    : TorrentEvent(InfoHash, Owners);
+
+public sealed record TorrentCompleted(string InfoHash, IReadOnlyList<string> Owners, long TotalBytes) : TorrentEvent(InfoHash, Owners);
+
+public sealed record TorrentSeeding(string InfoHash, IReadOnlyList<string> Owners) : TorrentEvent(InfoHash, Owners);
+
+public sealed record TorrentFailed(string InfoHash, IReadOnlyList<string> Owners, string Reason) : TorrentEvent(InfoHash, Owners);
+
+public sealed record TorrentStateChanged(string InfoHash, IReadOnlyList<string> Owners, TorrentState State, string WorkerId)
+    : TorrentEvent(InfoHash, Owners);
+
+public sealed record TorrentRemoved(string InfoHash, IReadOnlyList<string> Owners, bool DataDeleted) : TorrentEvent(InfoHash, Owners);
+
+/// <summary>A worker's queue changed: each entry's position and state.</summary>
+public sealed record TorrentQueueChanged(string InfoHash, IReadOnlyList<string> Owners, string WorkerId, int Position, TorrentState State)
+    : TorrentEvent(InfoHash, Owners);

@@ -1,0 +1,2 @@
+// Lets WebApplicationFactory<Program> find the entry point from the tests.
+public partial class Program;
