@@ -149,8 +149,11 @@ public sealed class BDictionary : BValue, IReadOnlyList<KeyValuePair<BString, BV
     /// <summary>Keys in stored order.</summary>
     public IEnumerable<BString> Keys => _entries.Select(e => e.Key);
 
-    /// <summary>True when the keys are in strictly ascending byte order.</summary>
-    internal bool IsSorted => _sorted;
+    /// <summary>
+    /// False when this dictionary was decoded from input whose keys were out of order (only possible
+    /// with <see cref="BencodeReaderOptions.RequireSortedKeys"/> off); such bytes are not canonical.
+    /// </summary>
+    public bool WasCanonicalInInput { get; internal set; } = true;
 
     public BValue this[string key]
     {

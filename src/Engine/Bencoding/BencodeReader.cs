@@ -114,7 +114,7 @@ public static class BencodeReader
 
                 pos++;
                 if (!sorted) entries.Sort(static (a, b) => a.Key.Span.SequenceCompareTo(b.Key.Span));
-                value = new BDictionary(entries);
+                value = new BDictionary(entries) { WasCanonicalInInput = sorted };
                 break;
             }
 
