@@ -141,7 +141,8 @@ public static class CliApp
                 {
                     var got = Math.Max(0, s.BytesDone - Math.Max(0, startDone));
                     var secs = Math.Max(finishedAt.Value.TotalSeconds, 1e-3);
-                    output.WriteLine($"completed {torrent.DisplayName}: {Size(s.BytesDone)} ({Size(got)} downloaded) in {secs:0.00} s, average {Size((long)(got / secs))}/s, downloaded {Size(s.Downloaded)} payload, {s.HashFailures} hash failures");
+                    output.WriteLine($"completed {torrent.DisplayName}: {Size(s.BytesDone)} ({Size(got)} new) in {secs:0.00} s, average {Size((long)(got / secs))}/s, {s.HashFailures} hash failures");
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary bytes_done={s.BytesDone} bytes_new={got} bytes_at_start={Math.Max(0, startDone)} seconds={secs:0.000} hash_failures={s.HashFailures}"));
                     if (!o.SeedAfter) break;
                 }
                 else
@@ -174,7 +175,7 @@ public static class CliApp
         const int width = 30;
         var filled = (int)Math.Round(s.Progress * width);
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{new string('#', filled)}{new string('.', width - filled)}] {s.Progress * 100,6:0.0}% {s.State} {Size(s.BytesDone)}/{Size(s.BytesWanted)} down {Size(s.DownloadRate)}/s up {Size(s.UploadRate)}/s peers {s.Peers}");
+            $"[{new string('#', filled)}{new string('.', width - filled)}] {s.Progress * 100,6:0.0}% {s.State} {Size(s.BytesDone)}/{Size(s.BytesWanted)} down {Size(s.DownloadRate)}/s up {Size(s.UploadRate)}/s peers {s.Peers} done={s.BytesDone}");
     }
 
     internal static string Size(long bytes)

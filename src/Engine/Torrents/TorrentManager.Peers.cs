@@ -335,7 +335,7 @@ public sealed partial class TorrentManager
         if (peer.EndPoint is not { } ep) return;
         _strikes.TryGetValue(ep, out var n);
         _strikes[ep] = ++n;
-        if (n < StrikesToBan) return;
+        if (n < StrikesToBan || IsBanned(ep)) return;
         _bannedUntil[ep] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
         _bannedIds.Add(peer.PeerId);
         Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} pieces failed the hash check"));
