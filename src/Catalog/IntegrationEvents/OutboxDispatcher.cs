@@ -34,16 +34,22 @@ public sealed class OutboxSignal
 /// </summary>
 public sealed partial class OutboxDispatcher(
     ICatalogStore store,
-    IIntegrationEventPublisher publisher,
     OutboxSignal signal,
     IOptions<CatalogOptions> options,
     TimeProvider time,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    ILogger<OutboxDispatcher> logger,
+    IIntegrationEventPublisher? publisher = null) : BackgroundService
 {
     private const int BatchSize = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (publisher is null)
+        {
+            // Without a publisher specs stay in the outbox; they go out once messaging is configured.
+            LogNoPublisher(logger);
+            return;
+        }
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -78,6 +84,10 @@ public sealed partial class OutboxDispatcher(
     /// <summary>One pass over the outbox; returns how many specs were published. Throws when a publish fails.</summary>
     public async Task<int> DispatchPendingAsync(CancellationToken cancellationToken)
     {
+        if (publisher is null)
+        {
+            throw new InvalidOperationException("No IIntegrationEventPublisher is registered.");
+        }
         var published = 0;
         while (true)
         {
@@ -98,6 +108,9 @@ public sealed partial class OutboxDispatcher(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No integration event publisher is registered; torrent specs stay in the outbox")]
+    private static partial void LogNoPublisher(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Published spec of {InfoHash} at revision {Revision}")]
     private static partial void LogPublished(ILogger logger, string infoHash, long revision);
