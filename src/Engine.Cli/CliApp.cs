@@ -27,6 +27,7 @@ public static class CliApp
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
           --quiet             no progress lines, only the summary
+          --verbose           tracker status with each progress line
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -132,6 +133,9 @@ public static class CliApp
             {
                 lastLine = sw.Elapsed;
                 output.WriteLine(ProgressLine(s));
+                if (o.Verbose)
+                    foreach (var tr in torrent.TrackerStatus)
+                        output.WriteLine($"  tracker {tr.Url} {tr.Health} peers {tr.PeersReceived} {tr.LastError}");
             }
             var complete = s.State is TorrentState.Seeding or TorrentState.Finished;
             if (complete && finishedAt is null)

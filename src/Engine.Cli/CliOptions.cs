@@ -20,6 +20,7 @@ public sealed class CliOptions
     public int? PieceLength { get; private set; }
     public bool Private { get; private set; }
     public bool Quiet { get; private set; }
+    public bool Verbose { get; private set; }
 
     public static CliOptions Parse(string[] args)
     {
@@ -42,6 +43,7 @@ public sealed class CliOptions
                 case "--piece-length": o.PieceLength = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--private": o.Private = true; break;
                 case "--quiet" or "-q": o.Quiet = true; break;
+                case "--verbose" or "-v": o.Verbose = true; break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw new FormatException($"unknown option {a}");
                     o.Positional.Add(a);

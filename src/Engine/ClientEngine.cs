@@ -36,7 +36,7 @@ public sealed class ClientEngine : IAsyncDisposable
         ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
         UploadLimiter = new UploadThrottle(Options.UploadRateLimit, Options.TimeProvider);
         Metrics = new EngineMetrics(this, meterFactory);
-        Trackers = new TrackerCoordinator(this);
+        Trackers = new TrackerCoordinator();
         SocketOptions = SocketConnectionOptions.Default;
     }
 

@@ -376,6 +376,9 @@ public sealed partial class TorrentManager
         _uploadedAtLastTick = uploadedNow;
         if (_ticks % 10 == 0) Rechoke();
         if (_ticks % 5 == 0) ConnectToCandidates();
+        // Starved of peers: ask the trackers again as soon as their min interval allows.
+        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
+        AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
         PublishStatus();
