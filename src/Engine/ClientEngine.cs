@@ -225,6 +225,9 @@ public sealed class ClientEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes an incoming connection from elsewhere than the listener (tests: one end of an in-memory pair).</summary>
+    internal Task AcceptAsync(IPeerConnection connection) => RouteIncomingAsync(connection, _stopping.Token);
+
     /// <summary>Reads an incoming peer's handshake and hands the connection to the torrent it names.</summary>
     private async Task RouteIncomingAsync(IPeerConnection connection, CancellationToken cancellationToken)
     {

@@ -50,6 +50,16 @@ public sealed partial class TorrentManager
         }
     }
 
+    /// <summary>Uses an already-made connection as an outgoing peer (tests: one end of an in-memory pair).</summary>
+    internal void ConnectTo(IPeerConnection connection) =>
+        Post(new Work(WorkKind.Command, Data: new TorrentCommand(t =>
+        {
+            if (!t.Engine.TryReserveConnection()) return;
+            var session = new PeerSession(t, connection, t._stopping.Token);
+            t._pending.Add(session);
+            t.Track(session.RunAsync(null, null, t.OurHandshake()));
+        })));
+
     internal Handshake OurHandshake() => new(ReservedBits.Default, InfoHash.ToArray(), Engine.PeerId);
 
     /// <summary>An incoming connection whose handshake named this torrent (called by the engine's listener).</summary>

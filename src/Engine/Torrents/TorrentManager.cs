@@ -323,7 +323,17 @@ public sealed partial class TorrentManager : IAsyncDisposable
         }
         await ShutdownAsync().ConfigureAwait(false);
         if (removeResume) Engine.ResumeStore?.Delete(InfoHash.ToHex());
-        if (removeData && Storage is not null) await Storage.DeleteFilesAsync(CancellationToken.None).ConfigureAwait(false);
+        if (removeData && Storage is not null)
+        {
+            try
+            {
+                await Storage.DeleteFilesAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+            {
+                // Nothing was written yet.
+            }
+        }
         if (Storage is not null) await Storage.DisposeAsync().ConfigureAwait(false);
     }
 
