@@ -221,6 +221,12 @@ public sealed class UdpTrackerClient : ITrackerClient
                         throw new TrackerException(TrackerErrorKind.TrackerFailure, Encoding.UTF8.GetString(receive, 8, n - 8).TrimEnd('\0'));
                     }
 
+                    if (got == action && n == 8 && action != ActionConnect)
+                    {
+                        // opentracker refuses a torrent it does not serve (whitelist) with a bare header.
+                        throw new TrackerException(TrackerErrorKind.TrackerFailure, "The tracker answered without data: the torrent is not served there.");
+                    }
+
                     if (got != action || n < minLength)
                     {
                         throw new TrackerException(TrackerErrorKind.InvalidResponse, $"Unexpected UDP tracker answer (action {got}, {n} bytes).");

@@ -32,6 +32,9 @@ internal sealed class FakeUdpTracker : IAsyncDisposable
 
     public byte[] Peers { get; set; } = [];
 
+    /// <summary>Answer announces with a bare 8-byte header, as opentracker does for torrents it does not serve.</summary>
+    public bool BareAnnounceReply { get; set; }
+
     public int Interval { get; set; } = 1800;
 
     public int Received { get; private set; }
@@ -90,6 +93,10 @@ internal sealed class FakeUdpTracker : IAsyncDisposable
                 if (AnnounceError is not null)
                 {
                     reply = Error(tid, AnnounceError);
+                }
+                else if (BareAnnounceReply)
+                {
+                    reply = new byte[8];
                 }
                 else
                 {

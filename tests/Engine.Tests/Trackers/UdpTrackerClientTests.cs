@@ -100,6 +100,15 @@ public class UdpTrackerClientTests
     }
 
     [Fact]
+    public async Task AnnounceAsync_BareHeaderAnswer_ThrowsTrackerFailure()
+    {
+        await using var tracker = new FakeUdpTracker { BareAnnounceReply = true };
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, Fast());
+        var e = await Assert.ThrowsAsync<TrackerException>(async () => await client.AnnounceAsync(Request(), TestContext.Current.CancellationToken));
+        Assert.Equal(TrackerErrorKind.TrackerFailure, e.Kind);
+    }
+
+    [Fact]
     public async Task AnnounceAsync_WrongTransactionId_Ignored()
     {
         await using var tracker = new FakeUdpTracker { SendWrongTransactionFirst = true, Interval = 77 };
