@@ -154,6 +154,22 @@ public class TorrentStorageTests
         Assert.True(result.AllTrue);
     }
 
+    [Fact]
+    public async Task RecheckAsync_PiecesLargerThanReadChunk_FindsCorruptAndMissing()
+    {
+        using var data = new StorageTestData(512 * 1024, ("a", 700_000), ("b", 300_000), ("c", 1_200_000));
+        await using (var writer = new TorrentStorage(data.Layout, data.Root))
+            await data.WriteAllAsync(writer, Ct);
+        using (var handle = File.OpenHandle(Path.Combine(data.Root, "c"), FileMode.Open, FileAccess.ReadWrite))
+            RandomAccess.Write(handle, new byte[] { (byte)~data.Content[1_800_000] }, 800_000); // piece 3
+        File.Delete(Path.Combine(data.Root, "b")); // bytes 700000..999999: piece 1
+
+        await using var storage = new TorrentStorage(data.Layout, data.Root);
+        var result = await storage.RecheckAsync(null, 2, Ct);
+
+        Assert.Equal([true, false, true, false, true], Enumerable.Range(0, 5).Select(p => result[p]));
+    }
+
     [Theory]
     [InlineData("../escape")]
     [InlineData("a/../../escape")]
