@@ -59,6 +59,22 @@ public class TorrentStorageTests
     }
 
     [Fact]
+    public async Task WriteAsync_ConcurrentWritersOneHandleAllowed_AllPiecesLand()
+    {
+        using var data = new StorageTestData(1000, Enumerable.Range(0, 13).Select(i => ($"d{i % 3}/f{i}", 777L + i * 131)).ToArray());
+        await using var storage = new TorrentStorage(data.Layout, data.Root, new TorrentStorageOptions { MaxOpenHandles = 1 });
+
+        await Parallel.ForAsync(0, data.Layout.PieceCount, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct },
+            async (p, ct) =>
+            {
+                await storage.WriteAsync(data.Layout.GetPieceOffset(p), data.Piece(p), ct);
+                Assert.True(await storage.VerifyPieceOnDiskAsync(p, ct));
+            });
+
+        Assert.True((await storage.RecheckAsync(null, 4, Ct)).AllTrue);
+    }
+
+    [Fact]
     public async Task ReadAsync_FileNotCreated_ReturnsShortCount()
     {
         using var data = OddFiles();
