@@ -328,7 +328,10 @@ public sealed class TorrentStorage : IAsyncDisposable
         return hash.SequenceEqual(Layout.GetPieceHash(piece));
     }
 
-    /// <summary>Forces written data of every file written since the last flush to disk.</summary>
+    /// <summary>
+    /// Forces written data of every file written since the last flush to disk. Safe to call
+    /// concurrently with I/O; after <see cref="DisposeAsync"/> it does nothing.
+    /// </summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         await Task.Run(() =>
@@ -338,7 +341,15 @@ public sealed class TorrentStorage : IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!Volatile.Read(ref _dirty[i])) continue;
                 Volatile.Write(ref _dirty[i], false);
-                var entry = Acquire(i, forWrite: false);
+                HandleEntry? entry;
+                try
+                {
+                    entry = Acquire(i, forWrite: false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return; // closed meanwhile: closing already handed the data to the OS
+                }
                 if (entry is null) continue;
                 try
                 {
@@ -358,6 +369,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         if (Volatile.Read(ref _emptyFilesCreated)) return;
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_emptyFilesCreated) return;
             for (var i = 0; i < _paths.Length; i++)
             {

@@ -333,3 +333,21 @@ public class TorrentStoragePaddingTests
         }
     }
 }
+
+public class TorrentStorageLifetimeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FlushAsync_AfterDispose_DoesNothing()
+    {
+        using var data = new StorageTestData(8, ("a", 8));
+        var storage = new TorrentStorage(data.Layout, data.Root);
+        await storage.WriteAsync(0, data.Content, Ct);
+        await storage.DisposeAsync();
+
+        await storage.FlushAsync(Ct);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await storage.WriteAsync(0, data.Content, Ct));
+    }
+}
