@@ -55,6 +55,12 @@ public sealed class AppHostProcessTests
             }
             AssertTableListsGatewayFirst(run.Output);
             AssertKafkaTopics(state);
+            using (var page = await http.GetAsync(new Uri(state.Resources[0].Url!), Ct))
+            {
+                // The Gateway serves its web UI from src/Gateway/wwwroot: it runs from its project folder.
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                Assert.Contains("TorrentEdge", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
 
             // 2. A killed child is restarted under a new pid and becomes healthy again.
             var victim = Services(state).Single(r => r.Name == "peerworker-1");
