@@ -1,7 +1,10 @@
 namespace TorrentEdge.Engine.Storage;
 
-/// <summary>One file of a torrent as storage sees it: a '/'-separated path relative to the root and its length.</summary>
-public sealed record StorageFile(string RelativePath, long Length);
+/// <summary>
+/// One file of a torrent as storage sees it: a '/'-separated path relative to the root and its length.
+/// Padding files (BEP 47) are never created: writes to them are dropped and reads give zeros.
+/// </summary>
+public sealed record StorageFile(string RelativePath, long Length, bool IsPadding = false);
 
 /// <summary>A run of bytes inside one file that a torrent byte range maps to.</summary>
 /// <param name="FileIndex">Index into <see cref="StorageLayout.Files"/>.</param>

@@ -1,4 +1,5 @@
 using TorrentEdge.Engine.Common;
+using TorrentEdge.Engine.Metainfo;
 
 namespace TorrentEdge.Engine.Storage;
 
@@ -40,6 +41,19 @@ public sealed class StorageLayout
             throw new ArgumentException(
                 $"Expected {PieceCount} piece hashes for {total} bytes, got {pieceHashes.Length / HashLength}.",
                 nameof(pieceHashes));
+    }
+
+    /// <summary>The layout of a parsed torrent; its paths are relative to the download folder.</summary>
+    public static StorageLayout FromMetainfo(TorrentMetainfo metainfo)
+    {
+        ArgumentNullException.ThrowIfNull(metainfo);
+        var files = new StorageFile[metainfo.Files.Count];
+        for (var i = 0; i < files.Length; i++)
+        {
+            var f = metainfo.Files[i];
+            files[i] = new StorageFile(f.Path, f.Length, f.IsPadding);
+        }
+        return new StorageLayout(files, metainfo.PieceLength, metainfo.PieceHashes);
     }
 
     public IReadOnlyList<StorageFile> Files { get; }

@@ -108,6 +108,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         EnsureEmptyFilesCreated();
         foreach (var segment in Layout.Map(torrentOffset, data.Length))
         {
+            if (Layout.Files[segment.FileIndex].IsPadding) continue;
             var entry = Acquire(segment.FileIndex, forWrite: true)!;
             try
             {
@@ -135,6 +136,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         var parts = new List<ReadOnlyMemory<byte>>(buffers.Count + 1);
         foreach (var segment in Layout.Map(torrentOffset, (int)total))
         {
+            if (Layout.Files[segment.FileIndex].IsPadding) continue;
             parts.Clear();
             Slice(buffers, segment.BufferOffset, segment.Length, parts);
             var entry = Acquire(segment.FileIndex, forWrite: true)!;
@@ -158,11 +160,17 @@ public sealed class TorrentStorage : IAsyncDisposable
         var total = 0;
         foreach (var segment in Layout.Map(torrentOffset, destination.Length))
         {
+            var target = destination.Slice(segment.BufferOffset, segment.Length);
+            if (Layout.Files[segment.FileIndex].IsPadding)
+            {
+                target.Span.Clear();
+                total += target.Length;
+                continue;
+            }
             var entry = Acquire(segment.FileIndex, forWrite: false);
             if (entry is null) return total;
             try
             {
-                var target = destination.Slice(segment.BufferOffset, segment.Length);
                 var done = 0;
                 while (done < target.Length)
                 {
@@ -187,11 +195,17 @@ public sealed class TorrentStorage : IAsyncDisposable
         var total = 0;
         foreach (var segment in Layout.Map(torrentOffset, destination.Length))
         {
+            var target = destination.Slice(segment.BufferOffset, segment.Length);
+            if (Layout.Files[segment.FileIndex].IsPadding)
+            {
+                target.Clear();
+                total += target.Length;
+                continue;
+            }
             var entry = Acquire(segment.FileIndex, forWrite: false);
             if (entry is null) return total;
             try
             {
-                var target = destination.Slice(segment.BufferOffset, segment.Length);
                 var done = 0;
                 while (done < target.Length)
                 {
@@ -328,7 +342,8 @@ public sealed class TorrentStorage : IAsyncDisposable
             if (_emptyFilesCreated) return;
             for (var i = 0; i < _paths.Length; i++)
             {
-                if (Layout.Files[i].Length != 0 || _skipped[i] || File.Exists(_paths[i])) continue;
+                var file = Layout.Files[i];
+                if (file.Length != 0 || file.IsPadding || _skipped[i] || File.Exists(_paths[i])) continue;
                 Directory.CreateDirectory(Path.GetDirectoryName(_paths[i])!);
                 using (File.OpenHandle(_paths[i], FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { }
             }
@@ -342,6 +357,11 @@ public sealed class TorrentStorage : IAsyncDisposable
         var result = new FileObservation[_paths.Length];
         for (var i = 0; i < _paths.Length; i++)
         {
+            if (Layout.Files[i].IsPadding)
+            {
+                result[i] = FileObservation.Missing;
+                continue;
+            }
             var info = new FileInfo(_paths[i]);
             if (!info.Exists) info = new FileInfo(_partPaths[i]);
             result[i] = info.Exists ? new FileObservation(true, info.Length, info.LastWriteTimeUtc) : FileObservation.Missing;
@@ -368,6 +388,7 @@ public sealed class TorrentStorage : IAsyncDisposable
             for (var i = 0; i < _paths.Length; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (Layout.Files[i].IsPadding) continue;
                 File.Delete(_paths[i]);
                 File.Delete(_partPaths[i]);
                 for (var dir = Path.GetDirectoryName(_paths[i]); dir is not null && dir.Length > Root.Length; dir = Path.GetDirectoryName(dir))

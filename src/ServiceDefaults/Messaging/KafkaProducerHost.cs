@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace TorrentEdge.ServiceDefaults.Messaging;
@@ -9,7 +10,7 @@ internal sealed class KafkaProducerHost : IDisposable
 {
     private readonly Lazy<IProducer<string, byte[]>> _producer;
 
-    public KafkaProducerHost(IOptions<KafkaMessagingOptions> options, IHostEnvironment environment)
+    public KafkaProducerHost(IOptions<KafkaMessagingOptions> options, IHostEnvironment environment, ILogger<KafkaProducerHost> logger)
     {
         _producer = new Lazy<IProducer<string, byte[]>>(() =>
         {
@@ -25,7 +26,7 @@ internal sealed class KafkaProducerHost : IDisposable
                 LingerMs = 5,
             };
             o.ConfigureProducer?.Invoke(config);
-            return new ProducerBuilder<string, byte[]>(config).Build();
+            return new ProducerBuilder<string, byte[]>(config).SetLogHandler((_, message) => KafkaLogging.Forward(logger, message)).Build();
         }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 

@@ -129,6 +129,7 @@ internal sealed partial class KafkaSubscriptionService(
 
         return new ConsumerBuilder<string?, byte[]?>(config)
             .SetErrorHandler((_, error) => LogConsumeError(logger, options.Topic, options.GroupId, error.Reason))
+            .SetLogHandler((_, message) => KafkaLogging.Forward(logger, message))
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 state.Assign(partitions);

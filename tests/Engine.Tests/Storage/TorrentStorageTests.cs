@@ -260,3 +260,44 @@ public class TorrentStorageTests
         }
     }
 }
+
+public class TorrentStoragePaddingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task WriteAsync_PaddingFile_NeverCreatedAndReadsAsZeros()
+    {
+        // BEP 47 aligns "b" to a piece boundary with a padding file full of zeros.
+        using var data = new StorageTestData(8, ("t/a", 5), (".pad/3", 3), ("t/b", 8));
+        data.Content.AsSpan(5, 3).Clear();
+        var layout = new StorageTestDataLayout(data).Layout;
+        await using var padded = new TorrentStorage(layout, data.Root);
+
+        await padded.WriteAsync(0, data.Content, Ct);
+        var read = new byte[16];
+        read.AsSpan().Fill(0xAA);
+        Assert.Equal(16, await padded.ReadAsync(0, read, Ct));
+
+        Assert.Equal(data.Content, read);
+        Assert.False(Directory.Exists(Path.Combine(data.Root, ".pad")));
+        Assert.True((await padded.RecheckAsync(null, 1, Ct)).AllTrue);
+        Assert.False(padded.ObserveFiles()[1].Exists);
+    }
+
+    /// <summary>Rebuilds the layout with the padding flag and hashes of the (zero-padded) content.</summary>
+    private sealed class StorageTestDataLayout(StorageTestData data)
+    {
+        public StorageLayout Layout { get; } = Build(data);
+
+        private static StorageLayout Build(StorageTestData data)
+        {
+            var l = data.Layout;
+            var hashes = new byte[l.PieceCount * 20];
+            for (var p = 0; p < l.PieceCount; p++)
+                System.Security.Cryptography.SHA1.HashData(data.Content.AsSpan((int)l.GetPieceOffset(p), l.GetPieceLength(p)), hashes.AsSpan(p * 20));
+            return new StorageLayout(l.Files.Select(f => f with { IsPadding = f.RelativePath.StartsWith(".pad/", StringComparison.Ordinal) }).ToArray(),
+                l.PieceLength, hashes);
+        }
+    }
+}

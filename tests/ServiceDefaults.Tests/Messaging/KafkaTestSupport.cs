@@ -51,7 +51,16 @@ internal static class KafkaTestSupport
         while (results.Count < count && deadline.Elapsed < (timeout ?? Timeout))
         {
             TestContext.Current.CancellationToken.ThrowIfCancellationRequested();
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            ConsumeResult<string?, byte[]>? result;
+            try
+            {
+                result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            }
+            catch (ConsumeException ex) when (ex.Error.Code == ErrorCode.UnknownTopicOrPart)
+            {
+                // A topic auto-created by the first produce may not be known to this consumer yet.
+                continue;
+            }
             if (result is not null)
             {
                 results.Add(result);

@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Catalog.Model;
+
+namespace TorrentEdge.Catalog.Apis;
+
+/// <summary>Administration of accounts: list users, change roles, disable and enable.</summary>
+public static class AdminApi
+{
+    public const string AdminPolicy = "admin";
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/admin/users").WithTags("Admin").RequireAuthorization(AdminPolicy);
+        api.MapGet("/", ListUsers);
+        api.MapPut("/{id}/role", SetRole);
+        api.MapPost("/{id}/disable", DisableUser);
+        api.MapPost("/{id}/enable", EnableUser);
+        return app;
+    }
+
+    public static async Task<Ok<IReadOnlyList<UserView>>> ListUsers(ICatalogStore store, CancellationToken cancellationToken)
+    {
+        var users = await store.ListUsersAsync(cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<UserView>>(users.Select(UserView.From).ToList());
+    }
+
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> SetRole(
+        string id, RoleRequest? request, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (!Roles.IsValid(request?.Role))
+        {
+            return Problems.BadRequest("Invalid role", "role is admin or user.");
+        }
+        var user = await store.FindUserByIdAsync(id, cancellationToken);
+        if (user is null)
+        {
+            return UnknownUser();
+        }
+        if (user.IsAdmin && request!.Role != Roles.Admin && await IsLastAdminAsync(store, user, cancellationToken))
+        {
+            return Problems.Conflict("Last admin", "The last enabled admin cannot be demoted.");
+        }
+        user.Role = request!.Role!;
+        await store.UpdateUserAsync(user, cancellationToken);
+        return TypedResults.Ok(UserView.From(user));
+    }
+
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> DisableUser(
+        string id, ICatalogStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var user = await store.FindUserByIdAsync(id, cancellationToken);
+        if (user is null)
+        {
+            return UnknownUser();
+        }
+        if (user.IsAdmin && await IsLastAdminAsync(store, user, cancellationToken))
+        {
+            return Problems.Conflict("Last admin", "The last enabled admin cannot be disabled.");
+        }
+        user.Disabled = true;
+        await store.UpdateUserAsync(user, cancellationToken);
+        // Access tokens are refused from the next request (the user is checked on each); refresh tokens end here.
+        await store.RevokeRefreshTokensAsync(user.Id, null, time.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(UserView.From(user));
+    }
+
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> EnableUser(string id, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        var user = await store.FindUserByIdAsync(id, cancellationToken);
+        if (user is null)
+        {
+            return UnknownUser();
+        }
+        user.Disabled = false;
+        user.LockoutEnd = null;
+        user.FailedLogins = 0;
+        await store.UpdateUserAsync(user, cancellationToken);
+        return TypedResults.Ok(UserView.From(user));
+    }
+
+    private static async Task<bool> IsLastAdminAsync(ICatalogStore store, User user, CancellationToken cancellationToken)
+    {
+        var users = await store.ListUsersAsync(cancellationToken);
+        return !users.Any(u => u.Id != user.Id && u.IsAdmin && !u.Disabled);
+    }
+
+    private static ProblemHttpResult UnknownUser() => Problems.NotFound("Unknown user", "No user has this id.");
+}
+
+public sealed record RoleRequest(string? Role);

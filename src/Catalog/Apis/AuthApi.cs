@@ -1,0 +1,291 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Catalog.Model;
+
+namespace TorrentEdge.Catalog.Apis;
+
+/// <summary>Accounts and tokens: register, log in, refresh, log out, who am I, the JWKS and personal API tokens.</summary>
+public static partial class AuthApi
+{
+    public const string LoginRateLimitPolicy = "login";
+
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        // The JWKS at its well-known address, and under /api so the Gateway exposes it with the rest of the API.
+        app.MapGet("/.well-known/jwks.json", GetJwks).AllowAnonymous().ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/auth").WithTags("Auth");
+        api.MapGet("/jwks", GetJwks).AllowAnonymous();
+        api.MapPost("/register", Register).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
+        api.MapPost("/login", Login).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
+        api.MapPost("/refresh", Refresh).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
+        api.MapPost("/logout", Logout).AllowAnonymous();
+        api.MapGet("/me", Me).RequireAuthorization();
+        api.MapGet("/tokens", ListApiTokens).RequireAuthorization();
+        api.MapPost("/tokens", CreateApiToken).RequireAuthorization();
+        api.MapDelete("/tokens/{id}", RevokeApiToken).RequireAuthorization();
+        return app;
+    }
+
+    public static Ok<JwksDocument> GetJwks(SigningKeys keys, HttpContext context)
+    {
+        context.Response.Headers.CacheControl = "public, max-age=300";
+        return TypedResults.Ok(keys.Jwks);
+    }
+
+    public static async Task<Results<Created<UserView>, ProblemHttpResult>> Register(
+        RegisterRequest? request, ICatalogStore store, IPasswordHasher<User> hasher, IOptions<AuthOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request?.Username is not { } username || !UserNamePattern().IsMatch(username))
+        {
+            return Problems.BadRequest("Invalid user name", "A user name is 3 to 32 letters, digits, '.', '_' or '-'.");
+        }
+        if (CheckPassword(request.Password, username, options.Value.MinPasswordLength) is { } weakness)
+        {
+            return Problems.BadRequest("Weak password", weakness);
+        }
+        var user = new User
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            UserName = username,
+            NormalizedUserName = User.Normalize(username),
+            PasswordHash = "",
+            CreatedAt = time.GetUtcNow(),
+        };
+        user.PasswordHash = hasher.HashPassword(user, request.Password!);
+        var created = await store.CreateUserAsync(user, cancellationToken);
+        if (created is null)
+        {
+            return Problems.Conflict("User name taken", $"The user name '{username}' is already registered.");
+        }
+        return TypedResults.Created("/api/auth/me", UserView.From(created));
+    }
+
+    /// <summary>Why a password is too weak, or null when it is acceptable.</summary>
+    internal static string? CheckPassword(string? password, string username, int minLength)
+    {
+        if (string.IsNullOrEmpty(password) || password.Length < minLength)
+        {
+            return $"A password has at least {minLength} characters.";
+        }
+        if (password.Length > 256)
+        {
+            return "A password has at most 256 characters.";
+        }
+        var classes = (password.Any(char.IsLower) ? 1 : 0) + (password.Any(char.IsUpper) ? 1 : 0)
+            + (password.Any(char.IsDigit) ? 1 : 0) + (password.Any(c => !char.IsLetterOrDigit(c)) ? 1 : 0);
+        if (classes < 2)
+        {
+            return "A password mixes at least two of: lower case, upper case, digits, symbols.";
+        }
+        if (password.Contains(username, StringComparison.OrdinalIgnoreCase))
+        {
+            return "A password does not contain the user name.";
+        }
+        return null;
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
+        LoginRequest? request, ICatalogStore store, IPasswordHasher<User> hasher, TokenService tokens,
+        IOptions<AuthOptions> options, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger(typeof(AuthApi));
+        if (string.IsNullOrEmpty(request?.Username) || string.IsNullOrEmpty(request.Password) || request.Username.Length > 64)
+        {
+            return Problems.BadRequest("Invalid log-in", "Give a username and a password.");
+        }
+        var now = time.GetUtcNow();
+        var user = await store.FindUserByNameAsync(User.Normalize(request.Username), cancellationToken);
+        if (user is null)
+        {
+            // Spend the same time as a real check so response times do not reveal which names exist.
+            hasher.VerifyHashedPassword(DummyUser, DummyHash, request.Password);
+            return Problems.Unauthorized("Invalid credentials", "The user name or password is wrong.");
+        }
+        if (user.LockoutEnd > now)
+        {
+            LogLockedOut(logger, user.Id);
+            return Problems.Locked(user.LockoutEnd.Value);
+        }
+        var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            user.FailedLogins++;
+            if (user.FailedLogins >= options.Value.MaxFailedLogins)
+            {
+                user.LockoutEnd = now + options.Value.LockoutDuration;
+                user.FailedLogins = 0;
+                LogLockedOut(logger, user.Id);
+            }
+            await store.UpdateUserAsync(user, cancellationToken);
+            return Problems.Unauthorized("Invalid credentials", "The user name or password is wrong.");
+        }
+        if (user.Disabled)
+        {
+            return Problems.Forbidden("Account disabled", "This account has been disabled by an administrator.");
+        }
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = hasher.HashPassword(user, request.Password);
+        }
+        user.FailedLogins = 0;
+        user.LockoutEnd = null;
+        await store.UpdateUserAsync(user, cancellationToken);
+        return TypedResults.Ok(await IssueAsync(user, Guid.NewGuid().ToString("N"), store, tokens, options.Value, now, cancellationToken));
+    }
+
+    private static readonly User DummyUser = new() { Id = "", UserName = "", NormalizedUserName = "", PasswordHash = "" };
+    private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(DummyUser, "not-a-password-0");
+
+    private static async Task<TokenResponse> IssueAsync(
+        User user, string familyId, ICatalogStore store, TokenService tokens, AuthOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (accessToken, expiresIn) = tokens.CreateAccessToken(user);
+        var refreshToken = TokenService.NewOpaqueToken();
+        await store.AddRefreshTokenAsync(new RefreshToken
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            TokenHash = TokenService.Hash(refreshToken),
+            UserId = user.Id,
+            FamilyId = familyId,
+            CreatedAt = now,
+            ExpiresAt = now + options.RefreshTokenLifetime,
+        }, cancellationToken);
+        return new TokenResponse(accessToken, refreshToken, expiresIn, "Bearer");
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
+        RefreshRequest? request, ICatalogStore store, TokenService tokens, IOptions<AuthOptions> options,
+        TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request?.RefreshToken) || request.RefreshToken.Length > 512)
+        {
+            return Problems.BadRequest("Invalid refresh", "Give the refresh token.");
+        }
+        var now = time.GetUtcNow();
+        var stored = await store.FindRefreshTokenAsync(TokenService.Hash(request.RefreshToken), cancellationToken);
+        if (stored is null || stored.ExpiresAt <= now)
+        {
+            return Problems.Unauthorized("Invalid refresh token", "The refresh token is unknown or expired.");
+        }
+        if (!await store.TryRevokeRefreshTokenAsync(stored.Id, now, cancellationToken))
+        {
+            // A rotated token came back: someone holds a copy. End the whole log-in so neither copy works.
+            await store.RevokeRefreshTokensAsync(stored.UserId, stored.FamilyId, now, cancellationToken);
+            LogRefreshReuse(loggers.CreateLogger(typeof(AuthApi)), stored.UserId);
+            return Problems.Unauthorized("Refresh token reuse detected",
+                "This refresh token was already used; every token of this log-in has been revoked. Log in again.");
+        }
+        var user = await store.FindUserByIdAsync(stored.UserId, cancellationToken);
+        if (user is null || user.Disabled)
+        {
+            return Problems.Unauthorized("Account disabled", "This account has been disabled.");
+        }
+        return TypedResults.Ok(await IssueAsync(user, stored.FamilyId, store, tokens, options.Value, now, cancellationToken));
+    }
+
+    /// <summary>Ends a log-in: with a refresh token, that log-in; otherwise (authenticated) every log-in of the caller.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> Logout(
+        RefreshRequest? request, ClaimsPrincipal principal, ICatalogStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!string.IsNullOrEmpty(request?.RefreshToken))
+        {
+            var stored = await store.FindRefreshTokenAsync(TokenService.Hash(request.RefreshToken), cancellationToken);
+            if (stored is not null)
+            {
+                await store.RevokeRefreshTokensAsync(stored.UserId, stored.FamilyId, now, cancellationToken);
+            }
+            return TypedResults.NoContent();
+        }
+        if (principal.Identity?.IsAuthenticated != true)
+        {
+            return Problems.Unauthorized("Not logged in", "Give a refresh token or an access token.");
+        }
+        await store.RevokeRefreshTokensAsync(principal.GetUserId(), null, now, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> Me(ClaimsPrincipal principal, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        var user = await store.FindUserByIdAsync(principal.GetUserId(), cancellationToken);
+        return user is null ? Problems.NotFound("Unknown user", "The account no longer exists.") : TypedResults.Ok(UserView.From(user));
+    }
+
+    public static async Task<Ok<IReadOnlyList<ApiTokenView>>> ListApiTokens(ClaimsPrincipal principal, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        var tokens = await store.ListApiTokensAsync(principal.GetUserId(), cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<ApiTokenView>>(tokens.Select(ApiTokenView.From).ToList());
+    }
+
+    public static async Task<Results<Created<CreatedApiToken>, ProblemHttpResult>> CreateApiToken(
+        CreateApiTokenRequest? request, ClaimsPrincipal principal, ICatalogStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Name) || request.Name.Length > 100)
+        {
+            return Problems.BadRequest("Invalid token name", "A token has a name of 1 to 100 characters.");
+        }
+        if (request.ExpiresInDays is < 1 or > 3650)
+        {
+            return Problems.BadRequest("Invalid expiry", "expiresInDays is between 1 and 3650, or absent for no expiry.");
+        }
+        var now = time.GetUtcNow();
+        var secret = TokenService.NewOpaqueToken(TokenService.ApiTokenPrefix);
+        var token = new ApiToken
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            UserId = principal.GetUserId(),
+            Name = request.Name.Trim(),
+            TokenHash = TokenService.Hash(secret),
+            CreatedAt = now,
+            ExpiresAt = request.ExpiresInDays is { } days ? now.AddDays(days) : null,
+        };
+        await store.AddApiTokenAsync(token, cancellationToken);
+        return TypedResults.Created($"/api/auth/tokens/{token.Id}", new CreatedApiToken(token.Id, token.Name, secret, token.CreatedAt, token.ExpiresAt));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeApiToken(
+        string id, ClaimsPrincipal principal, ICatalogStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        return await store.RevokeApiTokenAsync(principal.GetUserId(), id, time.GetUtcNow(), cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("Unknown token", "No active API token of yours has this id.");
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{3,32}$")]
+    private static partial Regex UserNamePattern();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} is locked out after repeated failed log-ins")]
+    private static partial void LogLockedOut(ILogger logger, string userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse for user {UserId}; the log-in was revoked")]
+    private static partial void LogRefreshReuse(ILogger logger, string userId);
+}
+
+public sealed record RegisterRequest(string? Username, string? Password);
+
+public sealed record LoginRequest(string? Username, string? Password);
+
+public sealed record RefreshRequest(string? RefreshToken);
+
+public sealed record TokenResponse(string AccessToken, string RefreshToken, int ExpiresIn, string TokenType);
+
+public sealed record CreateApiTokenRequest(string? Name, int? ExpiresInDays);
+
+/// <summary>A newly created API token: the only time <see cref="Token"/> is shown.</summary>
+public sealed record CreatedApiToken(string Id, string Name, string Token, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+public sealed record ApiTokenView(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt)
+{
+    public static ApiTokenView From(ApiToken t) => new(t.Id, t.Name, t.CreatedAt, t.ExpiresAt, t.RevokedAt);
+}
+
+public sealed record UserView(string Id, string Username, string Role, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset? LockoutEnd)
+{
+    public static UserView From(User u) => new(u.Id, u.UserName, u.Role, u.Disabled, u.CreatedAt, u.LockoutEnd);
+}

@@ -1,0 +1,505 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Catalog.Model;
+using TorrentEdge.Contracts.Torrents;
+
+namespace TorrentEdge.Catalog.Apis;
+
+/// <summary>The torrents REST API: add, list, status, control, remove and metainfo, per owner.</summary>
+public static partial class TorrentsApi
+{
+    private const int MaxSavePathLength = 255;
+    private const int MaxMagnetLength = 16 * 1024;
+    private const long MaxJsonBodyBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapTorrentsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/torrents").WithTags("Torrents").RequireAuthorization();
+        api.MapPost("/", AddTorrent).DisableAntiforgery().Accepts<AddMagnetRequest>("application/json", "multipart/form-data");
+        api.MapGet("/", ListTorrents);
+        api.MapGet("/{infoHash}", GetTorrent).WithName(nameof(GetTorrent));
+        api.MapPost("/{infoHash}/pause", PauseTorrent);
+        api.MapPost("/{infoHash}/resume", ResumeTorrent);
+        api.MapPost("/{infoHash}/recheck", RecheckTorrent);
+        api.MapPut("/{infoHash}/priority", SetPriority);
+        api.MapPut("/{infoHash}/files", SetFilePriorities);
+        api.MapDelete("/{infoHash}", RemoveTorrent);
+        api.MapGet("/{infoHash}/metainfo", GetMetainfo);
+        return app;
+    }
+
+    public static async Task<Results<Created<TorrentView>, Ok<TorrentView>, ProblemHttpResult>> AddTorrent(
+        HttpRequest request, ClaimsPrincipal user, IServiceProvider services, IOptions<CatalogOptions> options, CancellationToken cancellationToken)
+    {
+        var parser = services.GetRequiredService<ITorrentParser>();
+        var registry = services.GetRequiredService<TorrentRegistry>();
+        var maxTorrent = options.Value.MaxTorrentFileBytes;
+        // Multipart framing adds a little to the file itself.
+        var maxBody = maxTorrent + 64 * 1024;
+        if (request.ContentLength > maxBody)
+        {
+            return Problems.TooLarge(maxBody);
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = maxBody;
+        }
+
+        var parsedInput = request.HasFormContentType && request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            ? await ReadUploadAsync(request, parser, maxTorrent, cancellationToken)
+            : request.HasJsonContentType()
+                ? await ReadMagnetAsync(request, parser, cancellationToken)
+                : (null, Problems.UnsupportedMediaType("Send a .torrent as multipart/form-data (field 'file') or a magnet as application/json ({\"magnetURI\": \"...\"})."));
+        if (parsedInput.Problem is not null)
+        {
+            return parsedInput.Problem;
+        }
+        var input = parsedInput.Input!;
+        var (torrent, created) = await registry.AddAsync(user.GetUserId(), input, cancellationToken);
+        var view = TorrentView.From(torrent, user.IsAdmin());
+        return created
+            ? TypedResults.Created($"/api/torrents/{torrent.InfoHash}", view)
+            : TypedResults.Ok(view);
+    }
+
+    private static async Task<(AddTorrentInput? Input, ProblemHttpResult? Problem)> ReadUploadAsync(
+        HttpRequest request, ITorrentParser parser, long maxTorrent, CancellationToken cancellationToken)
+    {
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problems.TooLarge(maxTorrent));
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, Problems.BadRequest("Malformed multipart body", e.Message));
+        }
+        var file = form.Files.GetFile("file");
+        if (file is null)
+        {
+            return (null, Problems.BadRequest("Missing file", "Upload the .torrent in the multipart field 'file'."));
+        }
+        if (file.Length > maxTorrent)
+        {
+            return (null, Problems.TooLarge(maxTorrent));
+        }
+        var bytes = new byte[file.Length];
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.ReadExactlyAsync(bytes, cancellationToken);
+        }
+        ParsedTorrent parsed;
+        try
+        {
+            parsed = parser.ParseTorrent(bytes);
+        }
+        catch (TorrentParseException e)
+        {
+            return (null, TorrentProblem(e));
+        }
+        var options = ReadOptions(form["savePath"], form["paused"], form["priority"],
+            form["filePriorities"].ToString() is { Length: > 0 } list ? list.Split(',', StringSplitOptions.TrimEntries) : null,
+            parsed.Files.Count);
+        if (options.Problem is not null)
+        {
+            return (null, options.Problem);
+        }
+        return (new AddTorrentInput(parsed, bytes, null, null, options.SavePath, options.Paused, options.Priority, options.FilePriorities), null);
+    }
+
+    private static async Task<(AddTorrentInput? Input, ProblemHttpResult? Problem)> ReadMagnetAsync(
+        HttpRequest request, ITorrentParser parser, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxJsonBodyBytes)
+        {
+            return (null, Problems.TooLarge(MaxJsonBodyBytes));
+        }
+        AddMagnetRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<AddMagnetRequest>(CatalogJson.Options, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.BadRequest("Malformed JSON", e.Message));
+        }
+        if (string.IsNullOrWhiteSpace(body?.MagnetUri))
+        {
+            return (null, Problems.BadRequest("Missing magnet URI", "Give {\"magnetURI\": \"magnet:?xt=urn:btih:...\"}."));
+        }
+        if (body.MagnetUri.Length > MaxMagnetLength)
+        {
+            return (null, Problems.BadRequest("Invalid magnet URI", $"A magnet URI has at most {MaxMagnetLength} characters."));
+        }
+        ParsedMagnet magnet;
+        try
+        {
+            magnet = parser.ParseMagnet(body.MagnetUri);
+        }
+        catch (TorrentParseException e)
+        {
+            return (null, Problems.BadRequest("Invalid magnet URI", e.Message));
+        }
+        if (body.FilePriorities is { Count: > 0 })
+        {
+            return (null, Problems.BadRequest("Invalid file priorities",
+                "A magnet's files are not known until its metadata arrives; set file priorities afterwards."));
+        }
+        var options = ReadOptions(body.SavePath, body.Paused?.ToString(), body.Priority, null, 0);
+        if (options.Problem is not null)
+        {
+            return (null, options.Problem);
+        }
+        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, options.SavePath, options.Paused, options.Priority, null), null);
+    }
+
+    private static ProblemHttpResult TorrentProblem(TorrentParseException e)
+    {
+        var extensions = new Dictionary<string, object?>();
+        if (e.Offset is { } offset)
+        {
+            extensions["offset"] = offset;
+        }
+        return e.Malformed
+            ? Problems.BadRequest("Malformed torrent file", e.Offset is { } at ? $"{e.Message} (at byte offset {at})" : e.Message, extensions)
+            : Problems.BadRequest("Invalid torrent file", e.Message, extensions);
+    }
+
+    private readonly record struct AddOptions(string? SavePath, bool Paused, TorrentPriority Priority, IReadOnlyList<FilePriority>? FilePriorities, ProblemHttpResult? Problem);
+
+    private static AddOptions ReadOptions(string? savePath, string? paused, string? priority, IReadOnlyList<string>? filePriorities, int fileCount)
+    {
+        static AddOptions Fail(ProblemHttpResult problem) => new(null, false, TorrentPriority.Normal, null, problem);
+
+        if (string.IsNullOrWhiteSpace(savePath))
+        {
+            savePath = null;
+        }
+        else if (ValidateSavePath(savePath) is { } reason)
+        {
+            return Fail(Problems.BadRequest("Invalid save path", reason));
+        }
+        var isPaused = false;
+        if (!string.IsNullOrEmpty(paused) && !bool.TryParse(paused, out isPaused))
+        {
+            return Fail(Problems.BadRequest("Invalid paused flag", "paused is true or false."));
+        }
+        var torrentPriority = TorrentPriority.Normal;
+        if (!string.IsNullOrEmpty(priority) && !TryParsePriority(priority, out torrentPriority))
+        {
+            return Fail(InvalidPriority());
+        }
+        List<FilePriority>? files = null;
+        if (filePriorities is { Count: > 0 })
+        {
+            if (filePriorities.Count != fileCount)
+            {
+                return Fail(Problems.BadRequest("Invalid file priorities", $"Give one priority per file: the torrent has {fileCount} files."));
+            }
+            files = new List<FilePriority>(filePriorities.Count);
+            foreach (var text in filePriorities)
+            {
+                if (!TryParseFilePriority(text, out var p))
+                {
+                    return Fail(InvalidFilePriority());
+                }
+                files.Add(p);
+            }
+        }
+        return new AddOptions(savePath, isPaused, torrentPriority, files, null);
+    }
+
+    /// <summary>A save path is a relative sub-folder of the download folder: no way out of it.</summary>
+    internal static string? ValidateSavePath(string path)
+    {
+        if (path.Length > MaxSavePathLength)
+        {
+            return $"A save path has at most {MaxSavePathLength} characters.";
+        }
+        if (path.Any(char.IsControl) || path.Contains('\\') || path.Contains(':'))
+        {
+            return "A save path has no control characters, backslashes or colons.";
+        }
+        if (path.StartsWith('/') || Path.IsPathRooted(path))
+        {
+            return "A save path is relative to the download folder.";
+        }
+        if (path.Split('/').Any(s => s is ".." or "."))
+        {
+            return "A save path has no '.' or '..' segments.";
+        }
+        return null;
+    }
+
+    public static async Task<Results<Ok<TorrentListView>, ProblemHttpResult>> ListTorrents(
+        ClaimsPrincipal user, ICatalogStore store, CancellationToken cancellationToken,
+        int? page = null, int? pageSize = null, string? state = null, string? sort = null, string? order = null)
+    {
+        var p = page ?? 1;
+        var size = pageSize ?? 50;
+        if (p < 1 || p > 1_000_000)
+        {
+            return Problems.BadRequest("Invalid page", "page is a number from 1.");
+        }
+        if (size is < 1 or > 200)
+        {
+            return Problems.BadRequest("Invalid page size", "pageSize is between 1 and 200.");
+        }
+        TorrentState? stateFilter = null;
+        if (!string.IsNullOrEmpty(state))
+        {
+            if (!Enum.TryParse<TorrentState>(state, ignoreCase: true, out var s) || !Enum.IsDefined(s) || state.Any(char.IsDigit))
+            {
+                return Problems.BadRequest("Invalid state", "state is one of: " + string.Join(", ", Enum.GetNames<TorrentState>().Select(JsonNamingPolicy.CamelCase.ConvertName)) + ".");
+            }
+            stateFilter = s;
+        }
+        TorrentSort sortKey;
+        switch (sort?.ToLowerInvariant())
+        {
+            case null or "" or "added": sortKey = TorrentSort.Added; break;
+            case "name": sortKey = TorrentSort.Name; break;
+            case "progress": sortKey = TorrentSort.Progress; break;
+            case "rate": sortKey = TorrentSort.Rate; break;
+            default: return Problems.BadRequest("Invalid sort", "sort is one of: name, added, progress, rate.");
+        }
+        bool descending;
+        switch (order?.ToLowerInvariant())
+        {
+            case null or "": descending = sortKey != TorrentSort.Name; break;
+            case "asc": descending = false; break;
+            case "desc": descending = true; break;
+            default: return Problems.BadRequest("Invalid order", "order is asc or desc.");
+        }
+        var isAdmin = user.IsAdmin();
+        var result = await store.ListTorrentsAsync(
+            new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size), cancellationToken);
+        return TypedResults.Ok(new TorrentListView(result.Items.Select(t => TorrentView.From(t, isAdmin)).ToList(), result.Total, p, size));
+    }
+
+    public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> GetTorrent(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (NormalizeInfoHash(infoHash) is not { } hash)
+        {
+            return InvalidInfoHash();
+        }
+        var torrent = await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
+        return torrent is null ? UnknownTorrent(hash) : TypedResults.Ok(TorrentView.From(torrent, user.IsAdmin()));
+    }
+
+    public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> PauseTorrent(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
+        ChangeAsync(infoHash, user, services, t =>
+        {
+            if (t.Paused)
+            {
+                return ChangeOutcome.Unchanged;
+            }
+            t.Paused = true;
+            return null;
+        }, cancellationToken);
+
+    public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> ResumeTorrent(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
+        ChangeAsync(infoHash, user, services, t =>
+        {
+            if (!t.Paused)
+            {
+                return ChangeOutcome.Unchanged;
+            }
+            t.Paused = false;
+            return null;
+        }, cancellationToken);
+
+    public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> RecheckTorrent(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
+        ChangeAsync(infoHash, user, services, t =>
+        {
+            if (t.Metainfo is null)
+            {
+                return ChangeOutcome.Conflict;
+            }
+            t.RecheckGeneration++;
+            return null;
+        }, cancellationToken, () => "The torrent's metadata is not known yet; there is nothing to recheck.");
+
+    public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> SetPriority(
+        string infoHash, PriorityRequest? request, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (request?.Priority is not { } text || !TryParsePriority(text, out var priority))
+        {
+            return InvalidPriority();
+        }
+        return await ChangeAsync(infoHash, user, services, t =>
+        {
+            if (t.Priority == priority)
+            {
+                return ChangeOutcome.Unchanged;
+            }
+            t.Priority = priority;
+            return null;
+        }, cancellationToken);
+    }
+
+    public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> SetFilePriorities(
+        string infoHash, FilePrioritiesRequest? request, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (request?.Files is not { Count: > 0 } files)
+        {
+            return Problems.BadRequest("Invalid file priorities", "Give {\"files\": [{\"index\": 0, \"priority\": \"high\"}, ...]}.");
+        }
+        var changes = new List<(int Index, FilePriority Priority)>(files.Count);
+        foreach (var file in files)
+        {
+            if (file?.Priority is not { } text || !TryParseFilePriority(text, out var p))
+            {
+                return InvalidFilePriority();
+            }
+            if (file.Index is not { } index || index < 0)
+            {
+                return Problems.BadRequest("Invalid file index", "Each entry has an 'index' of 0 or more.");
+            }
+            changes.Add((index, p));
+        }
+        string? detail = null;
+        return await ChangeAsync(infoHash, user, services, t =>
+        {
+            if (t.Metainfo is null)
+            {
+                detail = "The torrent's files are not known until its metadata arrives.";
+                return ChangeOutcome.Conflict;
+            }
+            if (changes.Exists(c => c.Index >= t.Files.Count))
+            {
+                detail = $"The torrent has {t.Files.Count} files (indexes 0 to {t.Files.Count - 1}).";
+                return ChangeOutcome.Invalid;
+            }
+            foreach (var (index, p) in changes)
+            {
+                t.FilePriorities[index] = p;
+            }
+            return null;
+        }, cancellationToken, () => detail);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveTorrent(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken, string? deleteData = null)
+    {
+        if (NormalizeInfoHash(infoHash) is not { } hash)
+        {
+            return InvalidInfoHash();
+        }
+        var delete = false;
+        if (!string.IsNullOrEmpty(deleteData) && !bool.TryParse(deleteData, out delete))
+        {
+            return Problems.BadRequest("Invalid deleteData", "deleteData is true or false.");
+        }
+        var (outcome, _) = await services.GetRequiredService<TorrentRegistry>().RemoveAsync(user, hash, delete, cancellationToken);
+        return outcome == ChangeOutcome.NotFound ? UnknownTorrent(hash) : TypedResults.NoContent();
+    }
+
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetMetainfo(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (NormalizeInfoHash(infoHash) is not { } hash)
+        {
+            return InvalidInfoHash();
+        }
+        var torrent = await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
+        if (torrent is null)
+        {
+            return UnknownTorrent(hash);
+        }
+        if (torrent.Metainfo is null)
+        {
+            return Problems.NotFound("Metadata not available", "The torrent was added by magnet and its metadata has not arrived yet.");
+        }
+        return TypedResults.File(torrent.Metainfo, "application/x-bittorrent", $"{hash}.torrent");
+    }
+
+    private static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> ChangeAsync(
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, Func<CatalogTorrent, ChangeOutcome?> change,
+        CancellationToken cancellationToken, Func<string?>? detail = null)
+    {
+        if (NormalizeInfoHash(infoHash) is not { } hash)
+        {
+            return InvalidInfoHash();
+        }
+        var (outcome, torrent) = await services.GetRequiredService<TorrentRegistry>().ChangeAsync(user, hash, change, cancellationToken);
+        return outcome switch
+        {
+            ChangeOutcome.NotFound => UnknownTorrent(hash),
+            ChangeOutcome.Conflict => Problems.Conflict("Not possible now", detail?.Invoke() ?? "The torrent is not in a state that allows this."),
+            ChangeOutcome.Invalid => Problems.BadRequest("Invalid request", detail?.Invoke() ?? "The change does not fit this torrent."),
+            _ => TypedResults.Ok(TorrentView.From(torrent!, user.IsAdmin())),
+        };
+    }
+
+    /// <summary>Lower-case 40-hex info-hash, or null for anything else (hostile strings never reach the store).</summary>
+    internal static string? NormalizeInfoHash(string value) =>
+        value.Length == 40 && InfoHashPattern().IsMatch(value) ? value.ToLowerInvariant() : null;
+
+    internal static bool TryParsePriority(string text, out TorrentPriority priority)
+    {
+        (var ok, priority) = text.ToLowerInvariant() switch
+        {
+            "high" => (true, TorrentPriority.High),
+            "normal" => (true, TorrentPriority.Normal),
+            "low" => (true, TorrentPriority.Low),
+            _ => (false, TorrentPriority.Normal),
+        };
+        return ok;
+    }
+
+    internal static bool TryParseFilePriority(string text, out FilePriority priority)
+    {
+        (var ok, priority) = text.ToLowerInvariant() switch
+        {
+            "skip" => (true, FilePriority.Skip),
+            "low" => (true, FilePriority.Low),
+            "normal" => (true, FilePriority.Normal),
+            "high" => (true, FilePriority.High),
+            _ => (false, FilePriority.Normal),
+        };
+        return ok;
+    }
+
+    private static ProblemHttpResult InvalidInfoHash() =>
+        Problems.BadRequest("Invalid info-hash", "An info-hash is 40 hexadecimal characters.");
+
+    private static ProblemHttpResult UnknownTorrent(string hash) =>
+        Problems.NotFound("Unknown torrent", $"No torrent {hash} is visible to you.");
+
+    private static ProblemHttpResult InvalidPriority() =>
+        Problems.BadRequest("Invalid priority", "priority is one of: high, normal, low.");
+
+    private static ProblemHttpResult InvalidFilePriority() =>
+        Problems.BadRequest("Invalid file priority", "A file priority is one of: skip, low, normal, high.");
+
+    [GeneratedRegex("^[0-9a-fA-F]{40}$")]
+    private static partial Regex InfoHashPattern();
+}
+
+/// <summary>Adds a torrent by magnet URI (JSON body of POST /api/torrents).</summary>
+public sealed record AddMagnetRequest(
+    [property: System.Text.Json.Serialization.JsonPropertyName("magnetURI")] string? MagnetUri,
+    string? SavePath,
+    bool? Paused,
+    string? Priority,
+    IReadOnlyList<string>? FilePriorities);
+
+public sealed record PriorityRequest(string? Priority);
+
+public sealed record FilePrioritiesRequest(IReadOnlyList<FilePriorityEntry?>? Files);
+
+public sealed record FilePriorityEntry(int? Index, string? Priority);

@@ -1,0 +1,170 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using TorrentEdge.Catalog.Apis;
+using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Catalog.IntegrationEvents;
+using TorrentEdge.Catalog.Model;
+
+namespace TorrentEdge.Catalog.Extensions;
+
+/// <summary>Registration of Catalog's services: store, tokens, authentication, rate limits, outbox and projection.</summary>
+public static class Extensions
+{
+    /// <summary>The authentication scheme that picks JWT or personal API token from the bearer value.</summary>
+    public const string BearerOrApiToken = "BearerOrApiToken";
+
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var dataDirectory = GetDataDirectory(configuration);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.Configure<AuthOptions>(configuration.GetSection(AuthOptions.Section));
+        services.Configure<CatalogOptions>(configuration.GetSection(CatalogOptions.Section));
+        var authOptions = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var catalogOptions = configuration.GetSection(CatalogOptions.Section).Get<CatalogOptions>() ?? new CatalogOptions();
+
+        // Loaded now, not lazily: a service without key material must fail at start, not at the first log-in.
+        services.AddSingleton(SigningKeys.Load(authOptions, builder.Environment.IsDevelopment(), dataDirectory));
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+
+        services.AddSingleton(CreateStore(configuration, dataDirectory));
+        services.AddHostedService<StoreInitializer>();
+        services.AddSingleton<ITorrentParser, MinimalTorrentParser>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<TorrentRegistry>();
+        services.AddSingleton<TorrentEventProjector>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+
+        services.ConfigureHttpJsonOptions(o =>
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = catalogOptions.MaxTorrentFileBytes + 64 * 1024);
+        services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = e => e is BadHttpRequestException bad
+            ? bad.StatusCode
+            : StatusCodes.Status500InternalServerError);
+
+        services.AddAuthentication(BearerOrApiToken)
+            .AddPolicyScheme(BearerOrApiToken, "JWT or API token", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString() is var header
+                && header.StartsWith("Bearer " + TokenService.ApiTokenPrefix, StringComparison.OrdinalIgnoreCase)
+                    ? ApiTokenAuthenticationHandler.SchemeName
+                    : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<SigningKeys, IOptions<AuthOptions>>((o, keys, auth) =>
+            {
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = auth.Value.Issuer,
+                    ValidAudience = auth.Value.Audience,
+                    IssuerSigningKey = keys.PublicKey,
+                    ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+                    NameClaimType = CatalogClaims.Name,
+                    RoleClaimType = CatalogClaims.Role,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+                o.Events = new JwtBearerEvents
+                {
+                    // A token outlives a disabled or deleted account by up to its lifetime unless checked here.
+                    OnTokenValidated = async context =>
+                    {
+                        var store = context.HttpContext.RequestServices.GetRequiredService<ICatalogStore>();
+                        var userId = context.Principal?.FindFirst(CatalogClaims.Subject)?.Value;
+                        var user = userId is null ? null : await store.FindUserByIdAsync(userId, context.HttpContext.RequestAborted);
+                        if (user is null || user.Disabled)
+                        {
+                            context.Fail("The account is disabled or no longer exists.");
+                        }
+                    },
+                };
+            });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminApi.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(AuthApi.LoginRateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "local",
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = Math.Max(1, context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.LoginPermitsPerMinute),
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many attempts", Detail = "Wait a minute before trying again." },
+                });
+            };
+        });
+
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static string GetDataDirectory(IConfiguration configuration) =>
+        Path.GetFullPath(configuration["TorrentEdge:DataDir"] is { Length: > 0 } dir ? dir : ".torrentedge");
+
+    private static ICatalogStore CreateStore(IConfiguration configuration, string dataDirectory)
+    {
+        var connectionString = configuration.GetConnectionString("catalogdb");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = $"Data Source={Path.Combine(dataDirectory, "catalog.db")}";
+        }
+        if (connectionString.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase)
+            || connectionString.StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new NotSupportedException("The MongoDB store is not built yet.");
+        }
+        return new SqliteCatalogStore(connectionString);
+    }
+
+    /// <summary>Problem details for every error, authentication, rate limits, and the endpoints.</summary>
+    public static WebApplication MapCatalogApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi();
+        app.MapAuthApi();
+        app.MapTorrentsApi();
+        app.MapAdminApi();
+        return app;
+    }
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, T instance) where T : class
+    {
+        if (!services.Any(d => d.ServiceType == typeof(T)))
+        {
+            services.AddSingleton(instance);
+        }
+    }
+}
+
+/// <summary>Creates the schema or indexes before the service takes requests.</summary>
+internal sealed class StoreInitializer(ICatalogStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,38 @@
+namespace TorrentEdge.Catalog.Infrastructure;
+
+/// <summary>Settings of accounts and tokens (configuration section <c>Auth</c>).</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Auth";
+
+    public string Issuer { get; set; } = "torrentedge";
+    public string Audience { get; set; } = "torrentedge";
+
+    /// <summary>PEM text of the EC P-256 private key that signs access tokens.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>Path of a PEM file holding that key (used when <see cref="SigningKey"/> is empty).</summary>
+    public string? SigningKeyPath { get; set; }
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+    public int MaxFailedLogins { get; set; } = 5;
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Log-in and registration attempts allowed per client address per minute.</summary>
+    public int LoginPermitsPerMinute { get; set; } = 10;
+    public int MinPasswordLength { get; set; } = 8;
+}
+
+/// <summary>Settings of the torrent registry (configuration section <c>Catalog</c>).</summary>
+public sealed class CatalogOptions
+{
+    public const string Section = "Catalog";
+
+    public long MaxTorrentFileBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Metainfo up to this size travels inside the spec; larger is fetched from Catalog by info-hash.</summary>
+    public int InlineMetainfoMaxBytes { get; set; } = 256 * 1024;
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+}

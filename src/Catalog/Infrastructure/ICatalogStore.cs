@@ -1,0 +1,64 @@
+using TorrentEdge.Catalog.Model;
+using TorrentEdge.Contracts.Torrents;
+
+namespace TorrentEdge.Catalog.Infrastructure;
+
+/// <summary>The one repository Catalog needs: accounts, tokens, torrents with their owners and status, and the outbox.</summary>
+/// <remarks>Implemented on SQLite (embedded default) and MongoDB (production); one contract test suite covers both.</remarks>
+public interface ICatalogStore
+{
+    /// <summary>Creates the schema or indexes; called once at start.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Adds a user; the first user ever becomes an admin. Returns null when the user name is taken.</summary>
+    Task<User?> CreateUserAsync(User user, CancellationToken cancellationToken);
+    Task<User?> FindUserByIdAsync(string id, CancellationToken cancellationToken);
+    Task<User?> FindUserByNameAsync(string normalizedUserName, CancellationToken cancellationToken);
+    Task<IReadOnlyList<User>> ListUsersAsync(CancellationToken cancellationToken);
+    Task UpdateUserAsync(User user, CancellationToken cancellationToken);
+
+    Task AddRefreshTokenAsync(RefreshToken token, CancellationToken cancellationToken);
+    Task<RefreshToken?> FindRefreshTokenAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Revokes one token if it is still active; false when it was already revoked (so two racing refreshes cannot both win).</summary>
+    Task<bool> TryRevokeRefreshTokenAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Revokes every active token of a user, or only of one family when <paramref name="familyId"/> is given.</summary>
+    Task RevokeRefreshTokensAsync(string userId, string? familyId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task AddApiTokenAsync(ApiToken token, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ApiToken>> ListApiTokensAsync(string userId, CancellationToken cancellationToken);
+    Task<ApiToken?> FindApiTokenAsync(string tokenHash, CancellationToken cancellationToken);
+    Task<bool> RevokeApiTokenAsync(string userId, string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The torrent, including one marked removed (so a re-add can revive it with a higher revision).</summary>
+    Task<CatalogTorrent?> FindTorrentAsync(string infoHash, CancellationToken cancellationToken);
+    Task<TorrentPage> ListTorrentsAsync(TorrentQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a new torrent; false when the info-hash exists (removed or not).</summary>
+    Task<bool> TryInsertTorrentAsync(CatalogTorrent torrent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes the desired state and owners of <paramref name="torrent"/> if the stored revision is still
+    /// <paramref name="expectedRevision"/> (optimistic concurrency); the status is left alone.
+    /// </summary>
+    Task<bool> TryReplaceTorrentAsync(CatalogTorrent torrent, long expectedRevision, CancellationToken cancellationToken);
+
+    /// <summary>Stores the projected status of a torrent; false when the torrent is unknown.</summary>
+    Task<bool> UpdateStatusAsync(string infoHash, TorrentStatus status, CancellationToken cancellationToken);
+
+    /// <summary>The outbox: torrents whose desired state changed after the last acknowledged publish, oldest change first.</summary>
+    Task<IReadOnlyList<CatalogTorrent>> ListUnpublishedAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Records that <paramref name="revision"/> was acknowledged by the broker (never moves backwards).</summary>
+    Task MarkPublishedAsync(string infoHash, long revision, CancellationToken cancellationToken);
+}
+
+/// <summary>How a list of torrents is asked for.</summary>
+public sealed record TorrentQuery(string? OwnerId, TorrentState? State, TorrentSort Sort, bool Descending, int Skip, int Take);
+
+/// <summary>The keys torrents can be sorted by.</summary>
+public enum TorrentSort { Added, Name, Progress, Rate }
+
+/// <summary>One page of torrents and how many match in all.</summary>
+public sealed record TorrentPage(IReadOnlyList<CatalogTorrent> Items, long Total);

@@ -1,0 +1,28 @@
+using TorrentEdge.Catalog.Model;
+
+namespace TorrentEdge.Catalog.Infrastructure;
+
+/// <summary>What Catalog needs from a metainfo parser: the seam between the API and the engine's parser.</summary>
+internal interface ITorrentParser
+{
+    /// <summary>Parses and validates .torrent bytes; throws <see cref="TorrentParseException"/>.</summary>
+    ParsedTorrent ParseTorrent(ReadOnlySpan<byte> metainfo);
+
+    /// <summary>Parses a magnet URI; throws <see cref="TorrentParseException"/>.</summary>
+    ParsedMagnet ParseMagnet(string uri);
+}
+
+/// <summary>The facts Catalog keeps about a parsed .torrent.</summary>
+internal sealed record ParsedTorrent(string InfoHash, string Name, long TotalBytes, IReadOnlyList<TorrentFileEntry> Files, IReadOnlyList<string> Trackers);
+
+/// <summary>The facts Catalog keeps about a parsed magnet URI.</summary>
+internal sealed record ParsedMagnet(string InfoHash, string? Name, IReadOnlyList<string> Trackers);
+
+/// <summary>Input that is not a valid torrent or magnet; <see cref="Offset"/> is where bencode parsing failed, when known.</summary>
+internal sealed class TorrentParseException(string message, long? offset = null, bool malformed = false) : Exception(message)
+{
+    public long? Offset { get; } = offset;
+
+    /// <summary>True when the bytes are not bencode at all, false when they are bencode but not a valid torrent.</summary>
+    public bool Malformed { get; } = malformed;
+}

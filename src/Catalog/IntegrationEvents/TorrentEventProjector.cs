@@ -1,0 +1,142 @@
+using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Contracts.Torrents;
+
+namespace TorrentEdge.Catalog.IntegrationEvents;
+
+/// <summary>
+/// Folds torrent-events into each torrent's status, and stores the metainfo a magnet torrent fetched from the swarm
+/// (a change of desired state: workers then get the metainfo with the next spec).
+/// </summary>
+public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSignal outbox, IServiceProvider services, ILogger<TorrentEventProjector> logger)
+{
+    private const int MaxAttempts = 8;
+
+    public async Task ProjectAsync(TorrentEvent @event, CancellationToken cancellationToken)
+    {
+        if (@event is TorrentMetadataReceived metadata)
+        {
+            await StoreMetadataAsync(metadata, cancellationToken);
+            return;
+        }
+        var torrent = await store.FindTorrentAsync(@event.InfoHash, cancellationToken);
+        if (torrent is null)
+        {
+            LogUnknownTorrent(logger, @event.InfoHash, @event.GetType().Name);
+            return;
+        }
+        var status = torrent.Status;
+        // Events of one torrent arrive in order (one partition); this only guards against a replayed older event.
+        if (status.UpdatedAt is { } last && @event.OccurredAt < last)
+        {
+            return;
+        }
+        switch (@event)
+        {
+            case TorrentAdded added:
+                status.WorkerId = added.WorkerId;
+                status.Error = null;
+                break;
+            case TorrentProgressed p:
+                status.State = p.State;
+                status.Progress = p.Progress;
+                status.VerifiedBytes = p.VerifiedBytes;
+                status.DownloadedBytes = p.DownloadedBytes;
+                status.UploadedBytes = p.UploadedBytes;
+                status.DownloadRate = p.DownloadRate;
+                status.UploadRate = p.UploadRate;
+                status.PeersConnected = p.PeersConnected;
+                status.PeersTotal = p.PeersTotal;
+                status.EtaSeconds = p.EtaSeconds;
+                status.FileVerifiedBytes = torrent.Files.Count == p.Files.Count || torrent.Files.Count == 0
+                    ? p.Files.Select(f => f.VerifiedBytes).ToList()
+                    : status.FileVerifiedBytes;
+                status.Trackers = [.. p.Trackers];
+                if (p.State != TorrentState.Error)
+                {
+                    status.Error = null;
+                }
+                break;
+            case TorrentPiecesVerified v when v.PieceCount > 0:
+                status.Progress = (double)v.VerifiedCount / v.PieceCount;
+                break;
+            case TorrentCompleted completed:
+                status.Progress = 1;
+                status.VerifiedBytes = completed.TotalBytes;
+                status.EtaSeconds = 0;
+                status.DownloadRate = 0;
+                status.FileVerifiedBytes = torrent.Files.Select(f => f.Length).ToList();
+                break;
+            case TorrentSeeding:
+                status.State = TorrentState.Seeding;
+                break;
+            case TorrentFailed failed:
+                status.State = TorrentState.Error;
+                status.Error = failed.Reason;
+                break;
+            case TorrentStateChanged changed:
+                status.State = changed.State;
+                status.WorkerId = changed.WorkerId;
+                if (changed.State != TorrentState.Error)
+                {
+                    status.Error = null;
+                }
+                break;
+            case TorrentQueueChanged queue:
+                status.State = queue.State;
+                status.QueuePosition = queue.Position;
+                break;
+            case TorrentRemoved:
+                status.State = TorrentState.Removed;
+                status.DownloadRate = 0;
+                status.UploadRate = 0;
+                status.PeersConnected = 0;
+                break;
+            default:
+                return;
+        }
+        status.UpdatedAt = @event.OccurredAt;
+        await store.UpdateStatusAsync(torrent.InfoHash, status, cancellationToken);
+    }
+
+    private async Task StoreMetadataAsync(TorrentMetadataReceived metadata, CancellationToken cancellationToken)
+    {
+        ParsedTorrent parsed;
+        try
+        {
+            parsed = services.GetRequiredService<ITorrentParser>().ParseTorrent(metadata.Metainfo);
+        }
+        catch (TorrentParseException e)
+        {
+            LogBadMetadata(logger, metadata.InfoHash, e.Message);
+            return;
+        }
+        if (parsed.InfoHash != metadata.InfoHash)
+        {
+            LogBadMetadata(logger, metadata.InfoHash, $"its info-hash is {parsed.InfoHash}");
+            return;
+        }
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var torrent = await store.FindTorrentAsync(metadata.InfoHash, cancellationToken);
+            if (torrent is null || torrent.Metainfo is not null)
+            {
+                return;
+            }
+            var expected = torrent.Revision;
+            TorrentRegistry.SetMetainfo(torrent, parsed, metadata.Metainfo);
+            torrent.Revision = expected + 1;
+            if (await store.TryReplaceTorrentAsync(torrent, expected, cancellationToken))
+            {
+                outbox.Notify();
+                return;
+            }
+        }
+        throw new InvalidOperationException($"Torrent {metadata.InfoHash} kept changing while its metadata was stored.");
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ignored {EventType} of unknown torrent {InfoHash}")]
+    private static partial void LogUnknownTorrent(ILogger logger, string infoHash, string eventType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored metadata of {InfoHash}: {Reason}")]
+    private static partial void LogBadMetadata(ILogger logger, string infoHash, string reason);
+}

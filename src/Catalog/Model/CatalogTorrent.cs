@@ -1,0 +1,85 @@
+using TorrentEdge.Contracts.Torrents;
+
+namespace TorrentEdge.Catalog.Model;
+
+/// <summary>
+/// One torrent in the registry: its desired state (what Catalog publishes to torrent-specs), its owners,
+/// and the last status projected from torrent-events.
+/// </summary>
+/// <remarks>
+/// <see cref="Revision"/> grows with every change of desired state; <see cref="PublishedRevision"/> is the last one
+/// the broker acknowledged. A torrent whose revision is ahead of its published revision is the outbox: the desired
+/// state and the fact that it still has to be published are written in one row, so a crash between the database
+/// write and the publish loses nothing, and because the topic is compacted only the latest spec needs to go out.
+/// </remarks>
+public sealed class CatalogTorrent
+{
+    public required string InfoHash { get; init; }
+    public string? Name { get; set; }
+    public long TotalBytes { get; set; }
+    public byte[]? Metainfo { get; set; }
+    public string? MagnetUri { get; set; }
+    public string? SavePath { get; set; }
+    public bool Paused { get; set; }
+    public TorrentPriority Priority { get; set; } = TorrentPriority.Normal;
+    public List<FilePriority> FilePriorities { get; set; } = [];
+    public List<TorrentFileEntry> Files { get; set; } = [];
+    public List<string> Trackers { get; set; } = [];
+    public List<TorrentOwner> Owners { get; set; } = [];
+    public DateTimeOffset AddedAt { get; set; }
+    public long Revision { get; set; }
+    public long PublishedRevision { get; set; }
+    public int RecheckGeneration { get; set; }
+    public bool Removed { get; set; }
+    public bool DeleteData { get; set; }
+    public TorrentStatus Status { get; set; } = new();
+
+    public bool HasOwner(string userId) => Owners.Exists(o => o.UserId == userId);
+
+    /// <summary>The reported state, or until a worker reports one, what the desired state implies.</summary>
+    public TorrentState EffectiveState => Status.State
+        ?? (Paused ? TorrentState.Paused : Metainfo is null ? TorrentState.FetchingMetadata : TorrentState.Queued);
+
+    public TorrentSpecChanged ToSpec(bool includeMetainfo) => new(
+        InfoHash,
+        Revision,
+        Name,
+        includeMetainfo ? Metainfo : null,
+        Metainfo is not null,
+        MagnetUri,
+        SavePath,
+        Paused,
+        Priority,
+        FilePriorities.ToArray(),
+        Owners.Select(o => o.UserId).ToArray(),
+        RecheckGeneration,
+        Removed,
+        DeleteData);
+}
+
+/// <summary>A user who added the torrent and when.</summary>
+public sealed record TorrentOwner(string UserId, DateTimeOffset AddedAt);
+
+/// <summary>A file of the torrent, in metainfo order.</summary>
+public sealed record TorrentFileEntry(string Path, long Length);
+
+/// <summary>The last status reported by a worker, projected from torrent-events.</summary>
+public sealed class TorrentStatus
+{
+    public TorrentState? State { get; set; }
+    public double Progress { get; set; }
+    public long VerifiedBytes { get; set; }
+    public long DownloadedBytes { get; set; }
+    public long UploadedBytes { get; set; }
+    public long DownloadRate { get; set; }
+    public long UploadRate { get; set; }
+    public int PeersConnected { get; set; }
+    public int PeersTotal { get; set; }
+    public long? EtaSeconds { get; set; }
+    public List<long> FileVerifiedBytes { get; set; } = [];
+    public List<TrackerStatus> Trackers { get; set; } = [];
+    public string? Error { get; set; }
+    public string? WorkerId { get; set; }
+    public int? QueuePosition { get; set; }
+    public DateTimeOffset? UpdatedAt { get; set; }
+}
