@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every TorrentEdge test. Installs what the tests need (real peers, trackers, Redis, kcat) when missing.
+# Usage: scripts/test.sh [extra dotnet test args, e.g. --filter FullyQualifiedName~Engine]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v kcat >/dev/null || need+=(kcat)
+command -v opentracker >/dev/null || need+=(opentracker)
+command -v aria2c >/dev/null || need+=(aria2)
+command -v transmission-cli >/dev/null || need+=(transmission-cli)
+command -v transmission-daemon >/dev/null || need+=(transmission-daemon)
+command -v mktorrent >/dev/null || need+=(mktorrent)
+/usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
+if ((${#need[@]})); then
+  echo "== installing test dependencies: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+echo "== build"
+dotnet build TorrentEdge.sln -c Release -warnaserror -nologo -v q
+
+log=$(mktemp)
+status=0
+echo "== test"
+# One test project at a time (-m:1): the interop and AppHost tests start real processes and
+# would starve each other on a 2-core machine.
+dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line over all projects, in the plain form CI reads.
+awk '
+  /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+    gsub(",", ""); for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
+    }
+  }
+  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+grep -E '^\s+Skipped ' "$log" | sed 's/^/  /' || true
+rm -f "$log"
+exit $status

@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.Metainfo;
+using TorrentEdge.Engine.Protocol;
+using TorrentEdge.Engine.Queueing;
+using TorrentEdge.Engine.Storage;
+using TorrentEdge.Engine.Storage.Resume;
+using TorrentEdge.Engine.Torrents;
+
+namespace TorrentEdge.Engine;
+
+/// <summary>
+/// The BitTorrent engine: holds torrents, accepts incoming peers, keeps the download queue, and
+/// reports what happens as a stream of <see cref="TorrentEvent"/>s. Every operation is async and
+/// each torrent runs on its own loop.
+/// </summary>
+public sealed class ClientEngine : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<InfoHash, TorrentManager> _torrents = new();
+    private readonly Channel<TorrentEvent> _events = Channel.CreateUnbounded<TorrentEvent>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _queueGate = new(1, 1);
+    private PeerListener? _listener;
+    private Task? _acceptLoop;
+    private int _connections;
+    private bool _disposed;
+
+    public ClientEngine(EngineOptions? options = null, IMeterFactory? meterFactory = null)
+    {
+        Options = options ?? new EngineOptions();
+        PeerId = PeerId.Generate();
+        ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
+        UploadLimiter = new UploadThrottle(Options.UploadRateLimit, Options.TimeProvider);
+        Metrics = new EngineMetrics(this, meterFactory);
+        Trackers = new TrackerCoordinator(this);
+        SocketOptions = SocketConnectionOptions.Default;
+    }
+
+    public EngineOptions Options { get; }
+
+    /// <summary>Our peer id: -TE0100- and random characters.</summary>
+    public PeerId PeerId { get; }
+
+    /// <summary>Where peers can reach us, once <see cref="StartAsync"/> ran (null when not listening).</summary>
+    public IPEndPoint? ListenEndPoint { get; private set; }
+
+    public EngineMetrics Metrics { get; }
+
+    /// <summary>Every event of every torrent, in order per torrent. One consumer should drain it.</summary>
+    public ChannelReader<TorrentEvent> Events => _events.Reader;
+
+    public IReadOnlyCollection<TorrentManager> Torrents => (IReadOnlyCollection<TorrentManager>)_torrents.Values;
+
+    internal TimeProvider TimeProvider => Options.TimeProvider;
+    internal ResumeDataStore? ResumeStore { get; }
+    internal UploadThrottle UploadLimiter { get; }
+    internal TrackerCoordinator Trackers { get; }
+    internal SocketConnectionOptions SocketOptions { get; }
+
+    /// <summary>Starts listening for incoming peers (when <see cref="EngineOptions.ListenEndPoint"/> is set).</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_listener is not null || Options.ListenEndPoint is null) return Task.CompletedTask;
+        _listener = new PeerListener(Options.ListenEndPoint);
+        _listener.Start();
+        ListenEndPoint = _listener.LocalEndPoint;
+        _acceptLoop = AcceptLoopAsync(_listener, _stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Reads every event as an async stream until <paramref name="cancellationToken"/> fires.</summary>
+    public async IAsyncEnumerable<TorrentEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await _events.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (_events.Reader.TryRead(out var e))
+                yield return e;
+    }
+
+    /// <summary>Adds a torrent from its metainfo and starts it (or queues it).</summary>
+    public async Task<TorrentManager> AddAsync(TorrentMetainfo metainfo, AddTorrentOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metainfo);
+        return await AddCoreAsync(metainfo.InfoHash, metainfo, options ?? new AddTorrentOptions(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds a .torrent file.</summary>
+    public async Task<TorrentManager> AddTorrentFileAsync(string path, AddTorrentOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        return await AddAsync(TorrentMetainfo.Parse(bytes), options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds a magnet link: the metadata is fetched from peers (its x.pe peers and trackers) first.</summary>
+    public async Task<TorrentManager> AddMagnetAsync(Magnet.MagnetLink magnet, AddTorrentOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(magnet);
+        options ??= new AddTorrentOptions();
+        var peers = (options.Peers ?? []).Concat(magnet.Peers.OfType<IPEndPoint>()).ToArray();
+        options = options with
+        {
+            Peers = peers,
+            DisplayName = options.DisplayName ?? magnet.DisplayName,
+            Trackers = options.Trackers ?? magnet.AnnounceTiers,
+        };
+        return await AddCoreAsync(magnet.InfoHash, null, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TorrentManager> AddCoreAsync(InfoHash infoHash, TorrentMetainfo? metainfo, AddTorrentOptions options, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_torrents.TryGetValue(infoHash, out var existing)) return existing;
+        var savePath = options.SavePath ?? Options.DownloadDirectory;
+        Directory.CreateDirectory(savePath);
+        var torrent = new TorrentManager(this, infoHash, metainfo, savePath, options);
+        if (!_torrents.TryAdd(infoHash, torrent)) return _torrents[infoHash];
+        torrent.Start(allowedToRun: false);
+        await UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+        return torrent;
+    }
+
+    public TorrentManager? Find(InfoHash infoHash) => _torrents.GetValueOrDefault(infoHash);
+
+    public TorrentStatus? GetStatus(InfoHash infoHash) => Find(infoHash)?.Status;
+
+    public Task PauseAsync(InfoHash infoHash, CancellationToken cancellationToken = default) => Get(infoHash).PauseAsync(cancellationToken);
+
+    public Task ResumeAsync(InfoHash infoHash, CancellationToken cancellationToken = default) => Get(infoHash).ResumeAsync(cancellationToken);
+
+    public Task RecheckAsync(InfoHash infoHash, CancellationToken cancellationToken = default) => Get(infoHash).RecheckAsync(cancellationToken);
+
+    public Task SetFilePrioritiesAsync(InfoHash infoHash, IReadOnlyList<FilePriority> priorities, CancellationToken cancellationToken = default) =>
+        Get(infoHash).SetFilePrioritiesAsync(priorities, cancellationToken);
+
+    public Task SetQueuePriorityAsync(InfoHash infoHash, QueuePriority priority, CancellationToken cancellationToken = default) =>
+        Get(infoHash).SetQueuePriorityAsync(priority, cancellationToken);
+
+    /// <summary>Removes a torrent; with <paramref name="deleteData"/> its files are deleted too. Its resume data goes either way.</summary>
+    public async Task RemoveAsync(InfoHash infoHash, bool deleteData, CancellationToken cancellationToken = default)
+    {
+        if (!_torrents.TryRemove(infoHash, out var torrent)) return;
+        await torrent.StopAsync(deleteData, removeResume: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        Emit(new TorrentRemovedEvent(infoHash, TimeProvider.GetUtcNow(), deleteData));
+        await UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private TorrentManager Get(InfoHash infoHash) =>
+        Find(infoHash) ?? throw new KeyNotFoundException($"No torrent {infoHash.ToHex()} in the engine.");
+
+    // ---- queue ----
+
+    /// <summary>
+    /// Lets the first <see cref="EngineOptions.MaxActiveDownloads"/> incomplete torrents (by queue priority,
+    /// then age) run; complete ones always run (they seed).
+    /// </summary>
+    internal async Task UpdateQueueAsync(CancellationToken cancellationToken)
+    {
+        await _queueGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var ordered = _torrents.Values
+                .Where(t => !t.UserPaused && t.State is not (TorrentState.Error or TorrentState.Removed))
+                .OrderByDescending(t => t.QueuePriority).ThenBy(t => t.AddedAt).ToList();
+            var active = new List<InfoHash>();
+            var queued = new List<InfoHash>();
+            var slots = Options.MaxActiveDownloads;
+            foreach (var t in ordered)
+            {
+                var complete = t.State is TorrentState.Seeding or TorrentState.Finished;
+                var run = complete || slots > 0;
+                if (run && !complete) slots--;
+                (run ? active : queued).Add(t.InfoHash);
+                try
+                {
+                    await t.SetAllowedToRunAsync(run, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+            if (ordered.Count > 0)
+                Emit(new QueueChangedEvent(ordered[0].InfoHash, TimeProvider.GetUtcNow(), active, queued));
+        }
+        finally
+        {
+            _queueGate.Release();
+        }
+    }
+
+    internal void OnTorrentStateChanged(TorrentManager torrent)
+    {
+        // A download that completes frees a queue slot.
+        if (torrent.State is TorrentState.Seeding or TorrentState.Finished && _torrents.Count > Options.MaxActiveDownloads)
+            _ = Task.Run(() => UpdateQueueAsync(_stopping.Token));
+    }
+
+    internal void OnMetadataReceived(TorrentManager torrent)
+    {
+    }
+
+    // ---- connections ----
+
+    internal bool TryReserveConnection()
+    {
+        if (Interlocked.Increment(ref _connections) <= Options.MaxConnections) return true;
+        Interlocked.Decrement(ref _connections);
+        return false;
+    }
+
+    internal void ReleaseConnection() => Interlocked.Decrement(ref _connections);
+
+    private async Task AcceptLoopAsync(PeerListener listener, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var connection in listener.Connections.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                _ = RouteIncomingAsync(connection, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Reads an incoming peer's handshake and hands the connection to the torrent it names.</summary>
+    private async Task RouteIncomingAsync(IPeerConnection connection, CancellationToken cancellationToken)
+    {
+        var reader = new PeerWireReader(connection, FrameLimits.Default);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            var result = await reader.ReadHandshakeAsync(timeout.Token).ConfigureAwait(false);
+            if (result.Succeeded && _torrents.TryGetValue(new InfoHash(result.Handshake.InfoHash), out var torrent))
+            {
+                torrent.AcceptIncoming(connection, reader, result.Handshake);
+                return;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+        }
+        await reader.DisposeAsync().ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal void Emit(TorrentEvent e) => _events.Writer.TryWrite(e);
+
+    /// <summary>Stops every torrent (saving resume data) and the listener.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
+        if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
+        await Task.WhenAll(_torrents.Values.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);
+        await Trackers.DisposeAsync().ConfigureAwait(false);
+        _events.Writer.TryComplete();
+        Metrics.Dispose();
+        _stopping.Dispose();
+    }
+}

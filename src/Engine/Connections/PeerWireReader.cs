@@ -1,0 +1,162 @@
+using System.IO.Pipelines;
+using TorrentEdge.Engine.Protocol;
+
+namespace TorrentEdge.Engine.Connections;
+
+/// <summary>Receives decoded messages from a <see cref="PeerWireReader"/>.</summary>
+public interface IPeerMessageHandler
+{
+    /// <summary>
+    /// Handles one message. Its payload points into the receive buffer and is valid only during this call:
+    /// copy what must outlive it (e.g. write a block to a pooled buffer). Return false to stop reading.
+    /// </summary>
+    bool OnMessage(in PeerMessage message);
+}
+
+/// <summary>Why a read returned.</summary>
+public enum PeerReadStatus
+{
+    /// <summary>At least one message was handed to the handler.</summary>
+    MessagesRead,
+    /// <summary>The peer closed the connection.</summary>
+    Closed,
+    /// <summary>The handler asked to stop.</summary>
+    Stopped,
+    /// <summary>The peer announced a message over the limits: drop it.</summary>
+    TooLarge,
+    /// <summary>The peer sent an impossible message: drop it.</summary>
+    Malformed,
+    /// <summary>The peer did not open with a BitTorrent handshake.</summary>
+    InvalidHandshake,
+}
+
+/// <summary>Result of reading the handshake.</summary>
+public readonly record struct HandshakeReadResult(PeerReadStatus Status, Handshake Handshake)
+{
+    public bool Succeeded => Status == PeerReadStatus.MessagesRead;
+}
+
+/// <summary>
+/// Reads the peer wire from a connection through a <see cref="Pipe"/> (pooled segments, no copy between receive
+/// and parse) and hands each message to a handler, without allocating per message. One reader at a time.
+/// </summary>
+public sealed class PeerWireReader : IAsyncDisposable
+{
+    private readonly IPeerConnection _connection;
+    private readonly Pipe _pipe;
+    private readonly int _minimumReceiveSize;
+    private bool _completed;
+
+    public PeerWireReader(IPeerConnection connection, FrameLimits limits, int minimumReceiveSize = 16 * 1024)
+    {
+        _connection = connection;
+        Limits = limits;
+        _minimumReceiveSize = minimumReceiveSize;
+        // No writer pause: this class is both writer and reader, and the limits already bound what is buffered.
+        _pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 32 * 1024, useSynchronizationContext: false));
+    }
+
+    /// <summary>The framing limits; tighten with <see cref="FrameLimits.ForPieceCount"/> once the piece count is known.</summary>
+    public FrameLimits Limits { get; set; }
+
+    public IPeerConnection Connection => _connection;
+
+    /// <summary>Bytes received so far (for rate measurement).</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>Reads the 68-byte handshake; any bytes after it stay buffered for <see cref="ReadAsync"/>.</summary>
+    public async ValueTask<HandshakeReadResult> ReadHandshakeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_pipe.Reader.TryRead(out var result))
+            {
+                var buffer = result.Buffer;
+                var status = Handshake.TryParse(buffer, out var handshake, out var consumed);
+                switch (status)
+                {
+                    case HandshakeStatus.Complete:
+                        _pipe.Reader.AdvanceTo(consumed);
+                        return new(PeerReadStatus.MessagesRead, handshake);
+                    case HandshakeStatus.Invalid:
+                        _pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+                        return new(PeerReadStatus.InvalidHandshake, default);
+                    default:
+                        _pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+                        break;
+                }
+            }
+            if (!await ReceiveAsync(cancellationToken).ConfigureAwait(false)) return new(PeerReadStatus.Closed, default);
+        }
+    }
+
+    /// <summary>
+    /// Waits for data, then hands every complete buffered message to <paramref name="handler"/> and returns
+    /// (so the caller can flush replies or yield between batches).
+    /// </summary>
+    public async ValueTask<PeerReadStatus> ReadAsync(IPeerMessageHandler handler, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_pipe.Reader.TryRead(out var result))
+            {
+                var status = Dispatch(result.Buffer, handler);
+                if (status.HasValue) return status.Value;
+            }
+            if (!await ReceiveAsync(cancellationToken).ConfigureAwait(false)) return PeerReadStatus.Closed;
+        }
+    }
+
+    private PeerReadStatus? Dispatch(System.Buffers.ReadOnlySequence<byte> buffer, IPeerMessageHandler handler)
+    {
+        var limits = Limits;
+        var handled = 0;
+        var end = buffer.End;
+        while (true)
+        {
+            var frame = PeerMessageReader.TryRead(buffer, limits, out var message, out var consumed);
+            switch (frame)
+            {
+                case FrameStatus.Complete:
+                    handled++;
+                    var keepGoing = handler.OnMessage(message);
+                    buffer = buffer.Slice(consumed);
+                    if (!keepGoing)
+                    {
+                        _pipe.Reader.AdvanceTo(buffer.Start);
+                        return PeerReadStatus.Stopped;
+                    }
+                    continue;
+                case FrameStatus.Incomplete:
+                    _pipe.Reader.AdvanceTo(buffer.Start, end);
+                    return handled > 0 ? PeerReadStatus.MessagesRead : null;
+                case FrameStatus.TooLarge:
+                    _pipe.Reader.AdvanceTo(buffer.Start, end);
+                    return PeerReadStatus.TooLarge;
+                default:
+                    _pipe.Reader.AdvanceTo(buffer.Start, end);
+                    return PeerReadStatus.Malformed;
+            }
+        }
+    }
+
+    private async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var memory = _pipe.Writer.GetMemory(_minimumReceiveSize);
+        var n = await _connection.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
+        if (n == 0) return false;
+        _pipe.Writer.Advance(n);
+        BytesReceived += n;
+        await _pipe.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Returns the buffers to the pool; does not dispose the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_completed) return;
+        _completed = true;
+        await _pipe.Writer.CompleteAsync().ConfigureAwait(false);
+        await _pipe.Reader.CompleteAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using TorrentEdge.Engine.Queueing;
+using TorrentEdge.Engine.Storage;
+
+namespace TorrentEdge.Engine;
+
+/// <summary>Settings of a <see cref="ClientEngine"/>.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Where incoming peers connect; port 0 picks a free port. Null: do not listen.</summary>
+    public IPEndPoint? ListenEndPoint { get; init; } = new(IPAddress.Any, 0);
+
+    /// <summary>Default folder for torrents added without a save path.</summary>
+    public string DownloadDirectory { get; init; } = Path.Combine(Environment.CurrentDirectory, "downloads");
+
+    /// <summary>Folder for resume data; null disables resume data.</summary>
+    public string? ResumeDirectory { get; init; }
+
+    /// <summary>How often resume data of a changing torrent is written.</summary>
+    public TimeSpan ResumeSaveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Torrents downloading at once; the rest wait in the queue (seeds do not count).</summary>
+    public int MaxActiveDownloads { get; init; } = 3;
+
+    public int MaxConnectionsPerTorrent { get; init; } = 50;
+
+    public int MaxConnections { get; init; } = 200;
+
+    /// <summary>Upload limit in bytes per second over all torrents; 0 is unlimited.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>Whether a finished torrent keeps dialling peers (true: it also seeds to peers that cannot accept connections).</summary>
+    public bool SeedsDialPeers { get; init; } = true;
+
+    /// <summary>The port announced to trackers when it differs from the listening port (NAT); null: the listening port.</summary>
+    public int? AnnouncePort { get; init; }
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>How to add one torrent.</summary>
+public sealed record AddTorrentOptions
+{
+    /// <summary>Folder the torrent's file or folder is created in; default <see cref="EngineOptions.DownloadDirectory"/>.</summary>
+    public string? SavePath { get; init; }
+
+    public bool Paused { get; init; }
+
+    public QueuePriority QueuePriority { get; init; } = QueuePriority.Normal;
+
+    /// <summary>One per file, in the torrent's order; null: all normal.</summary>
+    public IReadOnlyList<FilePriority>? FilePriorities { get; init; }
+
+    /// <summary>Peers to dial at once (besides those the trackers give).</summary>
+    public IReadOnlyList<IPEndPoint>? Peers { get; init; }
+
+    /// <summary>Name shown until the metadata of a magnet is known.</summary>
+    public string? DisplayName { get; init; }
+
+    /// <summary>Tracker tiers for a magnet (its tr parameters).</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+}

@@ -1,0 +1,566 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+using TorrentEdge.Engine.Common;
+
+namespace TorrentEdge.Engine.Storage;
+
+/// <summary>
+/// Reads, writes and hashes a torrent's bytes in its files under one root directory, with
+/// positional I/O on lazily opened, cached handles. Safe for concurrent reads and writes of
+/// different ranges; <see cref="DeleteFilesAsync"/> and <see cref="DisposeAsync"/> expect I/O to have stopped.
+/// </summary>
+/// <remarks>
+/// Reads report what exists: <see cref="ReadAsync"/> returns fewer bytes than asked when a file is
+/// missing or shorter than the layout says, so a caller never serves zeros it did not download.
+/// Skipped files are never created at their real path; bytes of a skipped file that a wanted
+/// file's edge piece carries go to a hidden part file beside it (".name.tepart"), so that piece
+/// can still be verified and served, and are moved into place if the file is wanted later.
+/// </remarks>
+public sealed class TorrentStorage : IAsyncDisposable
+{
+    private const string PartSuffix = ".tepart";
+    private const int RecheckBatchBytes = 4 * 1024 * 1024;
+
+    private readonly TorrentStorageOptions _options;
+    private readonly string[] _paths;
+    private readonly string[] _partPaths;
+    private readonly bool[] _skipped;
+    private readonly bool[] _dirty;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, HandleEntry> _handles = [];
+    private readonly LinkedList<HandleEntry> _lru = new();
+    private bool _emptyFilesCreated;
+    private bool _disposed;
+
+    public TorrentStorage(StorageLayout layout, string root, TorrentStorageOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        Layout = layout;
+        _options = options ?? TorrentStorageOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxOpenHandles, nameof(options));
+        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        var files = layout.Files;
+        _paths = new string[files.Count];
+        _partPaths = new string[files.Count];
+        _skipped = new bool[files.Count];
+        _dirty = new bool[files.Count];
+        for (var i = 0; i < files.Count; i++)
+        {
+            _paths[i] = ResolveUnderRoot(Root, files[i].RelativePath);
+            _partPaths[i] = Path.Combine(Path.GetDirectoryName(_paths[i])!, "." + Path.GetFileName(_paths[i]) + PartSuffix);
+        }
+    }
+
+    public StorageLayout Layout { get; }
+
+    /// <summary>Absolute root directory all files live under.</summary>
+    public string Root { get; }
+
+    /// <summary>Absolute path of file <paramref name="fileIndex"/>.</summary>
+    public string GetFullPath(int fileIndex) => _paths[fileIndex];
+
+    /// <summary>
+    /// Resolves a relative torrent path under <paramref name="root"/>, refusing rooted paths and
+    /// anything that escapes the root after normalisation (defence in depth behind metainfo sanitising).
+    /// </summary>
+    public static string ResolveUnderRoot(string root, string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        var fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        if (relativePath.Length == 0 || relativePath.Contains('\0') || Path.IsPathRooted(relativePath)
+            || relativePath.StartsWith('/') || relativePath.StartsWith('\\'))
+            throw new ArgumentException($"Unsafe file path '{relativePath}'.", nameof(relativePath));
+        var native = relativePath.Replace('/', Path.DirectorySeparatorChar);
+        var full = Path.GetFullPath(Path.Combine(fullRoot, native));
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
+            ? StringComparison.OrdinalIgnoreCase
+            : StringComparison.Ordinal;
+        var prefix = fullRoot + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(prefix, comparison) || full.Length == prefix.Length)
+            throw new ArgumentException($"File path '{relativePath}' escapes the download directory.", nameof(relativePath));
+        return full;
+    }
+
+    /// <summary>Whether file <paramref name="fileIndex"/> is skipped (priority "do not download").</summary>
+    public bool IsSkipped(int fileIndex) => Volatile.Read(ref _skipped[fileIndex]);
+
+    /// <summary>
+    /// Marks a file skipped or wanted. A skipped file is not created; edge bytes written for it go to
+    /// its part file. An existing file keeps being used even when skipped.
+    /// </summary>
+    public void SetSkipped(int fileIndex, bool skipped)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_skipped[fileIndex] == skipped) return;
+            Volatile.Write(ref _skipped[fileIndex], skipped);
+            // The next open decides afresh between the real path and the part file.
+            if (_handles.TryGetValue(fileIndex, out var entry)) Evict(entry);
+        }
+    }
+
+    /// <summary>Writes <paramref name="data"/> at torrent offset <paramref name="torrentOffset"/>, across files as needed.</summary>
+    public async ValueTask WriteAsync(long torrentOffset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        EnsureEmptyFilesCreated();
+        foreach (var segment in Layout.Map(torrentOffset, data.Length))
+        {
+            if (Layout.Files[segment.FileIndex].IsPadding) continue;
+            var entry = Acquire(segment.FileIndex, forWrite: true)!;
+            try
+            {
+                await RandomAccess.WriteAsync(entry.Handle, data.Slice(segment.BufferOffset, segment.Length),
+                    segment.FileOffset, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Release(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes consecutive buffers (for example the blocks of one piece) starting at
+    /// <paramref name="torrentOffset"/>, with one gathered write per file touched.
+    /// </summary>
+    public async ValueTask WriteAsync(long torrentOffset, IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        long total = 0;
+        for (var i = 0; i < buffers.Count; i++) total += buffers[i].Length;
+        if (total > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(buffers));
+        EnsureEmptyFilesCreated();
+        var parts = new List<ReadOnlyMemory<byte>>(buffers.Count + 1);
+        foreach (var segment in Layout.Map(torrentOffset, (int)total))
+        {
+            if (Layout.Files[segment.FileIndex].IsPadding) continue;
+            parts.Clear();
+            Slice(buffers, segment.BufferOffset, segment.Length, parts);
+            var entry = Acquire(segment.FileIndex, forWrite: true)!;
+            try
+            {
+                await RandomAccess.WriteAsync(entry.Handle, parts, segment.FileOffset, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Release(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads from torrent offset <paramref name="torrentOffset"/> into <paramref name="destination"/>.
+    /// Returns the bytes read, fewer than asked when a file is missing or short (the rest is untouched).
+    /// </summary>
+    public async ValueTask<int> ReadAsync(long torrentOffset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        foreach (var segment in Layout.Map(torrentOffset, destination.Length))
+        {
+            var target = destination.Slice(segment.BufferOffset, segment.Length);
+            if (Layout.Files[segment.FileIndex].IsPadding)
+            {
+                target.Span.Clear();
+                total += target.Length;
+                continue;
+            }
+            var entry = Acquire(segment.FileIndex, forWrite: false);
+            if (entry is null) return total;
+            try
+            {
+                var done = 0;
+                while (done < target.Length)
+                {
+                    var n = await RandomAccess.ReadAsync(entry.Handle, target[done..], segment.FileOffset + done,
+                        cancellationToken).ConfigureAwait(false);
+                    if (n == 0) return total + done;
+                    done += n;
+                }
+                total += done;
+            }
+            finally
+            {
+                Release(entry);
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Synchronous read for hashing workers; same contract as <see cref="ReadAsync"/>.</summary>
+    internal int Read(long torrentOffset, Span<byte> destination)
+    {
+        var total = 0;
+        foreach (var segment in Layout.Map(torrentOffset, destination.Length))
+        {
+            var target = destination.Slice(segment.BufferOffset, segment.Length);
+            if (Layout.Files[segment.FileIndex].IsPadding)
+            {
+                target.Clear();
+                total += target.Length;
+                continue;
+            }
+            var entry = Acquire(segment.FileIndex, forWrite: false);
+            if (entry is null) return total;
+            try
+            {
+                var done = 0;
+                while (done < target.Length)
+                {
+                    var n = RandomAccess.Read(entry.Handle, target[done..], segment.FileOffset + done);
+                    if (n == 0) return total + done;
+                    done += n;
+                }
+                total += done;
+            }
+            finally
+            {
+                Release(entry);
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Whether <paramref name="data"/> is piece <paramref name="piece"/> (length and SHA-1 match).</summary>
+    public bool VerifyPiece(int piece, ReadOnlySpan<byte> data)
+    {
+        if (data.Length != Layout.GetPieceLength(piece)) return false;
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+        SHA1.HashData(data, hash);
+        return hash.SequenceEqual(Layout.GetPieceHash(piece));
+    }
+
+    /// <summary>Reads piece <paramref name="piece"/> from disk and checks its hash.</summary>
+    public async ValueTask<bool> VerifyPieceOnDiskAsync(int piece, CancellationToken cancellationToken)
+    {
+        var length = Layout.GetPieceLength(piece);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var read = await ReadAsync(Layout.GetPieceOffset(piece), buffer.AsMemory(0, length), cancellationToken)
+                .ConfigureAwait(false);
+            return read == length && VerifyPiece(piece, buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Hashes every piece on disk and returns the ones that match. Workers take consecutive batches
+    /// of about 4 MiB so reads stay sequential; <paramref name="parallelism"/> &lt;= 0 means one per core.
+    /// Progress goes from 0 to 1.
+    /// </summary>
+    public async ValueTask<BitField> RecheckAsync(IProgress<double>? progress, int parallelism, CancellationToken cancellationToken)
+    {
+        var count = Layout.PieceCount;
+        var result = new BitField(count);
+        if (count == 0) return result;
+        if (parallelism <= 0) parallelism = Environment.ProcessorCount;
+        var piecesPerBatch = Math.Max(1, RecheckBatchBytes / Layout.PieceLength);
+        var batches = (count + piecesPerBatch - 1) / piecesPerBatch;
+        parallelism = Math.Min(parallelism, batches);
+        var good = new bool[count];
+        var nextBatch = -1;
+        var done = 0;
+
+        void Worker()
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(piecesPerBatch * Layout.PieceLength);
+            try
+            {
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = Interlocked.Increment(ref nextBatch);
+                    if (batch >= batches) return;
+                    var first = batch * piecesPerBatch;
+                    var end = Math.Min(count, first + piecesPerBatch);
+                    var offset = Layout.GetPieceOffset(first);
+                    var length = (int)(Layout.GetPieceOffset(end - 1) + Layout.GetPieceLength(end - 1) - offset);
+                    var read = Read(offset, buffer.AsSpan(0, length));
+                    for (var p = first; p < end; p++)
+                    {
+                        var start = (p - first) * Layout.PieceLength;
+                        var pieceLength = Layout.GetPieceLength(p);
+                        var piece = buffer.AsSpan(start, pieceLength);
+                        // A short batch read stops at the first missing file; later pieces may still be whole.
+                        if (start + pieceLength > read && Read(Layout.GetPieceOffset(p), piece) != pieceLength) continue;
+                        good[p] = VerifyPiece(p, piece);
+                    }
+                    progress?.Report((double)Interlocked.Add(ref done, end - first) / count);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        var workers = new Task[parallelism];
+        for (var i = 0; i < workers.Length; i++)
+            workers[i] = Task.Factory.StartNew(Worker, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        for (var p = 0; p < count; p++)
+            if (good[p]) result[p] = true;
+        return result;
+    }
+
+    /// <summary>Forces written data of every file written since the last flush to disk.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await Task.Run(() =>
+        {
+            for (var i = 0; i < _dirty.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!Volatile.Read(ref _dirty[i])) continue;
+                Volatile.Write(ref _dirty[i], false);
+                var entry = Acquire(i, forWrite: false);
+                if (entry is null) continue;
+                try
+                {
+                    RandomAccess.FlushToDisk(entry.Handle);
+                }
+                finally
+                {
+                    Release(entry);
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates wanted zero-length files (they never receive a write).</summary>
+    public void EnsureEmptyFilesCreated()
+    {
+        if (Volatile.Read(ref _emptyFilesCreated)) return;
+        lock (_gate)
+        {
+            if (_emptyFilesCreated) return;
+            for (var i = 0; i < _paths.Length; i++)
+            {
+                var file = Layout.Files[i];
+                if (file.Length != 0 || file.IsPadding || _skipped[i] || File.Exists(_paths[i])) continue;
+                Directory.CreateDirectory(Path.GetDirectoryName(_paths[i])!);
+                using (File.OpenHandle(_paths[i], FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { }
+            }
+            Volatile.Write(ref _emptyFilesCreated, true);
+        }
+    }
+
+    /// <summary>Size and last write time of each file as on disk now (the part file stands in for a skipped file).</summary>
+    public FileObservation[] ObserveFiles()
+    {
+        var result = new FileObservation[_paths.Length];
+        for (var i = 0; i < _paths.Length; i++)
+        {
+            if (Layout.Files[i].IsPadding)
+            {
+                result[i] = FileObservation.Missing;
+                continue;
+            }
+            var info = new FileInfo(_paths[i]);
+            if (!info.Exists) info = new FileInfo(_partPaths[i]);
+            result[i] = info.Exists ? new FileObservation(true, info.Length, info.LastWriteTimeUtc) : FileObservation.Missing;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Deletes this torrent's files (and part files), then the directories along their paths that
+    /// are left empty, and the root too if <see cref="TorrentStorageOptions.RootIsOwned"/>.
+    /// Other files in those directories are never touched.
+    /// </summary>
+    public async ValueTask DeleteFilesAsync(CancellationToken cancellationToken)
+    {
+        await Task.Run(() =>
+        {
+            lock (_gate)
+            {
+                foreach (var entry in _lru.ToArray()) Evict(entry);
+                _emptyFilesCreated = false;
+                Array.Clear(_dirty);
+            }
+            var directories = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < _paths.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Layout.Files[i].IsPadding) continue;
+                File.Delete(_paths[i]);
+                File.Delete(_partPaths[i]);
+                for (var dir = Path.GetDirectoryName(_paths[i]); dir is not null && dir.Length > Root.Length; dir = Path.GetDirectoryName(dir))
+                    directories.Add(dir);
+            }
+            // Deepest first, so a parent is tried after its children are gone.
+            foreach (var dir in directories.OrderByDescending(d => d.Length))
+                TryDeleteEmptyDirectory(dir);
+            if (_options.RootIsOwned) TryDeleteEmptyDirectory(Root);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return ValueTask.CompletedTask;
+            _disposed = true;
+            foreach (var entry in _lru.ToArray()) Evict(entry);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private static void TryDeleteEmptyDirectory(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+        }
+        catch (IOException)
+        {
+            // Something appeared in it meanwhile: it is no longer ours to remove.
+        }
+    }
+
+    private static void Slice(IReadOnlyList<ReadOnlyMemory<byte>> buffers, int offset, int length, List<ReadOnlyMemory<byte>> into)
+    {
+        for (var i = 0; i < buffers.Count && length > 0; i++)
+        {
+            var buffer = buffers[i];
+            if (offset >= buffer.Length) { offset -= buffer.Length; continue; }
+            var take = Math.Min(buffer.Length - offset, length);
+            into.Add(buffer.Slice(offset, take));
+            length -= take;
+            offset = 0;
+        }
+    }
+
+    private HandleEntry? Acquire(int fileIndex, bool forWrite)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_handles.TryGetValue(fileIndex, out var entry))
+            {
+                if (!forWrite || entry.Writable)
+                {
+                    entry.Leases++;
+                    _lru.Remove(entry.Node);
+                    _lru.AddFirst(entry.Node);
+                    if (forWrite) _dirty[fileIndex] = true;
+                    return entry;
+                }
+                Evict(entry);
+            }
+
+            var opened = Open(fileIndex, forWrite);
+            if (opened is null) return null;
+            entry = opened;
+            entry.Leases = 1;
+            _handles[fileIndex] = entry;
+            _lru.AddFirst(entry.Node);
+            if (forWrite) _dirty[fileIndex] = true;
+            TrimCache();
+            return entry;
+        }
+    }
+
+    private void Release(HandleEntry entry)
+    {
+        lock (_gate)
+        {
+            entry.Leases--;
+            if (entry.Evicted && entry.Leases == 0) entry.Handle.Dispose();
+        }
+    }
+
+    // Called under _gate.
+    private void Evict(HandleEntry entry)
+    {
+        if (entry.Evicted) return;
+        entry.Evicted = true;
+        _handles.Remove(entry.FileIndex);
+        _lru.Remove(entry.Node);
+        if (entry.Leases == 0) entry.Handle.Dispose();
+    }
+
+    // Called under _gate: close least recently used idle handles beyond the limit.
+    private void TrimCache()
+    {
+        var node = _lru.Last;
+        while (_handles.Count > _options.MaxOpenHandles && node is not null)
+        {
+            var previous = node.Previous;
+            if (node.Value.Leases == 0) Evict(node.Value);
+            node = previous;
+        }
+    }
+
+    // Called under _gate. Opening is rare (handles are cached), so holding the lock keeps two
+    // threads from creating the same file at once.
+    private HandleEntry? Open(int fileIndex, bool forWrite)
+    {
+        var path = _paths[fileIndex];
+        var part = _partPaths[fileIndex];
+        string target;
+        if (!_skipped[fileIndex])
+        {
+            if (!File.Exists(path) && File.Exists(part)) File.Move(part, path);
+            target = path;
+        }
+        else
+        {
+            target = File.Exists(path) ? path : part;
+        }
+
+        const FileShare share = FileShare.ReadWrite | FileShare.Delete;
+        SafeFileHandle handle;
+        var writable = true;
+        if (!forWrite)
+        {
+            try
+            {
+                handle = File.OpenHandle(target, FileMode.Open, FileAccess.ReadWrite, share);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Read-only data (e.g. seeding from a read-only share) can still be served.
+                handle = File.OpenHandle(target, FileMode.Open, FileAccess.Read, share);
+                writable = false;
+            }
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            handle = File.OpenHandle(target, FileMode.OpenOrCreate, FileAccess.ReadWrite, share);
+            var expected = Layout.Files[fileIndex].Length;
+            if (_options.SparseFiles && RandomAccess.GetLength(handle) < expected)
+                RandomAccess.SetLength(handle, expected);
+        }
+        return new HandleEntry(fileIndex, handle, writable);
+    }
+
+    private sealed class HandleEntry
+    {
+        public HandleEntry(int fileIndex, SafeFileHandle handle, bool writable)
+        {
+            FileIndex = fileIndex;
+            Handle = handle;
+            Writable = writable;
+            Node = new LinkedListNode<HandleEntry>(this);
+        }
+
+        public int FileIndex { get; }
+        public SafeFileHandle Handle { get; }
+        public bool Writable { get; }
+        public LinkedListNode<HandleEntry> Node { get; }
+        public int Leases { get; set; }
+        public bool Evicted { get; set; }
+    }
+}

@@ -1,0 +1,353 @@
+using System.Buffers;
+using System.Net;
+using System.Threading.Channels;
+using TorrentEdge.Engine.Common;
+using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.Protocol;
+
+namespace TorrentEdge.Engine.Torrents;
+
+/// <summary>
+/// One connection to one peer. Its receive task decodes messages and posts them to the torrent loop
+/// (copying piece blocks straight into the piece's pooled buffer); its send task flushes what the loop
+/// queued in batches; its upload task reads requested blocks from storage. Fields under "loop state"
+/// are touched only by the torrent loop.
+/// </summary>
+internal sealed class PeerSession : IPeerMessageHandler
+{
+    private const int SendHighWater = 512 * 1024;
+    private const int MaxUploadQueue = 256;
+
+    private readonly TorrentManager _torrent;
+    private readonly CancellationTokenSource _cts;
+    private readonly Lock _sendLock = new();
+    private PeerWireWriter _front;
+    private PeerWireWriter _back;
+    private readonly Channel<bool> _sendSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly SemaphoreSlim _room = new(0);
+    private bool _waitingForRoom;
+    private readonly Lock _uploadLock = new();
+    private readonly Queue<BlockRequest> _uploads = new();
+    private readonly Channel<bool> _uploadSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private long _uploaded;
+    private long _lastReceiveTicks;
+    private int _closed;
+
+    public PeerSession(TorrentManager torrent, IPeerConnection connection, CancellationToken cancellationToken)
+    {
+        _torrent = torrent;
+        Connection = connection;
+        EndPoint = connection.RemoteEndPoint as IPEndPoint;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _front = new PeerWireWriter(connection, 16 * 1024);
+        _back = new PeerWireWriter(connection, 16 * 1024);
+        _lastReceiveTicks = Environment.TickCount64;
+    }
+
+    public IPeerConnection Connection { get; }
+    public IPEndPoint? EndPoint { get; }
+    public bool IsIncoming => Connection.IsIncoming;
+    public PeerId PeerId { get; private set; }
+    /// <summary>Extensions both sides announced.</summary>
+    public ReservedBits Extensions { get; private set; }
+    public bool SupportsFast => Extensions.SupportsFastExtension;
+    public bool SupportsExtensionProtocol => Extensions.SupportsExtensionProtocol;
+    public long Uploaded => Interlocked.Read(ref _uploaded);
+    public long LastReceiveTicks => Volatile.Read(ref _lastReceiveTicks);
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+    public string Name => EndPoint?.ToString() ?? Connection.RemoteEndPoint.ToString() ?? "?";
+
+    // ---- loop state ----
+    public bool AmChoking = true;
+    public bool AmInterested;
+    public bool PeerChoking = true;
+    public bool PeerInterested;
+    public BitField? PeerHave;
+    public bool PeerHasAll;
+    public readonly List<BlockRequest> Outstanding = new(64);
+    public int MaxOutstanding = 32;
+    public long LastBlockTicks = Environment.TickCount64;
+    public long LastSendTicks = Environment.TickCount64;
+    public bool Snubbed;
+    public long Downloaded;
+    public long DownloadedAtLastTick;
+    public long UploadedAtLastTick;
+    public long DownloadRate;
+    public long UploadRate;
+    public long UnchokedAtTicks;
+    public bool Registered;
+    public readonly HashSet<int> AllowedFastFromPeer = [];
+    public byte RemoteUtMetadataId;
+    public int RemoteMetadataSize;
+    public bool MetadataRequested;
+    public bool CountedAvailability;
+    public byte[]? PendingBitfield;
+
+    public override string ToString() => $"{Name} ({PeerId})";
+
+    /// <summary>Runs the connection: handshake (unless the listener already read theirs), then reads until it ends.</summary>
+    public async Task RunAsync(PeerWireReader? reader, Handshake? theirs, Handshake ours)
+    {
+        var ct = _cts.Token;
+        var ownReader = reader is null;
+        Task? sender = null;
+        Task? uploader = null;
+        try
+        {
+            if (reader is null)
+            {
+                using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
+                await Connection.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+                reader = new PeerWireReader(Connection, FrameLimits.Default);
+            }
+            var hs = ArrayPool<byte>.Shared.Rent(Handshake.Length);
+            try
+            {
+                ours.Encode(hs);
+                await Connection.SendAsync(hs.AsMemory(0, Handshake.Length), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(hs);
+            }
+            if (theirs is null)
+            {
+                using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(15));
+                var result = await reader.ReadHandshakeAsync(handshakeTimeout.Token).ConfigureAwait(false);
+                if (!result.Succeeded) return;
+                if (!result.Handshake.InfoHash.SequenceEqual(ours.InfoHash)) return;
+                theirs = result.Handshake;
+            }
+            var h = theirs.Value;
+            if (h.PeerId == ours.PeerId) return; // dialled ourselves
+            PeerId = h.PeerId;
+            Extensions = h.Reserved.Intersect(ours.Reserved);
+            reader.Limits = _torrent.FrameLimits;
+            sender = SendLoopAsync(ct);
+            uploader = UploadLoopAsync(ct);
+            Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+            _torrent.Post(new Work(WorkKind.PeerConnected, this));
+            while (!ct.IsCancellationRequested)
+            {
+                var status = await reader.ReadAsync(this, ct).ConfigureAwait(false);
+                if (status != PeerReadStatus.MessagesRead) break;
+                Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+                if (sender.IsCompleted || uploader.IsCompleted) break;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection ended; the loop learns it from PeerClosed below.
+        }
+        finally
+        {
+            Volatile.Write(ref _closed, 1);
+            _cts.Cancel();
+            try
+            {
+                if (sender is not null) await sender.ConfigureAwait(false);
+                if (uploader is not null) await uploader.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Ending anyway.
+            }
+            if (ownReader && reader is not null) await reader.DisposeAsync().ConfigureAwait(false);
+            await Connection.DisposeAsync().ConfigureAwait(false);
+            lock (_sendLock)
+            {
+                _front.Dispose();
+                _back.Dispose();
+            }
+            _torrent.Post(new Work(WorkKind.PeerClosed, this));
+        }
+    }
+
+    /// <summary>Ends the connection (any thread).</summary>
+    public void Close()
+    {
+        Volatile.Write(ref _closed, 1);
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    // ---- receive side (session task) ----
+
+    public bool OnMessage(in PeerMessage message)
+    {
+        switch (message.Id)
+        {
+            case MessageId.Piece:
+            {
+                var piece = _torrent.GetActivePiece(message.Index);
+                if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
+                    _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
+                else
+                    _torrent.Post(new Work(WorkKind.BlockDropped, this, message.Index, message.Begin, message.Length));
+                break;
+            }
+            case MessageId.Bitfield:
+                _torrent.Post(new Work(WorkKind.Bitfield, this, Data: message.Payload.ToArray()));
+                break;
+            case MessageId.Extended:
+                _torrent.Post(new Work(WorkKind.Extended, this, Index: message.ExtendedId, Data: message.Payload.ToArray()));
+                break;
+            case MessageId.Choke: _torrent.Post(new Work(WorkKind.Choke, this)); break;
+            case MessageId.Unchoke: _torrent.Post(new Work(WorkKind.Unchoke, this)); break;
+            case MessageId.Interested: _torrent.Post(new Work(WorkKind.Interested, this)); break;
+            case MessageId.NotInterested: _torrent.Post(new Work(WorkKind.NotInterested, this)); break;
+            case MessageId.Have: _torrent.Post(new Work(WorkKind.Have, this, message.Index)); break;
+            case MessageId.HaveAll when SupportsFast: _torrent.Post(new Work(WorkKind.HaveAll, this)); break;
+            case MessageId.HaveNone when SupportsFast: _torrent.Post(new Work(WorkKind.HaveNone, this)); break;
+            case MessageId.Request: _torrent.Post(new Work(WorkKind.Request, this, message.Index, message.Begin, message.Length)); break;
+            case MessageId.Cancel: CancelUpload(message.Block); break;
+            case MessageId.RejectRequest when SupportsFast: _torrent.Post(new Work(WorkKind.RejectRequest, this, message.Index, message.Begin, message.Length)); break;
+            case MessageId.AllowedFast when SupportsFast: _torrent.Post(new Work(WorkKind.AllowedFast, this, message.Index)); break;
+            default:
+                // Keep-alive, port, suggest and unknown ids need nothing.
+                break;
+        }
+        return !IsClosed;
+    }
+
+    // ---- send side ----
+
+    /// <summary>Queues a message (loop or upload task); the send task flushes it with others.</summary>
+    public void Send(in PeerMessage message)
+    {
+        if (IsClosed) return;
+        lock (_sendLock)
+        {
+            if (IsClosed) return;
+            _front.Write(message);
+        }
+        LastSendTicks = Environment.TickCount64;
+        _sendSignal.Writer.TryWrite(true);
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await _sendSignal.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                _sendSignal.Reader.TryRead(out _);
+                while (true)
+                {
+                    PeerWireWriter batch;
+                    lock (_sendLock)
+                    {
+                        if (_front.BufferedBytes == 0) break;
+                        (_front, _back) = (_back, _front);
+                        batch = _back;
+                    }
+                    await batch.FlushAsync(ct).ConfigureAwait(false);
+                    lock (_sendLock)
+                    {
+                        if (_waitingForRoom)
+                        {
+                            _waitingForRoom = false;
+                            _room.Release();
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    private async ValueTask WaitForRoomAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            lock (_sendLock)
+            {
+                if (_front.BufferedBytes < SendHighWater) return;
+                _waitingForRoom = true;
+            }
+            await _room.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    // ---- uploads ----
+
+    /// <summary>Queues a validated request for the upload task (loop). False when the queue is full.</summary>
+    public bool EnqueueUpload(BlockRequest block)
+    {
+        lock (_uploadLock)
+        {
+            if (_uploads.Count >= MaxUploadQueue) return false;
+            _uploads.Enqueue(block);
+        }
+        _uploadSignal.Writer.TryWrite(true);
+        return true;
+    }
+
+    /// <summary>Drops queued uploads (we choked the peer).</summary>
+    public void ClearUploads()
+    {
+        lock (_uploadLock) _uploads.Clear();
+    }
+
+    private void CancelUpload(BlockRequest block)
+    {
+        lock (_uploadLock)
+        {
+            if (_uploads.Count == 0 || !_uploads.Contains(block)) return;
+            var keep = _uploads.Where(b => b != block).ToArray();
+            _uploads.Clear();
+            foreach (var b in keep) _uploads.Enqueue(b);
+        }
+    }
+
+    private async Task UploadLoopAsync(CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockRequest.StandardBlockLength);
+        try
+        {
+            while (await _uploadSignal.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                _uploadSignal.Reader.TryRead(out _);
+                while (true)
+                {
+                    BlockRequest block;
+                    lock (_uploadLock)
+                    {
+                        if (!_uploads.TryDequeue(out block)) break;
+                    }
+                    var storage = _torrent.Storage;
+                    if (storage is null || block.Length > buffer.Length) continue;
+                    await _torrent.Engine.UploadLimiter.WaitAsync(block.Length, ct).ConfigureAwait(false);
+                    var offset = (long)block.PieceIndex * storage.Layout.PieceLength + block.Begin;
+                    var read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
+                    if (read != block.Length) continue;
+                    await WaitForRoomAsync(ct).ConfigureAwait(false);
+                    Send(PeerMessage.Piece(block.PieceIndex, block.Begin, buffer.AsMemory(0, block.Length)));
+                    Interlocked.Add(ref _uploaded, block.Length);
+                    _torrent.Engine.Metrics.BytesUploaded(block.Length);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+            Close();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

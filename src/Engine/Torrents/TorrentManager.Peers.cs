@@ -1,0 +1,407 @@
+using System.Net;
+using TorrentEdge.Engine.Common;
+using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.Protocol;
+
+namespace TorrentEdge.Engine.Torrents;
+
+public sealed partial class TorrentManager
+{
+    private const int MaxUnchoked = 4;
+    private const int StrikesToBan = 3;
+    private static readonly TimeSpan BanTime = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan SnubAfter = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan IdleDisconnect = TimeSpan.FromMinutes(3);
+    private readonly Dictionary<IPEndPoint, int> _strikes = [];
+    private readonly HashSet<PeerSession> _needRequests = [];
+    private PeerSession? _optimistic;
+
+    private bool IsTransferring => _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
+
+    // ---- candidates and connections ----
+
+    private void AddCandidate(IPEndPoint endPoint)
+    {
+        if (endPoint.Port == 0) return;
+        if (Engine.ListenEndPoint is { } self && self.Port == endPoint.Port && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(self.Address)))
+            return; // ourselves, as a tracker reports us back
+        if (!_candidates.ContainsKey(endPoint)) _candidates[endPoint] = new PeerCandidate(endPoint);
+        if (IsTransferring) ConnectToCandidates();
+    }
+
+    private bool IsBanned(IPEndPoint? endPoint) =>
+        endPoint is not null && _bannedUntil.TryGetValue(endPoint, out var until) && until > Environment.TickCount64;
+
+    private void ConnectToCandidates()
+    {
+        if (!IsTransferring || _disposed) return;
+        if (_state is TorrentState.Finished or TorrentState.Seeding && !Engine.Options.SeedsDialPeers) return;
+        var now = Environment.TickCount64;
+        foreach (var c in _candidates.Values)
+        {
+            if (_peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent) break;
+            if (c.Connected || c.NextAttemptTicks > now || IsBanned(c.EndPoint)) continue;
+            if (!Engine.TryReserveConnection()) break;
+            c.Connected = true;
+            var connection = new SocketPeerConnection(c.EndPoint, Engine.SocketOptions);
+            var session = new PeerSession(this, connection, _stopping.Token);
+            _pending.Add(session);
+            Track(session.RunAsync(null, null, OurHandshake()));
+        }
+    }
+
+    internal Handshake OurHandshake() => new(ReservedBits.Default, InfoHash.ToArray(), Engine.PeerId);
+
+    /// <summary>An incoming connection whose handshake named this torrent (called by the engine's listener).</summary>
+    internal void AcceptIncoming(IPeerConnection connection, PeerWireReader reader, Handshake theirs)
+    {
+        Post(new Work(WorkKind.Command, Data: new TorrentCommand(t => t.DoAcceptIncoming(connection, reader, theirs))));
+    }
+
+    private void DoAcceptIncoming(IPeerConnection connection, PeerWireReader reader, Handshake theirs)
+    {
+        var ep = connection.RemoteEndPoint as IPEndPoint;
+        if (!IsTransferring || _bannedIds.Contains(theirs.PeerId) || IsBanned(ep) ||
+            _peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent || !Engine.TryReserveConnection())
+        {
+            _ = CloseQuietlyAsync(connection, reader);
+            return;
+        }
+        var session = new PeerSession(this, connection, _stopping.Token);
+        _pending.Add(session);
+        Track(RunIncomingAsync(session, reader, theirs));
+    }
+
+    private async Task RunIncomingAsync(PeerSession session, PeerWireReader reader, Handshake theirs)
+    {
+        try
+        {
+            await session.RunAsync(reader, theirs, OurHandshake()).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(IPeerConnection connection, PeerWireReader reader)
+    {
+        await reader.DisposeAsync().ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // ---- peer messages ----
+
+    private void HandlePeerWork(PeerSession peer, in Work work)
+    {
+        if (work.Kind == WorkKind.PeerClosed) { OnPeerClosed(peer); return; }
+        if (work.Kind == WorkKind.PeerConnected) { OnPeerConnected(peer); return; }
+        if (!peer.Registered) return;
+        switch (work.Kind)
+        {
+            case WorkKind.BlockReceived:
+                OnBlockReceived(peer, work);
+                _needRequests.Add(peer);
+                break;
+            case WorkKind.BlockDropped:
+                if (RemoveOutstanding(peer, work.Index, work.Begin)) _needRequests.Add(peer);
+                break;
+            case WorkKind.Choke:
+                peer.PeerChoking = true;
+                ReleaseRequests(peer);
+                break;
+            case WorkKind.Unchoke:
+                peer.PeerChoking = false;
+                _needRequests.Add(peer);
+                break;
+            case WorkKind.Interested:
+                peer.PeerInterested = true;
+                if (peer.AmChoking && _peers.Count(p => !p.AmChoking) < MaxUnchoked + 1) Unchoke(peer);
+                break;
+            case WorkKind.NotInterested:
+                peer.PeerInterested = false;
+                break;
+            case WorkKind.Have:
+                OnHave(peer, work.Index);
+                break;
+            case WorkKind.Bitfield:
+                OnBitfield(peer, (byte[])work.Data!);
+                break;
+            case WorkKind.HaveAll:
+                OnHaveAll(peer);
+                break;
+            case WorkKind.HaveNone:
+                UpdateInterest(peer);
+                break;
+            case WorkKind.Request:
+                OnRequest(peer, new BlockRequest(work.Index, work.Begin, work.Length));
+                break;
+            case WorkKind.RejectRequest:
+            {
+                if (RemoveOutstanding(peer, work.Index, work.Begin))
+                {
+                    var piece = GetActivePiece(work.Index);
+                    var b = work.Begin / ActivePiece.BlockLength;
+                    if (piece is not null && b < piece.BlockCount && piece.RequestedBy[b] == peer && !piece.Received[b]) piece.RequestedBy[b] = null;
+                    piece?.Duplicates?.RemoveAll(d => d.Peer == peer && d.Block == b);
+                }
+                break;
+            }
+            case WorkKind.AllowedFast:
+                if (Metainfo is null || work.Index < Metainfo.PieceCount) peer.AllowedFastFromPeer.Add(work.Index);
+                _needRequests.Add(peer);
+                break;
+            case WorkKind.Extended:
+                OnExtended(peer, work.Index, (byte[])work.Data!);
+                break;
+        }
+    }
+
+    private void OnPeerConnected(PeerSession peer)
+    {
+        _pending.Remove(peer);
+        if (peer.IsClosed) return;
+        if (_bannedIds.Contains(peer.PeerId) || !IsTransferring || _peers.Any(p => p.PeerId == peer.PeerId))
+        {
+            peer.Close();
+            return;
+        }
+        peer.Registered = true;
+        _peers.Add(peer);
+        if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c)) c.Failures = 0;
+        if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
+        if (_have is { } have)
+        {
+            if (peer.SupportsFast && have.AllTrue) peer.Send(PeerMessage.HaveAll);
+            else if (peer.SupportsFast && have.AllFalse) peer.Send(PeerMessage.HaveNone);
+            else if (!have.AllFalse) peer.Send(PeerMessage.Bitfield(have.Bytes.ToArray()));
+        }
+        else if (peer.SupportsFast)
+        {
+            peer.Send(PeerMessage.HaveNone);
+        }
+        PublishStatus();
+    }
+
+    private void OnPeerClosed(PeerSession peer)
+    {
+        _pending.Remove(peer);
+        Engine.ReleaseConnection();
+        _uploadedClosed += peer.Uploaded;
+        if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c))
+        {
+            c.Connected = false;
+            if (!peer.Registered) c.Failures++;
+            // Exponential backoff with jitter, so a dead peer is not hammered and many are not retried in step.
+            var backoff = Math.Min(300_000, 2_000 * (1L << Math.Min(c.Failures, 8)));
+            c.NextAttemptTicks = Environment.TickCount64 + (long)(backoff * (0.75 + _random.NextDouble() * 0.5));
+        }
+        if (!peer.Registered) return;
+        peer.Registered = false;
+        _peers.Remove(peer);
+        _needRequests.Remove(peer);
+        if (_optimistic == peer) _optimistic = null;
+        ReleaseRequests(peer);
+        if (peer.CountedAvailability) ChangeAvailability(peer, -1);
+        foreach (var p in _peers) _needRequests.Add(p);
+        PublishStatus();
+    }
+
+    private void OnHave(PeerSession peer, int index)
+    {
+        if (Metainfo is null)
+        {
+            return;
+        }
+        if ((uint)index >= (uint)Metainfo.PieceCount) { peer.Close(); return; }
+        peer.PeerHave ??= new BitField(Metainfo.PieceCount);
+        if (peer.PeerHave[index]) return;
+        peer.PeerHave[index] = true;
+        if (peer.CountedAvailability) _availability[index]++;
+        else ChangeAvailability(peer, +1);
+        if (!peer.AmInterested && _wanted[index] && !_have![index]) UpdateInterest(peer);
+        _needRequests.Add(peer);
+    }
+
+    private void OnBitfield(PeerSession peer, byte[] bytes)
+    {
+        if (Metainfo is null)
+        {
+            peer.PendingBitfield = bytes;
+            return;
+        }
+        if (!BitField.TryFromBytes(bytes, Metainfo.PieceCount, out var bits)) { peer.Close(); return; }
+        if (peer.CountedAvailability) ChangeAvailability(peer, -1);
+        peer.PeerHave = bits;
+        ChangeAvailability(peer, +1);
+        UpdateInterest(peer);
+        _needRequests.Add(peer);
+    }
+
+    private void OnHaveAll(PeerSession peer)
+    {
+        if (peer.CountedAvailability) ChangeAvailability(peer, -1);
+        peer.PeerHasAll = true;
+        if (Metainfo is not null)
+        {
+            ChangeAvailability(peer, +1);
+            UpdateInterest(peer);
+            _needRequests.Add(peer);
+        }
+    }
+
+    private void ChangeAvailability(PeerSession peer, int delta)
+    {
+        if (Metainfo is null) return;
+        if (peer.PeerHasAll)
+        {
+            for (var i = 0; i < _availability.Length; i++) _availability[i] += delta;
+        }
+        else if (peer.PeerHave is { } h)
+        {
+            for (var i = h.NextSet(0); i >= 0; i = h.NextSet(i + 1)) _availability[i] += delta;
+        }
+        peer.CountedAvailability = delta > 0;
+    }
+
+    private void UpdateInterest(PeerSession peer)
+    {
+        var interested = false;
+        if (_have is not null && _state == TorrentState.Downloading)
+        {
+            for (var i = 0; i < _wanted.Length; i++)
+            {
+                if (_wanted[i] && !_have[i] && PeerHas(peer, i)) { interested = true; break; }
+            }
+        }
+        if (interested == peer.AmInterested) return;
+        peer.AmInterested = interested;
+        peer.Send(interested ? PeerMessage.Interested : PeerMessage.NotInterested);
+    }
+
+    private void OnRequest(PeerSession peer, BlockRequest block)
+    {
+        var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
+                    _have[block.PieceIndex] && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
+                    block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
+        if (peer.AmChoking || !valid || !peer.EnqueueUpload(block))
+        {
+            if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
+        }
+    }
+
+    private void Unchoke(PeerSession peer)
+    {
+        if (!peer.AmChoking) return;
+        peer.AmChoking = false;
+        peer.UnchokedAtTicks = Environment.TickCount64;
+        peer.Send(PeerMessage.Unchoke);
+    }
+
+    private void Choke(PeerSession peer)
+    {
+        if (peer.AmChoking) return;
+        peer.AmChoking = true;
+        peer.ClearUploads();
+        peer.Send(PeerMessage.Choke);
+    }
+
+    /// <summary>
+    /// Tit-for-tat every 10 s: unchoke the interested peers that gave us most (or, seeding, took most), plus one
+    /// optimistic unchoke rotated every 30 s.
+    /// </summary>
+    private void Rechoke()
+    {
+        var seeding = _state is TorrentState.Seeding or TorrentState.Finished;
+        var ranked = _peers.Where(p => p.PeerInterested)
+            .OrderByDescending(p => seeding ? p.UploadRate : p.DownloadRate)
+            .ToList();
+        var keep = new HashSet<PeerSession>(ranked.Take(MaxUnchoked));
+        if (_ticks % 30 == 0 || _optimistic is null || !_optimistic.PeerInterested)
+        {
+            var others = ranked.Where(p => !keep.Contains(p)).ToList();
+            _optimistic = others.Count > 0 ? others[_random.Next(others.Count)] : null;
+        }
+        if (_optimistic is not null) keep.Add(_optimistic);
+        foreach (var p in _peers)
+        {
+            if (keep.Contains(p)) Unchoke(p);
+            else Choke(p);
+        }
+    }
+
+    private void Strike(PeerSession peer)
+    {
+        if (peer.EndPoint is not { } ep) return;
+        _strikes.TryGetValue(ep, out var n);
+        _strikes[ep] = ++n;
+        if (n < StrikesToBan) return;
+        _bannedUntil[ep] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
+        _bannedIds.Add(peer.PeerId);
+        Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} pieces failed the hash check"));
+        peer.Close();
+    }
+
+    // ---- periodic work ----
+
+    private void OnTick()
+    {
+        _ticks++;
+        var now = Environment.TickCount64;
+        long uploadedNow = _uploadedBase + _uploadedClosed;
+        foreach (var p in _peers)
+        {
+            p.DownloadRate = p.Downloaded - p.DownloadedAtLastTick;
+            p.DownloadedAtLastTick = p.Downloaded;
+            var up = p.Uploaded;
+            p.UploadRate = up - p.UploadedAtLastTick;
+            p.UploadedAtLastTick = up;
+            uploadedNow += up;
+            // Adaptive depth: about half a second of data at the current rate, at least 16 blocks.
+            if (!p.Snubbed) p.MaxOutstanding = (int)Math.Clamp(p.DownloadRate / 2 / ActivePiece.BlockLength, 16, 500);
+            if (p.Outstanding.Count > 0 && now - p.LastBlockTicks > SnubAfter.TotalMilliseconds && !p.Snubbed)
+            {
+                // Snubbed: its requests go back to the pool for others; it keeps one request in flight.
+                p.Snubbed = true;
+                foreach (var b in p.Outstanding) p.Send(PeerMessage.Cancel(b));
+                ReleaseRequests(p);
+            }
+            if (now - p.LastReceiveTicks > IdleDisconnect.TotalMilliseconds) p.Close();
+            else if (now - p.LastSendTicks > 90_000) p.Send(PeerMessage.KeepAlive);
+            _needRequests.Add(p);
+        }
+        _downloadRate = _downloaded - _downloadedAtLastTick;
+        _downloadedAtLastTick = _downloaded;
+        _uploadRate = Math.Max(0, uploadedNow - _uploadedAtLastTick);
+        _uploadedAtLastTick = uploadedNow;
+        if (_ticks % 10 == 0) Rechoke();
+        if (_ticks % 5 == 0) ConnectToCandidates();
+        if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
+        if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
+        PublishStatus();
+        EmitProgress();
+    }
+
+    private void EmitProgress()
+    {
+        if (_verifiedBatch.Count > 0)
+        {
+            Engine.Emit(new PiecesVerifiedEvent(InfoHash, Now, _verifiedBatch.ToArray()));
+            _verifiedBatch.Clear();
+        }
+        if (_state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata &&
+            Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
+        {
+            _lastProgressEvent = Now;
+            Engine.Emit(new ProgressEvent(InfoHash, Now, Status));
+        }
+    }
+
+    /// <summary>After a batch of work: top up the request pipelines of peers whose state changed.</summary>
+    private void AfterBatch()
+    {
+        if (_needRequests.Count == 0) return;
+        foreach (var p in _needRequests) RequestMore(p);
+        _needRequests.Clear();
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.HttpOverrides;
+using TorrentEdge.Gateway.Middleware;
+using TorrentEdge.Gateway.Proxy;
+using Yarp.ReverseProxy.Configuration;
+
+namespace TorrentEdge.Gateway.Extensions;
+
+/// <summary>Registration and pipeline of the Gateway: YARP over service discovery, limits, correlation ids, the web UI.</summary>
+public static class GatewayExtensions
+{
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
+        builder.Services.Configure<GatewayOptions>(section);
+        var options = section.Get<GatewayOptions>() ?? new GatewayOptions();
+
+        // Kestrel enforces the limit on bodies without Content-Length too; the middleware answers the rest politely.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        builder.Services.AddSingleton<ServiceDiscoveryProxyConfigProvider>();
+        builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<ServiceDiscoveryProxyConfigProvider>());
+        // YARP sets X-Forwarded-For/Proto/Host/Prefix on every proxied request by default.
+        builder.Services.AddReverseProxy();
+
+        builder.Services.AddGatewayRateLimiting(options.RateLimit);
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            // Only a proxy on this machine (a TLS terminator, say) may tell us who the client really is.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+        });
+        return builder;
+    }
+
+    public static WebApplication UseGateway(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseMiddleware<CorrelationIdMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseRateLimiter();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        return app;
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.MapReverseProxy();
+        return app;
+    }
+}

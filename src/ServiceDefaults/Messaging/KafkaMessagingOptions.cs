@@ -1,0 +1,62 @@
+using Confluent.Kafka;
+
+namespace TorrentEdge.ServiceDefaults.Messaging;
+
+/// <summary>Settings shared by the producer and every subscription of a service.</summary>
+public sealed class KafkaMessagingOptions
+{
+    /// <summary>Name of the connection string holding the bootstrap servers (<c>ConnectionStrings__kafka</c>).</summary>
+    public const string DefaultConnectionName = "kafka";
+
+    /// <summary>Comma-separated brokers; read from <c>ConnectionStrings:kafka</c> unless set.</summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>Client id sent to the brokers; defaults to the application name.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>Contract types the consumers can read (<c>message-type</c> header).</summary>
+    public IntegrationEventTypes EventTypes { get; } = new();
+
+    /// <summary>Last word on the producer's librdkafka settings (e.g. security for a real cluster).</summary>
+    public Action<ProducerConfig>? ConfigureProducer { get; set; }
+
+    /// <summary>Last word on every consumer's librdkafka settings.</summary>
+    public Action<ConsumerConfig>? ConfigureConsumer { get; set; }
+
+    internal string RequireBootstrapServers() => string.IsNullOrWhiteSpace(BootstrapServers)
+        ? throw new InvalidOperationException(
+            $"Kafka is not configured: set ConnectionStrings:{DefaultConnectionName} (ConnectionStrings__{DefaultConnectionName}) to the bootstrap servers.")
+        : BootstrapServers;
+}
+
+/// <summary>One consumer group on one topic, dispatching to the MassTransit consumers of the service (named options per subscription).</summary>
+public sealed class KafkaSubscriptionOptions
+{
+    public string Topic { get; set; } = "";
+
+    public string GroupId { get; set; } = "";
+
+    /// <summary>Broker-side session timeout: how soon a dead member's partitions move to the others.</summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest time between polls before the member is considered stuck and leaves the group (handling and retries count).</summary>
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Delays between attempts of a failing consumer; their count is the number of retries. Then the message is dead-lettered.</summary>
+    public IList<TimeSpan> RetryIntervals { get; set; } = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
+
+    /// <summary>How often handled offsets are committed; <see cref="TimeSpan.Zero"/> commits after every message.</summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where a group without a committed offset starts.</summary>
+    public AutoOffsetReset AutoOffsetReset { get; set; } = AutoOffsetReset.Earliest;
+
+    /// <summary>Read every newly assigned partition from offset 0, whatever was committed (PeerWorker folds torrent-specs this way).</summary>
+    public bool StartFromBeginningOnAssign { get; set; }
+
+    /// <summary>Longest single poll; bounds how stale the health check's "last poll" can be while idle.</summary>
+    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The named-options key of a subscription, for <c>services.Configure&lt;KafkaSubscriptionOptions&gt;(name, ...)</c>.</summary>
+    public static string NameFor(string topic, string groupId) => topic + "/" + groupId;
+}

@@ -1,0 +1,375 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using MassTransit;
+using MassTransit.Mediator;
+using Headers = Confluent.Kafka.Headers;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TorrentEdge.Contracts;
+
+namespace TorrentEdge.ServiceDefaults.Messaging;
+
+/// <summary>
+/// The bridge where MassTransit's Kafka rider would go: consumes one topic in one consumer group and hands each message to the
+/// service's MassTransit consumers through the mediator, with retry. An offset is stored only once its message was handled or
+/// dead-lettered, and committed after that; nothing is dropped.
+/// </summary>
+internal sealed partial class KafkaSubscriptionService(
+    KafkaSubscriptionState state,
+    KafkaSubscriptionOptions options,
+    IOptions<KafkaMessagingOptions> messagingOptions,
+    KafkaProducerHost producerHost,
+    IMediator mediator,
+    IEnumerable<IKafkaPartitionListener> listeners,
+    MessagingTelemetry telemetry,
+    IHostEnvironment environment,
+    TimeProvider time,
+    ILogger<KafkaSubscriptionService> logger) : BackgroundService
+{
+    private readonly IKafkaPartitionListener[] _listeners = [.. listeners];
+    private bool _offsetsStored;
+    private long _lastCommitTimestamp;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        // Consume blocks its thread; keep that off the host's startup path.
+        => Task.Run(() => RunAsync(stoppingToken), CancellationToken.None);
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        IConsumer<string?, byte[]?>? consumer = null;
+        try
+        {
+            consumer = BuildConsumer();
+            consumer.Subscribe(options.Topic);
+            state.Running = true;
+            state.Fault = null;
+            LogStarted(logger, options.Topic, options.GroupId);
+            _lastCommitTimestamp = time.GetTimestamp();
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<string?, byte[]?>? result;
+                try
+                {
+                    result = consumer.Consume(options.PollTimeout);
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    LogConsumeError(logger, options.Topic, options.GroupId, ex.Error.Reason);
+                    continue;
+                }
+                state.Polled(time.GetUtcNow());
+
+                if (result is not null && !result.IsPartitionEOF)
+                {
+                    await HandleAsync(result, stoppingToken).ConfigureAwait(false);
+                    consumer.StoreOffset(result);
+                    _offsetsStored = true;
+                }
+                if (_offsetsStored && time.GetElapsedTime(_lastCommitTimestamp) >= options.CommitInterval)
+                {
+                    Commit(consumer);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down in the middle of a message: its offset was not stored, so it is handled again after a restart.
+        }
+        catch (Exception ex)
+        {
+            state.Fault = ex.Message;
+            LogLoopFailed(logger, ex, options.Topic, options.GroupId);
+            throw;
+        }
+        finally
+        {
+            state.Running = false;
+            if (consumer is not null)
+            {
+                Commit(consumer);
+                try
+                {
+                    consumer.Close();
+                }
+                catch (KafkaException ex)
+                {
+                    LogConsumeError(logger, options.Topic, options.GroupId, ex.Error.Reason);
+                }
+                consumer.Dispose();
+            }
+        }
+    }
+
+    private IConsumer<string?, byte[]?> BuildConsumer()
+    {
+        KafkaNativeLibrary.EnsureLoaded();
+        var messaging = messagingOptions.Value;
+        var sessionMs = (int)options.SessionTimeout.TotalMilliseconds;
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = messaging.RequireBootstrapServers(),
+            ClientId = messaging.ClientId ?? environment.ApplicationName,
+            GroupId = options.GroupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = options.AutoOffsetReset,
+            // Cooperative-sticky moves only the partitions that must move when members come and go.
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            SessionTimeoutMs = sessionMs,
+            HeartbeatIntervalMs = Math.Max(100, Math.Min(3000, sessionMs / 3)),
+            MaxPollIntervalMs = Math.Max(sessionMs, (int)options.MaxPollInterval.TotalMilliseconds),
+            EnablePartitionEof = false,
+        };
+        messaging.ConfigureConsumer?.Invoke(config);
+
+        return new ConsumerBuilder<string?, byte[]?>(config)
+            .SetErrorHandler((_, error) => LogConsumeError(logger, options.Topic, options.GroupId, error.Reason))
+            .SetLogHandler((_, message) => KafkaLogging.Forward(logger, message))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                state.Assign(partitions);
+                LogAssigned(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
+                Notify(partitions, assigned: true, lost: false);
+                var start = options.StartFromBeginningOnAssign ? Offset.Beginning : Offset.Unset;
+                return partitions.Select(p => new TopicPartitionOffset(p, start));
+            })
+            .SetPartitionsRevokedHandler((c, offsets) =>
+            {
+                // Keep what was handled on these partitions before another member takes them.
+                Commit(c);
+                var partitions = offsets.Select(o => o.TopicPartition).ToList();
+                state.Revoke(partitions);
+                LogRevoked(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
+                Notify(partitions, assigned: false, lost: false);
+            })
+            .SetPartitionsLostHandler((_, offsets) =>
+            {
+                var partitions = offsets.Select(o => o.TopicPartition).ToList();
+                state.Revoke(partitions);
+                LogRevoked(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
+                Notify(partitions, assigned: false, lost: true);
+            })
+            .Build();
+    }
+
+    private void Notify(List<TopicPartition> partitions, bool assigned, bool lost)
+    {
+        if (_listeners.Length == 0 || partitions.Count == 0)
+        {
+            return;
+        }
+        var change = new KafkaPartitionsChange(options.Topic, options.GroupId, [.. partitions.Select(p => p.Partition.Value)], lost);
+        foreach (var listener in _listeners)
+        {
+            try
+            {
+                if (assigned)
+                {
+                    listener.OnPartitionsAssigned(change);
+                }
+                else
+                {
+                    listener.OnPartitionsRevoked(change);
+                }
+            }
+            catch (Exception ex)
+            {
+                // A listener's bug must not break the group protocol.
+                LogListenerFailed(logger, ex, options.Topic, options.GroupId);
+            }
+        }
+    }
+
+    private void Commit(IConsumer<string?, byte[]?> consumer)
+    {
+        if (!_offsetsStored)
+        {
+            return;
+        }
+        try
+        {
+            consumer.Commit();
+            _offsetsStored = false;
+            _lastCommitTimestamp = time.GetTimestamp();
+        }
+        catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
+        {
+            _offsetsStored = false;
+        }
+        catch (KafkaException ex)
+        {
+            // Stored offsets stay stored; the next commit carries them.
+            LogCommitFailed(logger, options.Topic, options.GroupId, ex.Error.Reason);
+        }
+    }
+
+    /// <summary>Returns once the message was handled or dead-lettered; throws only when stopping.</summary>
+    private async Task HandleAsync(ConsumeResult<string?, byte[]?> result, CancellationToken cancellationToken)
+    {
+        var headers = result.Message.Headers;
+        var parent = TraceContext.Extract(headers);
+        using var activity = MessagingTelemetry.ActivitySource.StartActivity(options.Topic + " process", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.destination.name", options.Topic);
+        activity?.SetTag("messaging.consumer.group.name", options.GroupId);
+        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value);
+        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
+        activity?.SetTag("messaging.kafka.message.key", result.Message.Key);
+
+        if (result.Message.Value is null)
+        {
+            // A tombstone (compaction's delete marker): there is no event to hand to a consumer.
+            LogTombstone(logger, options.Topic, result.Partition.Value, result.Offset.Value);
+            return;
+        }
+
+        var typeName = GetString(headers, KafkaHeaders.MessageType);
+        if (typeName is null || !messagingOptions.Value.EventTypes.TryGet(typeName, out var type, out var supportedVersion))
+        {
+            await DeadLetterAsync(result, $"Unknown message type '{typeName}'.", "UnknownMessageType", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var versionText = GetString(headers, KafkaHeaders.SchemaVersion);
+        var version = int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 1;
+        if (version > supportedVersion)
+        {
+            await DeadLetterAsync(result, $"Schema version {version} of {typeName} is newer than the supported {supportedVersion}.",
+                "UnsupportedSchemaVersion", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        object message;
+        try
+        {
+            message = JsonSerializer.Deserialize(result.Message.Value, type, IntegrationEventJson.Options)
+                ?? throw new JsonException("The message body is JSON null.");
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            await DeadLetterAsync(result, ex.Message, ex.GetType().FullName!, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var source = Pipe.Execute<PublishContext>(context =>
+        {
+            context.Headers.Set(KafkaHeaders.SourceTopic, result.Topic);
+            context.Headers.Set(KafkaHeaders.SourcePartition, result.Partition.Value);
+            context.Headers.Set(KafkaHeaders.SourceOffset, result.Offset.Value);
+            context.Headers.Set(KafkaHeaders.SourceKey, result.Message.Key);
+        });
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await mediator.Publish(message, type, source, cancellationToken).ConfigureAwait(false);
+                telemetry.Consumed(options.Topic, options.GroupId);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                telemetry.Failed(options.Topic, options.GroupId);
+                var error = Unwrap(ex);
+                if (attempt >= options.RetryIntervals.Count)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+                    await DeadLetterAsync(result, error.Message, error.GetType().FullName!, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                LogRetrying(logger, error, typeName, options.Topic, result.Partition.Value, result.Offset.Value, attempt + 1);
+                await Task.Delay(options.RetryIntervals[attempt], time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DeadLetterAsync(ConsumeResult<string?, byte[]?> result, string error, string errorType, CancellationToken cancellationToken)
+    {
+        var headers = new Headers();
+        foreach (var header in result.Message.Headers ?? [])
+        {
+            headers.Add(header.Key, header.GetValueBytes());
+        }
+        headers.Add(KafkaHeaders.Error, Encoding.UTF8.GetBytes(error));
+        headers.Add(KafkaHeaders.ErrorType, Encoding.UTF8.GetBytes(errorType));
+        headers.Add(KafkaHeaders.OriginalTopic, Encoding.UTF8.GetBytes(result.Topic));
+        headers.Add(KafkaHeaders.OriginalPartition, Encoding.UTF8.GetBytes(result.Partition.Value.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(KafkaHeaders.OriginalOffset, Encoding.UTF8.GetBytes(result.Offset.Value.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(KafkaHeaders.ConsumerGroup, Encoding.UTF8.GetBytes(options.GroupId));
+
+        var deadLetterTopic = result.Topic + Topics.DeadLetterSuffix;
+        var message = new Message<string, byte[]> { Key = result.Message.Key!, Value = result.Message.Value!, Headers = headers };
+        LogDeadLettering(logger, result.Topic, result.Partition.Value, result.Offset.Value, deadLetterTopic, error);
+
+        // Never drop: until the dead-letter copy is acknowledged the offset stays unstored, and we keep trying.
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await producerHost.Producer.ProduceAsync(deadLetterTopic, message, cancellationToken).ConfigureAwait(false);
+                telemetry.DeadLettered(options.Topic, options.GroupId);
+                return;
+            }
+            catch (ProduceException<string, byte[]> ex)
+            {
+                LogDeadLetterFailed(logger, deadLetterTopic, ex.Error.Reason);
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    private static Exception Unwrap(Exception ex)
+    {
+        while (ex is AggregateException { InnerExceptions.Count: 1 } or RequestFaultException && ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+        return ex;
+    }
+
+    private static string? GetString(Headers? headers, string name)
+        => headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+
+    [LoggerMessage(LogLevel.Information, "Consuming {Topic} in group {GroupId}")]
+    private static partial void LogStarted(ILogger logger, string topic, string groupId);
+
+    [LoggerMessage(LogLevel.Information, "{Topic} ({GroupId}): partitions assigned {Partitions}")]
+    private static partial void LogAssigned(ILogger logger, string topic, string groupId, string partitions);
+
+    [LoggerMessage(LogLevel.Information, "{Topic} ({GroupId}): partitions revoked {Partitions}")]
+    private static partial void LogRevoked(ILogger logger, string topic, string groupId, string partitions);
+
+    [LoggerMessage(LogLevel.Warning, "{Topic} ({GroupId}): {Reason}")]
+    private static partial void LogConsumeError(ILogger logger, string topic, string groupId, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "{Topic} ({GroupId}): committing offsets failed: {Reason}")]
+    private static partial void LogCommitFailed(ILogger logger, string topic, string groupId, string reason);
+
+    [LoggerMessage(LogLevel.Critical, "The consumer of {Topic} ({GroupId}) stopped")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception, string topic, string groupId);
+
+    [LoggerMessage(LogLevel.Error, "A partition listener failed for {Topic} ({GroupId})")]
+    private static partial void LogListenerFailed(ILogger logger, Exception exception, string topic, string groupId);
+
+    [LoggerMessage(LogLevel.Warning, "Handling {MessageType} from {Topic} [{Partition}] @{Offset} failed (attempt {Attempt}); retrying")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, string messageType, string topic, int partition, long offset, int attempt);
+
+    [LoggerMessage(LogLevel.Error, "Dead-lettering {Topic} [{Partition}] @{Offset} to {DeadLetterTopic}: {Error}")]
+    private static partial void LogDeadLettering(ILogger logger, string topic, int partition, long offset, string deadLetterTopic, string error);
+
+    [LoggerMessage(LogLevel.Error, "Producing to {DeadLetterTopic} failed ({Reason}); trying again")]
+    private static partial void LogDeadLetterFailed(ILogger logger, string deadLetterTopic, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "Skipping a tombstone on {Topic} [{Partition}] @{Offset}")]
+    private static partial void LogTombstone(ILogger logger, string topic, int partition, long offset);
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""A libtorrent 2.0 peer for interop tests: seeds or downloads one torrent on loopback.
+
+Prints one JSON object per line on stdout:
+  {"event":"listening","port":N}
+  {"event":"status","state":"...","progress":0.5,"done":N,"total":N,"peers":N,"down":N,"up":N,"seeding":bool,"has_metadata":bool}
+  {"event":"metadata"}           once the metadata is known (magnet)
+  {"event":"finished"}           once every wanted piece is there
+  {"event":"alert","type":"...","message":"..."}   errors and peer events worth seeing
+It runs until it is killed (the tests stop it by pid) or --max-seconds passes.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mode", choices=["seed", "download"], required=True)
+    p.add_argument("--torrent")
+    p.add_argument("--magnet")
+    p.add_argument("--save", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--peer", action="append", default=[], help="host:port to dial (repeatable)")
+    p.add_argument("--seed-mode", action="store_true",
+                   help="trust the files without checking (serves whatever is on disk: a corrupt seeder)")
+    p.add_argument("--max-seconds", type=float, default=300)
+    p.add_argument("--interval", type=float, default=0.25)
+    p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
+    p.add_argument("--download-limit", type=int, default=0, help="bytes/s, 0 = none")
+    a = p.parse_args()
+
+    settings = {
+        "listen_interfaces": "127.0.0.1:%d" % a.port,
+        "outgoing_interfaces": "127.0.0.1",
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        "ssrf_mitigation": False,
+        "announce_to_all_trackers": True,
+        "announce_to_all_tiers": True,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification
+        | lt.alert.category_t.peer_notification
+        | lt.alert.category_t.tracker_notification,
+        "user_agent": "lt_peer/2.0.8",
+        # TCP only and plaintext when dialling: transmission hangs up on libtorrent's encrypted
+        # handshake here, and our engine speaks plain BitTorrent. Incoming encryption stays allowed.
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "allowed_enc_level": int(lt.enc_level.plaintext),
+        "upload_rate_limit": a.upload_limit,
+        "download_rate_limit": a.download_limit,
+    }
+    ses = lt.session(settings)
+
+    # Wait for the listen socket so the port can be reported (port 0 = any free port).
+    port = 0
+    deadline = time.time() + 10
+    while time.time() < deadline and port == 0:
+        port = ses.listen_port()
+        if port == 0:
+            time.sleep(0.05)
+    emit({"event": "listening", "port": port})
+
+    if a.torrent:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(a.torrent)
+    elif a.magnet:
+        atp = lt.parse_magnet_uri(a.magnet)
+    else:
+        p.error("--torrent or --magnet is required")
+    atp.save_path = a.save
+    if a.seed_mode:
+        atp.flags |= lt.torrent_flags.seed_mode
+    h = ses.add_torrent(atp)
+
+    for peer in a.peer:
+        host, _, pport = peer.rpartition(":")
+        h.connect_peer((host, int(pport)))
+
+    started = time.time()
+    finished = False
+    had_metadata = h.status().has_metadata
+    if had_metadata and a.magnet:
+        emit({"event": "metadata"})
+    redialled = time.time()
+    while time.time() - started < a.max_seconds:
+        for al in ses.pop_alerts():
+            t = type(al).__name__
+            if t in ("metadata_received_alert",):
+                emit({"event": "metadata"})
+            elif t.endswith("error_alert") or t in ("hash_failed_alert", "peer_ban_alert",
+                                                     "peer_connect_alert", "peer_disconnected_alert",
+                                                     "tracker_reply_alert", "tracker_error_alert",
+                                                     "incoming_connection_alert", "torrent_finished_alert"):
+                emit({"event": "alert", "type": t, "message": al.message()})
+        s = h.status()
+        emit({
+            "event": "status",
+            "state": str(s.state),
+            "progress": s.progress,
+            "done": s.total_wanted_done,
+            "total": s.total_wanted,
+            "peers": s.num_peers,
+            "down": s.total_payload_download,
+            "up": s.total_payload_upload,
+            "seeding": bool(s.is_seeding),
+            "has_metadata": bool(s.has_metadata),
+        })
+        if not finished and s.has_metadata and (s.is_finished or s.is_seeding) \
+                and s.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):
+            finished = True
+            emit({"event": "finished", "down": s.total_payload_download})
+        # Keep dialling the given peers while nobody is connected (the other side may start later).
+        if a.peer and s.num_peers == 0 and time.time() - redialled > 2:
+            redialled = time.time()
+            for peer in a.peer:
+                host, _, pport = peer.rpartition(":")
+                h.connect_peer((host, int(pport)))
+        time.sleep(a.interval)
+    emit({"event": "timeout"})
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

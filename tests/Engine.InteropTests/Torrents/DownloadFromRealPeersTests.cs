@@ -1,0 +1,88 @@
+using System.Net;
+using TorrentEdge.Engine.InteropTests.Support;
+using TorrentEdge.Engine.Torrents;
+
+namespace TorrentEdge.Engine.InteropTests.Torrents;
+
+/// <summary>Our engine downloads from established clients and they download from it, byte for byte.</summary>
+public sealed class DownloadFromRealPeersTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
+    private static ClientEngine NewEngine(TempDirectory dir) => new(new EngineOptions
+    {
+        ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+        DownloadDirectory = dir.Combine("downloads"),
+        ResumeDirectory = dir.Combine("resume"),
+    });
+
+    private static IPEndPoint Loopback(int port) => new(IPAddress.Loopback, port);
+
+    [Fact]
+    public async Task Engine_DownloadsMultiFileOddSizesFromLibtorrentSeeder_ByteForByte()
+    {
+        if (!LibtorrentPeer.IsAvailable) Assert.Skip("python3-libtorrent is not installed for /usr/bin/python3");
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), seed: 11);
+        var torrent = dir.Combine("t.torrent");
+        await MkTorrent.CreateAsync(payload.ContentPath, torrent, [], 15, ct);
+        await using var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions { Seed = true, TorrentPath = torrent, SavePath = payload.Root }, ct);
+        await seeder.WaitForSeedingAsync(Bound, ct);
+
+        await using var engine = NewEngine(dir);
+        await engine.StartAsync(ct);
+        var target = dir.CreateSubdirectory("leech");
+        var t = await engine.AddTorrentFileAsync(torrent, new AddTorrentOptions { SavePath = target, Peers = [Loopback(seeder.Port)] }, ct);
+        await Eventually.TrueAsync(() => t.State == TorrentState.Seeding, Bound, () => $"{t.Status}\n{seeder.Log}", ct);
+
+        payload.AssertSameAs(target);
+        Assert.Equal(payload.TotalLength, t.Status.BytesDone);
+    }
+
+    [Fact]
+    public async Task Libtorrent_DownloadsFromEngineSeeder_ByteForByte()
+    {
+        if (!LibtorrentPeer.IsAvailable) Assert.Skip("python3-libtorrent is not installed for /usr/bin/python3");
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), seed: 12);
+        var torrent = dir.Combine("t.torrent");
+        await MkTorrent.CreateAsync(payload.ContentPath, torrent, [], 15, ct);
+
+        await using var engine = NewEngine(dir);
+        await engine.StartAsync(ct);
+        var t = await engine.AddTorrentFileAsync(torrent, new AddTorrentOptions { SavePath = payload.Root }, ct);
+        await Eventually.TrueAsync(() => t.State == TorrentState.Seeding, Bound, () => t.Status.ToString(), ct);
+
+        var target = dir.CreateSubdirectory("leech");
+        await using var leecher = await LibtorrentPeer.StartAsync(new LibtorrentOptions
+        { Seed = false, TorrentPath = torrent, SavePath = target, Peers = [engine.ListenEndPoint!.ToString()] }, ct);
+        await leecher.WaitForFinishedAsync(Bound, ct);
+
+        payload.AssertSameAs(target);
+        Assert.True(t.Status.Uploaded >= payload.TotalLength, t.Status.ToString());
+    }
+
+    [Fact]
+    public async Task Aria2_DownloadsFromEngineSeeder_ByteForByte()
+    {
+        if (!Aria2Peer.IsAvailable) Assert.Skip("aria2 is not installed");
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), seed: 13);
+        var torrent = dir.Combine("t.torrent");
+        await MkTorrent.CreateAsync(payload.ContentPath, torrent, [], 16, ct);
+        var target = dir.CreateSubdirectory("leech");
+        // aria2 cannot be told a peer: our seeder dials it.
+        await using var aria = Aria2Peer.StartDownload(torrent, target);
+
+        await using var engine = NewEngine(dir);
+        await engine.StartAsync(ct);
+        var t = await engine.AddTorrentFileAsync(torrent, new AddTorrentOptions { SavePath = payload.Root, Peers = [Loopback(aria.Port)] }, ct);
+        var code = await aria.WaitForExitAsync(Bound, ct);
+
+        Assert.True(code == 0, aria.Log);
+        payload.AssertSameAs(target);
+    }
+}
