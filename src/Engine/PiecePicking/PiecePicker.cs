@@ -174,7 +174,13 @@ public sealed class PiecePicker
     public BlockOutcome BlockReceived(IPieceRequester peer, BlockRequest block, Span<PeerBlockRequest> cancellations, out int cancellationCount)
     {
         cancellationCount = 0;
-        if (!TryLocate(block, out var progress, out var b)) return BlockOutcome.Unexpected;
+        if (!TryLocate(block, out var progress, out var b))
+        {
+            // A late block (its request timed out and the piece was let go) is still worth keeping.
+            if (!IsValidBlock(block, out b) || !_wanted[block.PieceIndex] || _progress[block.PieceIndex] is not null)
+                return BlockOutcome.Unexpected;
+            progress = Start(block.PieceIndex);
+        }
         var slots = progress.Requesters.AsSpan(b * _maxRequesters, _maxRequesters);
         if (progress.State[b] == BlockState.Received)
         {
@@ -183,6 +189,7 @@ public sealed class PiecePicker
         }
         if (progress.State[b] == BlockState.Free) progress.FreeCount--;
         progress.State[b] = BlockState.Received;
+        progress.Deliverers[b] = peer;
         progress.ReceivedCount++;
         for (var k = 0; k < progress.RequesterCount[b]; k++)
         {
@@ -225,6 +232,19 @@ public sealed class PiecePicker
                 if (progress.State[b] == BlockState.Requested && progress.Requesters.AsSpan(b * _maxRequesters, progress.RequesterCount[b]).Contains(peer))
                     count++;
         return count;
+    }
+
+    /// <summary>
+    /// The distinct peers that delivered blocks of a started piece (call before <see cref="PieceFailed"/> to
+    /// find whom to distrust when its hash does not match). Returns how many were written.
+    /// </summary>
+    public int GetContributors(int piece, Span<IPieceRequester> destination)
+    {
+        if ((uint)piece >= (uint)PieceCount || _progress[piece] is not { } progress) return 0;
+        var n = 0;
+        for (var b = 0; b < progress.BlockCount && n < destination.Length; b++)
+            if (progress.Deliverers[b] is { } peer && !destination[..n].Contains(peer)) destination[n++] = peer;
+        return n;
     }
 
     /// <summary>The piece's hash matched: it is ours now.</summary>
@@ -320,13 +340,17 @@ public sealed class PiecePicker
     private bool TryLocate(BlockRequest block, out PieceProgress progress, out int b)
     {
         progress = null!;
-        b = 0;
-        if ((uint)block.PieceIndex >= (uint)PieceCount || _progress[block.PieceIndex] is not { } p) return false;
-        if (block.Begin < 0 || block.Begin % _settings.BlockLength != 0) return false;
-        b = block.Begin / _settings.BlockLength;
-        if (b >= p.BlockCount || block.Length != GetBlockLength(block.PieceIndex, b)) return false;
+        if (!IsValidBlock(block, out b) || _progress[block.PieceIndex] is not { } p) return false;
         progress = p;
         return true;
+    }
+
+    private bool IsValidBlock(BlockRequest block, out int b)
+    {
+        b = 0;
+        if ((uint)block.PieceIndex >= (uint)PieceCount || block.Begin < 0 || block.Begin % _settings.BlockLength != 0) return false;
+        b = block.Begin / _settings.BlockLength;
+        return b < GetBlockCount(block.PieceIndex) && block.Length == GetBlockLength(block.PieceIndex, b);
     }
 
     private PieceProgress Start(int piece)
@@ -352,6 +376,7 @@ public sealed class PiecePicker
         _progress[piece] = null;
         _active.Remove(progress);
         progress.Requesters.AsSpan().Clear();
+        progress.Deliverers.AsSpan().Clear();
         _pool.Push(progress);
         if (_wanted[piece]) SetStartable(piece, true);
     }
@@ -405,6 +430,7 @@ public sealed class PiecePicker
         public BlockState[] State = [];
         public byte[] RequesterCount = [];
         public IPieceRequester?[] Requesters = [];
+        public IPieceRequester?[] Deliverers = [];
 
         public void Reset(int piece, int blockCount, int maxRequesters)
         {
@@ -417,12 +443,14 @@ public sealed class PiecePicker
                 State = new BlockState[blockCount];
                 RequesterCount = new byte[blockCount];
                 Requesters = new IPieceRequester?[blockCount * maxRequesters];
+                Deliverers = new IPieceRequester?[blockCount];
             }
             else
             {
                 State.AsSpan(0, blockCount).Clear();
                 RequesterCount.AsSpan(0, blockCount).Clear();
                 Requesters.AsSpan().Clear();
+                Deliverers.AsSpan().Clear();
             }
         }
     }
