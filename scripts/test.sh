@@ -22,7 +22,7 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 echo "== build"
-dotnet build TorrentEdge.sln -c Release -warnaserror -nologo -v q
+dotnet build TorrentEdge.sln -c Release -nologo -v q
 
 log=$(mktemp)
 status=0

@@ -420,8 +420,8 @@ public sealed class TorrentStorage : IAsyncDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (Layout.Files[i].IsPadding) continue;
-                File.Delete(_paths[i]);
-                File.Delete(_partPaths[i]);
+                DeleteIfExists(_paths[i]);
+                DeleteIfExists(_partPaths[i]);
                 for (var dir = Path.GetDirectoryName(_paths[i]); dir is not null && dir.Length > Root.Length; dir = Path.GetDirectoryName(dir))
                     directories.Add(dir);
             }
@@ -441,6 +441,18 @@ public sealed class TorrentStorage : IAsyncDisposable
             foreach (var entry in _lru.ToArray()) Evict(entry);
         }
         return ValueTask.CompletedTask;
+    }
+
+    private static void DeleteIfExists(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Its directory never existed, so neither did the file.
+        }
     }
 
     private static void TryDeleteEmptyDirectory(string dir)

@@ -137,7 +137,10 @@ public sealed class TrackerManager : IDisposable
     /// <summary>When the next announce should happen.</summary>
     public DateTimeOffset NextAnnounceAt => _nextAnnounceAt;
 
-    public bool IsAnnounceDue => _tiers.Count > 0 && _time.GetUtcNow() >= _nextAnnounceAt;
+    /// <summary>True when at least one tracker has a supported scheme.</summary>
+    public bool HasUsableTrackers => _tiers.Any(t => t.Any(x => x.Client is not null));
+
+    public bool IsAnnounceDue => HasUsableTrackers && _time.GetUtcNow() >= _nextAnnounceAt;
 
     /// <summary>The download finished: the next announce says "completed" (once), and it is due now.</summary>
     public void MarkCompleted()

@@ -42,7 +42,7 @@ public sealed class TorrentsApiTests(CatalogFactory factory) : IClassFixture<Cat
         Assert.Equal(50_000, view.TotalBytes);
         Assert.Equal(TorrentState.Queued, view.State);
         Assert.True(view.MetainfoAvailable);
-        Assert.Equal(["a/one.bin", "two.bin"], view.Files.Select(f => f.Path));
+        Assert.Equal([$"{torrent.Name}/a/one.bin", $"{torrent.Name}/two.bin"], view.Files.Select(f => f.Path));
         Assert.Equal("http://tracker.example/announce", Assert.Single(view.Trackers).Url);
         Assert.Null(view.Owners);
 

@@ -94,7 +94,7 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
         Assert.True(view.MetainfoAvailable);
         Assert.Equal(torrent.Name, view.Name);
         Assert.Equal(3000, view.TotalBytes);
-        Assert.Equal(["one.bin", "two.bin"], view.Files.Select(f => f.Path));
+        Assert.Equal([$"{torrent.Name}/one.bin", $"{torrent.Name}/two.bin"], view.Files.Select(f => f.Path));
         Assert.Equal(torrent.Bytes, await user.GetByteArrayAsync($"/api/torrents/{torrent.InfoHash}/metainfo", Ct));
 
         var spec = await factory.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 2);
@@ -104,6 +104,32 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
         // Now the files are known, their priorities can be set.
         await IsAsync<TorrentView>(await user.PutAsJsonAsync($"/api/torrents/{torrent.InfoHash}/files",
             new { files = new[] { new { index = 1, priority = "skip" } } }, Ct), HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task EventsFromKafka_ReachTheStatus()
+    {
+        var user = await factory.UserAsync();
+        var torrent = TestTorrents.Single("kafka-" + Guid.NewGuid().ToString("N"));
+        await TorrentsApiTests.UploadAsync(user, torrent.Bytes);
+
+        // What a PeerWorker does: publish to torrent-events keyed by info-hash.
+        var publisher = factory.Services.GetRequiredService<TorrentEdge.ServiceDefaults.Messaging.IIntegrationEventPublisher>();
+        await publisher.PublishAsync(TorrentEdge.Contracts.Topics.TorrentEvents, torrent.InfoHash,
+            new TorrentStateChanged(torrent.InfoHash, [], TorrentState.Checking, "worker-9"), Ct);
+        await publisher.PublishAsync(TorrentEdge.Contracts.Topics.TorrentEvents, torrent.InfoHash,
+            new TorrentProgressed(torrent.InfoHash, [], TorrentState.Downloading, 0.25, 10_000, 40_000, 10_000, 0, 5_000, 0, 2, 3, 6, [], []), Ct);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        TorrentView view;
+        do
+        {
+            await Task.Delay(100, timeout.Token);
+            view = await IsAsync<TorrentView>(await user.GetAsync($"/api/torrents/{torrent.InfoHash}", Ct), HttpStatusCode.OK);
+        }
+        while (view.Progress != 0.25);
+        Assert.Equal(TorrentState.Downloading, view.State);
+        Assert.Equal(5_000, view.DownloadRate);
     }
 
     [Fact]

@@ -351,3 +351,34 @@ public class TorrentStorageLifetimeTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await storage.WriteAsync(0, data.Content, Ct));
     }
 }
+
+public class TorrentStorageDeleteTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task DeleteFilesAsync_NothingWrittenRootMissing_DoesNotThrow()
+    {
+        using var data = new StorageTestData(8, ("t/x/a", 8), ("t/b", 3));
+        await using var storage = new TorrentStorage(data.Layout, Path.Combine(data.Root, "missing"));
+
+        await storage.DeleteFilesAsync(Ct);
+
+        Assert.False(Directory.Exists(Path.Combine(data.Root, "missing")));
+    }
+
+    [Fact]
+    public async Task DeleteFilesAsync_ThenWriteAgain_RecreatesFiles()
+    {
+        using var data = new StorageTestData(8, ("t/a", 8), ("t/empty", 0));
+        await using var storage = new TorrentStorage(data.Layout, data.Root);
+        await storage.WriteAsync(0, data.Content, Ct);
+        await storage.DeleteFilesAsync(Ct);
+        Assert.False(Directory.Exists(Path.Combine(data.Root, "t")));
+
+        await storage.WriteAsync(0, data.Content, Ct);
+
+        Assert.True(await storage.VerifyPieceOnDiskAsync(0, Ct));
+        Assert.True(File.Exists(Path.Combine(data.Root, "t", "empty")));
+    }
+}

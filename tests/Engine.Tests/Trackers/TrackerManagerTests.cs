@@ -224,7 +224,17 @@ public class TrackerManagerTests
     {
         using var m = Create([["wss://x/announce", "http://a/announce"]]);
         Assert.Equal(TrackerHealth.Unsupported, m.Status.Single(s => s.Url == "wss://x/announce").Health);
+        Assert.True(m.HasUsableTrackers);
         Assert.True((await m.AnnounceAsync(Leeching, TestContext.Current.CancellationToken)).Success);
+    }
+
+    [Fact]
+    public void IsAnnounceDue_OnlyUnsupportedTrackers_False()
+    {
+        using var m = Create([["wss://x/announce"], ["ftp://y/announce"]]);
+        Assert.False(m.HasUsableTrackers);
+        m.MarkCompleted();
+        Assert.False(m.IsAnnounceDue);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -26,6 +28,9 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "pw-func-" + Guid.NewGuid().ToString("n"));
     private readonly EmbeddedKafka _kafka = EmbeddedKafka.Start();
     private readonly List<PeerWorkerFactory> _hosts = [];
+    private readonly ConcurrentQueue<string?> _processOutput = new();
+    private TorrentEventsTap? _tap;
+    private Process? _process;
 
     [Fact]
     public async Task TwoReplicas_SplitTheTorrents_AndTheSurvivorTakesOverWhenOneStops()
@@ -33,6 +38,7 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
         var ct = TestContext.Current.CancellationToken;
         _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
         _kafka.CreateTopic(Topics.TorrentEvents, 3);
+        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
         var hashes = await PublishSpecsAsync(ct);
         var downloads = Path.Combine(_root, "downloads");
 
@@ -62,10 +68,66 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
         await WaitForAsync(() => Owned(b).Count == TorrentCount && Running(b).Count == TorrentCount, "replica-b took every torrent over");
         Assert.Superset(hadA.ToHashSet(), Running(b).ToHashSet());
 
-        var added = await ReadAddedEventsAsync(ct);
-        Assert.Contains(added, e => e.WorkerId == "replica-a");
-        Assert.Contains(added, e => e.WorkerId == "replica-b");
-        Assert.All(added, e => Assert.Equal(["user-1"], e.Owners));
+        await WaitForAsync(() => tap.Of<TorrentAdded>().Select(e => e.WorkerId).Distinct().Count() == 2, "both replicas reported TorrentAdded");
+        Assert.All(tap.Of<TorrentAdded>(), e => Assert.Equal(["user-1"], e.Owners));
+        // replica-a's shutdown published a final status for each torrent it still ran before it left the group.
+        await WaitForAsync(() => hadA.Order().SequenceEqual(tap.Of<TorrentStateChanged>()
+            .Where(e => e is { WorkerId: "replica-a", State: TorrentState.Stopped }).Select(e => e.InfoHash).Distinct().Order()),
+            "replica-a reported its torrents stopped");
+    }
+
+    [Fact]
+    public async Task KilledReplica_ItsTorrentsMoveToTheSurvivorAfterTheSessionTimeout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
+        _kafka.CreateTopic(Topics.TorrentEvents, 3);
+        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
+        var hashes = await PublishSpecsAsync(ct);
+        var downloads = Path.Combine(_root, "downloads");
+
+        _process = StartProcess(downloads, "replica-killed");
+        await WaitForAsync(() => tap.Of<TorrentAdded>().Count(e => e.WorkerId == "replica-killed") == TorrentCount,
+            "the replica process started every torrent");
+
+        var b = Start(new PeerWorkerFactory(_kafka.BootstrapServers, downloads, "replica-b"));
+        await WaitForAsync(() => Owned(b).Count is > 0 and < TorrentCount, "the replica in this process took some partitions");
+        var before = Owned(b).Count;
+
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(ct);
+
+        await WaitForAsync(() => Owned(b).Count == TorrentCount && Running(b).Count == TorrentCount, "replica-b took the killed replica's torrents over");
+        Assert.Equal(hashes.Order(), Running(b).Order());
+        Assert.True(before < TorrentCount);
+    }
+
+    private Process StartProcess(string downloads, string replicaId)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TorrentEdge.PeerWorker.dll"));
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["ConnectionStrings__kafka"] = _kafka.BootstrapServers;
+        start.Environment["PeerWorker__ReplicaId"] = replicaId;
+        start.Environment["PeerWorker__DownloadRoot"] = downloads;
+        start.Environment["PeerWorker__ListenAddress"] = "127.0.0.1";
+        start.Environment["PeerWorker__PeerPort"] = "0";
+        start.Environment["PeerWorker__SessionTimeout"] = "00:00:06";
+        start.Environment["services__catalog__http__0"] = "http://127.0.0.1:9";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The PeerWorker process did not start.");
+        // Drained so a full pipe never blocks the child.
+        process.OutputDataReceived += (_, e) => _processOutput.Enqueue(e.Data);
+        process.ErrorDataReceived += (_, e) => _processOutput.Enqueue(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     private PeerWorkerFactory Start(PeerWorkerFactory factory)
@@ -105,44 +167,29 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
         return hashes;
     }
 
-    private async Task<List<TorrentAdded>> ReadAddedEventsAsync(CancellationToken ct)
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = "test-reader",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Assign(Enumerable.Range(0, 3).Select(p => new TopicPartitionOffset(Topics.TorrentEvents, p, Offset.Beginning)));
-        var added = new List<TorrentAdded>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline && !(added.Any(e => e.WorkerId == "replica-a") && added.Any(e => e.WorkerId == "replica-b")))
-        {
-            ct.ThrowIfCancellationRequested();
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result?.Message?.Value is { } value
-                && result.Message.Headers.TryGetLastBytes(KafkaHeaders.MessageType, out var type)
-                && Encoding.UTF8.GetString(type) == nameof(TorrentAdded))
-            {
-                added.Add(JsonSerializer.Deserialize<TorrentAdded>(value, IntegrationEventJson.Options)!);
-            }
-        }
-        return added;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
+    private async Task WaitForAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting until " + what);
+            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting until " + what + ". Process output: "
+                + string.Join('\n', _processOutput.TakeLast(40)));
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_process is not null)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+            _process.Dispose();
+        }
+        _tap?.Dispose();
         foreach (var host in _hosts)
         {
             await host.DisposeAsync();
