@@ -114,6 +114,7 @@ public sealed class OpenTracker : IAsyncDisposable
         try
         {
             await WaitForHttpAsync(process, httpPort, cancellationToken).ConfigureAwait(false);
+            if (hashes.Length > 0) await WaitForWhitelistAsync(process, httpPort, hashes[0], cancellationToken).ConfigureAwait(false);
             return tracker;
         }
         catch
@@ -149,6 +150,35 @@ public sealed class OpenTracker : IAsyncDisposable
         }
 
         throw new TimeoutException("opentracker did not open its HTTP port.");
+    }
+
+    // opentracker loads its whitelist on a thread of its own after the port opens; until then it refuses
+    // every torrent ("not authorized"). A stopped-event announce asks without joining the swarm.
+    private static async Task WaitForWhitelistAsync(Process process, int port, string hexHash, CancellationToken cancellationToken)
+    {
+        var hash = Convert.FromHexString(hexHash);
+        var escaped = string.Concat(hash.Select(b => "%" + b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+        var uri = new Uri($"http://127.0.0.1:{port}/announce?info_hash={escaped}&peer_id=-TE0100-whitelist000&port=1&uploaded=0&downloaded=0&left=0&event=stopped&compact=1");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        string last = "";
+        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (process.HasExited) throw new TimeoutException($"opentracker exited with {process.ExitCode}.");
+            try
+            {
+                last = await http.GetStringAsync(uri, cancellationToken).ConfigureAwait(false);
+                if (!last.Contains("not authorized", StringComparison.OrdinalIgnoreCase)) return;
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException($"opentracker did not load its whitelist: {last}");
     }
 
     private static int FreeTcpPort()
