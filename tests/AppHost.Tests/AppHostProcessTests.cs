@@ -4,7 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using Confluent.Kafka;
 using TorrentEdge.AppHost.Hosting;
+using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.AppHost.Tests;
 
@@ -52,6 +54,13 @@ public sealed class AppHostProcessTests
                 Assert.True(health.StatusCode == HttpStatusCode.OK, $"{service.Name} /health answered {(int)health.StatusCode}");
             }
             AssertTableListsGatewayFirst(run.Output);
+            AssertKafkaTopics(state);
+            using (var page = await http.GetAsync(new Uri(state.Resources[0].Url!), Ct))
+            {
+                // The Gateway serves its web UI from src/Gateway/wwwroot: it runs from its project folder.
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                Assert.Contains("TorrentEdge", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
 
             // 2. A killed child is restarted under a new pid and becomes healthy again.
             var victim = Services(state).Single(r => r.Name == "peerworker-1");
@@ -109,6 +118,23 @@ public sealed class AppHostProcessTests
         foreach (var resource in state.Resources.Where(r => r.Pid is not null && r.Kind != "kafka"))
         {
             pids.Add(resource.Pid!.Value);
+        }
+    }
+
+    /// <summary>The embedded Kafka runs and serves the topology's topics with their partition counts to another process.</summary>
+    private static void AssertKafkaTopics(SuiteState state)
+    {
+        var kafka = state.Resources.Single(r => r.Name == "kafka");
+        Assert.Equal("running", kafka.State);
+        Assert.False(string.IsNullOrEmpty(kafka.Url));
+        KafkaNativeLibrary.EnsureLoaded();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = kafka.Url }).Build();
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(20));
+        foreach (var topic in Topology.Topics)
+        {
+            var found = metadata.Topics.SingleOrDefault(t => t.Topic == topic.Name);
+            Assert.True(found is not null, $"topic {topic.Name} is missing");
+            Assert.Equal(topic.Partitions, found.Partitions.Count);
         }
     }
 

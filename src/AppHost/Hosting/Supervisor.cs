@@ -123,7 +123,7 @@ public sealed class Supervisor : IAsyncDisposable
     {
         try
         {
-            _kafka = KafkaHosting.TryStart(Topology.KafkaBrokers, Topology.Topics, out var reason);
+            _kafka = KafkaHosting.TryStart(Topology.KafkaBrokers, out var reason);
             if (_kafka is null)
             {
                 _kafkaNote = reason;
