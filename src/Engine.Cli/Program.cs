@@ -1,1 +1,3 @@
-Console.WriteLine("torrentedge-cli: not yet");
+using TorrentEdge.Engine.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error);

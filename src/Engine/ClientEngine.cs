@@ -36,7 +36,7 @@ public sealed class ClientEngine : IAsyncDisposable
         ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
         UploadLimiter = new UploadThrottle(Options.UploadRateLimit, Options.TimeProvider);
         Metrics = new EngineMetrics(this, meterFactory);
-        Trackers = new TrackerCoordinator(this);
+        Trackers = new TrackerCoordinator();
         SocketOptions = SocketConnectionOptions.Default;
     }
 
@@ -224,6 +224,9 @@ public sealed class ClientEngine : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>Takes an incoming connection from elsewhere than the listener (tests: one end of an in-memory pair).</summary>
+    internal Task AcceptAsync(IPeerConnection connection) => RouteIncomingAsync(connection, _stopping.Token);
 
     /// <summary>Reads an incoming peer's handshake and hands the connection to the torrent it names.</summary>
     private async Task RouteIncomingAsync(IPeerConnection connection, CancellationToken cancellationToken)

@@ -1,6 +1,9 @@
+using TorrentEdge.PeerWorker.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddApplicationServices();
 
 var app = builder.Build();
 

@@ -2,12 +2,15 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
+using Confluent.Kafka;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using TorrentEdge.Catalog.Apis;
 using TorrentEdge.Contracts;
+using TorrentEdge.Contracts.Torrents;
 using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Catalog.Tests;
@@ -22,7 +25,11 @@ public class CatalogFactory : WebApplicationFactory<Program>
     private readonly SemaphoreSlim _adminLock = new(1, 1);
     private HttpClient? _admin;
 
-    public RecordingPublisher Publisher { get; } = new();
+    private readonly string _group = "catalog-test-" + Guid.NewGuid().ToString("N");
+    private KafkaSpecs? _publisher;
+
+    /// <summary>The specs Catalog published, read back from the embedded Kafka's torrent-specs; can make publishing fail.</summary>
+    public KafkaSpecs Publisher => _publisher ??= new KafkaSpecs(SharedKafka.Instance, _group);
 
     public string DataDirectory => _directory;
 
@@ -40,7 +47,16 @@ public class CatalogFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:LoginPermitsPerMinute", "100000");
         builder.UseSetting("Catalog:OutboxPollInterval", "00:00:00.100");
         builder.UseSetting("Catalog:MaxTorrentFileBytes", (1024 * 1024).ToString());
-        builder.ConfigureTestServices(services => services.AddSingleton<IIntegrationEventPublisher>(Publisher));
+        builder.UseSetting("ConnectionStrings:kafka", SharedKafka.Instance.BootstrapServers);
+        builder.UseSetting("Catalog:ConsumerGroup", _group);
+        builder.ConfigureTestServices(services =>
+        {
+            // The real Kafka publisher, behind a switch that can make it fail like a broker outage.
+            var real = services.Last(d => d.ServiceType == typeof(IIntegrationEventPublisher));
+            services.Remove(real);
+            services.AddSingleton<IIntegrationEventPublisher>(sp => new FlakyPublisher(
+                (IIntegrationEventPublisher)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!), Publisher));
+        });
         Configure(builder);
     }
 
@@ -87,6 +103,7 @@ public class CatalogFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        _publisher?.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
@@ -99,7 +116,103 @@ public class CatalogFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>Records what the outbox published; can be told to fail.</summary>
+/// <summary>Fails every publish while <see cref="KafkaSpecs.Fail"/> is set, else publishes for real.</summary>
+internal sealed class FlakyPublisher(IIntegrationEventPublisher inner, KafkaSpecs control) : IIntegrationEventPublisher
+{
+    public Task PublishAsync<TEvent>(string topic, string key, TEvent @event, CancellationToken cancellationToken = default)
+        where TEvent : IntegrationEvent =>
+        control.Fail ? throw new InvalidOperationException("broker down (simulated)") : inner.PublishAsync(topic, key, @event, cancellationToken);
+}
+
+/// <summary>One embedded Kafka (librdkafka's mock cluster) for the whole test run.</summary>
+public static class SharedKafka
+{
+    private static readonly Lazy<EmbeddedKafka> Kafka = new(() =>
+    {
+        var kafka = EmbeddedKafka.Start();
+        kafka.CreateTopic(Topics.TorrentSpecs, 3);
+        kafka.CreateTopic(Topics.TorrentEvents, 3);
+        return kafka;
+    });
+
+    public static EmbeddedKafka Instance => Kafka.Value;
+}
+
+/// <summary>Reads torrent-specs with a plain Confluent.Kafka consumer, as a worker would, and keeps what arrived.</summary>
+public sealed class KafkaSpecs : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public KafkaSpecs(EmbeddedKafka kafka, string group)
+    {
+        KafkaNativeLibrary.EnsureLoaded();
+        var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = group + "-specs-reader",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(Topics.TorrentSpecs);
+        _loop = Task.Run(() =>
+        {
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    ConsumeResult<string, byte[]>? result;
+                    try
+                    {
+                        result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    }
+                    catch (ConsumeException)
+                    {
+                        continue;
+                    }
+                    if (result?.Message is { Value: not null } message
+                        && message.Headers.TryGetLastBytes("message-type", out var type)
+                        && System.Text.Encoding.UTF8.GetString(type) == nameof(TorrentSpecChanged))
+                    {
+                        var spec = JsonSerializer.Deserialize<TorrentSpecChanged>(message.Value, IntegrationEventJson.Options)!;
+                        Published.Enqueue((result.Topic, message.Key, spec));
+                    }
+                }
+            }
+            finally
+            {
+                consumer.Close();
+                consumer.Dispose();
+            }
+        });
+    }
+
+    public volatile bool Fail;
+
+    public ConcurrentQueue<(string Topic, string Key, IntegrationEvent Event)> Published { get; } = new();
+
+    /// <summary>Waits (bounded) until a spec read from Kafka matches.</summary>
+    public async Task<TEvent> WaitForAsync<TEvent>(Func<TEvent, bool> match, TimeSpan? timeout = null) where TEvent : IntegrationEvent
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (Published.Select(p => p.Event).OfType<TEvent>().LastOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            await Task.Delay(25, cts.Token);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _loop.Wait(TimeSpan.FromSeconds(10));
+    }
+}
+
+/// <summary>Records what the outbox published; can be told to fail (unit tests of the dispatcher).</summary>
 public sealed class RecordingPublisher : IIntegrationEventPublisher
 {
     public ConcurrentQueue<(string Topic, string Key, IntegrationEvent Event)> Published { get; } = new();

@@ -10,6 +10,8 @@ using TorrentEdge.Catalog.Apis;
 using TorrentEdge.Catalog.Infrastructure;
 using TorrentEdge.Catalog.IntegrationEvents;
 using TorrentEdge.Catalog.Model;
+using TorrentEdge.Contracts;
+using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Catalog.Extensions;
 
@@ -38,12 +40,16 @@ public static class Extensions
 
         services.AddSingleton(CreateStore(configuration, dataDirectory));
         services.AddHostedService<StoreInitializer>();
-        services.AddSingleton<ITorrentParser, MinimalTorrentParser>();
+        services.AddSingleton<ITorrentParser, EngineTorrentParser>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<TorrentRegistry>();
         services.AddSingleton<TorrentEventProjector>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+
+        // Specs go out through the outbox; the status projection reads torrent-events in its own consumer group.
+        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
+        builder.AddKafkaSubscription(Topics.TorrentEvents, configuration["Catalog:ConsumerGroup"] is { Length: > 0 } group ? group : "catalog");
 
         services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));

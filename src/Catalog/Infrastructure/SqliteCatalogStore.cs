@@ -374,7 +374,7 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
     // Microseconds keep the outbox order stable for changes made within the same millisecond.
     private static long ChangeStamp() => DateTime.UtcNow.Ticks / 10;
 
-    private static string SerializeSpec(CatalogTorrent torrent) => JsonSerializer.Serialize(new TorrentSpecDocument(torrent), CatalogJson.Options);
+    private static string SerializeSpec(CatalogTorrent torrent) => JsonSerializer.Serialize(TorrentSpecDocument.From(torrent), CatalogJson.Options);
 
     private static async Task WriteOwnersAsync(SqliteConnection connection, SqliteTransaction transaction, CatalogTorrent torrent, CancellationToken cancellationToken)
     {
@@ -460,11 +460,9 @@ internal sealed record TorrentSpecDocument(
     bool Removed,
     bool DeleteData)
 {
-    public TorrentSpecDocument(CatalogTorrent t)
-        : this(t.Name, t.TotalBytes, t.MagnetUri, t.SavePath, t.Paused, t.Priority, t.FilePriorities, t.Files, t.Trackers,
-            t.RecheckGeneration, t.Removed, t.DeleteData)
-    {
-    }
+    public static TorrentSpecDocument From(CatalogTorrent t) =>
+        new(t.Name, t.TotalBytes, t.MagnetUri, t.SavePath, t.Paused, t.Priority, t.FilePriorities, t.Files, t.Trackers,
+            t.RecheckGeneration, t.Removed, t.DeleteData);
 
     public CatalogTorrent ToTorrent(string infoHash) => new()
     {

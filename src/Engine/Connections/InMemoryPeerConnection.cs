@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace TorrentEdge.Engine.Connections;
 
@@ -43,6 +44,8 @@ public sealed class InMemoryPeerConnection : IPeerConnection
         return ValueTask.CompletedTask;
     }
 
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _disposed) != 0) return 0;
@@ -63,6 +66,8 @@ public sealed class InMemoryPeerConnection : IPeerConnection
         }
     }
 
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

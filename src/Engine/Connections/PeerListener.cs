@@ -33,6 +33,10 @@ public sealed class PeerListener : IAsyncDisposable
     /// <summary>Incoming connections; the reader owns (and must dispose) each one it takes.</summary>
     public ChannelReader<IPeerConnection> Connections => _accepted.Reader;
 
+    /// <summary>The incoming connections as an async stream (ends when the listener is disposed).</summary>
+    public IAsyncEnumerable<IPeerConnection> AcceptAllAsync(CancellationToken cancellationToken = default) =>
+        _accepted.Reader.ReadAllAsync(cancellationToken);
+
     /// <summary>Binds and starts accepting.</summary>
     public void Start()
     {

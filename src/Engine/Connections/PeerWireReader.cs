@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Connections;
@@ -94,6 +95,8 @@ public sealed class PeerWireReader : IAsyncDisposable
     /// Waits for data, then hands every complete buffered message to <paramref name="handler"/> and returns
     /// (so the caller can flush replies or yield between batches).
     /// </summary>
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PeerReadStatus> ReadAsync(IPeerMessageHandler handler, CancellationToken cancellationToken)
     {
         while (true)
@@ -140,6 +143,8 @@ public sealed class PeerWireReader : IAsyncDisposable
         }
     }
 
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken)
     {
         var memory = _pipe.Writer.GetMemory(_minimumReceiveSize);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Connections;
@@ -30,6 +31,8 @@ public sealed class PeerWireWriter : IBufferWriter<byte>, IDisposable
     public void Write(in Handshake handshake) => handshake.WriteTo(this);
 
     /// <summary>Sends everything buffered.</summary>
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         if (_written == 0) return;

@@ -1,5 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace TorrentEdge.Engine.Connections;
 
@@ -64,6 +65,8 @@ public sealed class SocketPeerConnection : IPeerConnection
         }
     }
 
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var socket = _socket ?? throw new InvalidOperationException("Not connected.");
@@ -82,6 +85,8 @@ public sealed class SocketPeerConnection : IPeerConnection
         }
     }
 
+    // Called per receive/send: pooled state machines keep the hot path free of allocations.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         var socket = _socket ?? throw new InvalidOperationException("Not connected.");

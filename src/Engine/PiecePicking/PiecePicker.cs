@@ -174,7 +174,13 @@ public sealed class PiecePicker
     public BlockOutcome BlockReceived(IPieceRequester peer, BlockRequest block, Span<PeerBlockRequest> cancellations, out int cancellationCount)
     {
         cancellationCount = 0;
-        if (!TryLocate(block, out var progress, out var b)) return BlockOutcome.Unexpected;
+        if (!TryLocate(block, out var progress, out var b))
+        {
+            // A late block (its request timed out and the piece was let go) is still worth keeping.
+            if (!IsValidBlock(block, out b) || !_wanted[block.PieceIndex] || _progress[block.PieceIndex] is not null)
+                return BlockOutcome.Unexpected;
+            progress = Start(block.PieceIndex);
+        }
         var slots = progress.Requesters.AsSpan(b * _maxRequesters, _maxRequesters);
         if (progress.State[b] == BlockState.Received)
         {
@@ -320,13 +326,17 @@ public sealed class PiecePicker
     private bool TryLocate(BlockRequest block, out PieceProgress progress, out int b)
     {
         progress = null!;
-        b = 0;
-        if ((uint)block.PieceIndex >= (uint)PieceCount || _progress[block.PieceIndex] is not { } p) return false;
-        if (block.Begin < 0 || block.Begin % _settings.BlockLength != 0) return false;
-        b = block.Begin / _settings.BlockLength;
-        if (b >= p.BlockCount || block.Length != GetBlockLength(block.PieceIndex, b)) return false;
+        if (!IsValidBlock(block, out b) || _progress[block.PieceIndex] is not { } p) return false;
         progress = p;
         return true;
+    }
+
+    private bool IsValidBlock(BlockRequest block, out int b)
+    {
+        b = 0;
+        if ((uint)block.PieceIndex >= (uint)PieceCount || block.Begin < 0 || block.Begin % _settings.BlockLength != 0) return false;
+        b = block.Begin / _settings.BlockLength;
+        return b < GetBlockCount(block.PieceIndex) && block.Length == GetBlockLength(block.PieceIndex, b);
     }
 
     private PieceProgress Start(int piece)

@@ -34,7 +34,17 @@ public readonly struct Handshake
         PeerId = peerId;
     }
 
+    public Handshake(ReservedBits reserved, Metainfo.InfoHash infoHash, PeerId peerId)
+    {
+        Reserved = reserved;
+        infoHash.CopyTo(_infoHash);
+        PeerId = peerId;
+    }
+
     public ReservedBits Reserved { get; }
+
+    /// <summary>The info-hash as the engine's <see cref="Metainfo.InfoHash"/> (for lookups by torrent).</summary>
+    public Metainfo.InfoHash GetInfoHash() => new(_infoHash);
 
     public PeerId PeerId { get; }
 

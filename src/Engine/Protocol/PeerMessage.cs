@@ -79,6 +79,27 @@ public readonly struct PeerMessage
     internal static PeerMessage Decoded(MessageId id, int index, int begin, int length, ushort port, byte extendedId, ReadOnlySequence<byte> payload) =>
         new(id, index, begin, length, port, extendedId, payload);
 
+    /// <summary>
+    /// Copies a bitfield message's payload into a <see cref="Common.BitField"/> of <paramref name="pieceCount"/>
+    /// pieces; false when the size is wrong or spare bits are set (BEP 3: drop the peer).
+    /// </summary>
+    public bool TryGetBitField(int pieceCount, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Common.BitField? bitField)
+    {
+        bitField = null;
+        if (Id != MessageId.Bitfield || Payload.Length != Common.BitField.ByteLengthFor(pieceCount)) return false;
+        if (Payload.IsSingleSegment) return Common.BitField.TryFromBytes(Payload.FirstSpan, pieceCount, out bitField);
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Payload.Length);
+        try
+        {
+            Payload.CopyTo(copy);
+            return Common.BitField.TryFromBytes(copy.AsSpan(0, (int)Payload.Length), pieceCount, out bitField);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
     /// <summary>Length prefix plus id plus fixed fields, without the variable body.</summary>
     public int HeaderLength => Id switch
     {

@@ -21,6 +21,7 @@ public sealed class TorrentStorage : IAsyncDisposable
 {
     private const string PartSuffix = ".tepart";
     private const int RecheckBatchBytes = 4 * 1024 * 1024;
+    private const int RecheckChunkBytes = 256 * 1024;
 
     private readonly TorrentStorageOptions _options;
     private readonly string[] _paths;
@@ -251,7 +252,7 @@ public sealed class TorrentStorage : IAsyncDisposable
 
     /// <summary>
     /// Hashes every piece on disk and returns the ones that match. Workers take consecutive batches
-    /// of about 4 MiB so reads stay sequential; <paramref name="parallelism"/> &lt;= 0 means one per core.
+    /// of about 4 MiB so reads stay sequential, and read each piece in cache-sized chunks; <paramref name="parallelism"/> &lt;= 0 means one per core.
     /// Progress goes from 0 to 1.
     /// </summary>
     public async ValueTask<BitField> RecheckAsync(IProgress<double>? progress, int parallelism, CancellationToken cancellationToken)
@@ -269,7 +270,11 @@ public sealed class TorrentStorage : IAsyncDisposable
 
         void Worker()
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(piecesPerBatch * Layout.PieceLength);
+            // Pieces are read in chunks small enough to stay in the CPU cache between the copy out
+            // of the page cache and the hash, which matters more than syscall count at these sizes.
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(Layout.PieceLength, RecheckChunkBytes));
+            using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+            Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
             try
             {
                 while (true)
@@ -279,18 +284,8 @@ public sealed class TorrentStorage : IAsyncDisposable
                     if (batch >= batches) return;
                     var first = batch * piecesPerBatch;
                     var end = Math.Min(count, first + piecesPerBatch);
-                    var offset = Layout.GetPieceOffset(first);
-                    var length = (int)(Layout.GetPieceOffset(end - 1) + Layout.GetPieceLength(end - 1) - offset);
-                    var read = Read(offset, buffer.AsSpan(0, length));
                     for (var p = first; p < end; p++)
-                    {
-                        var start = (p - first) * Layout.PieceLength;
-                        var pieceLength = Layout.GetPieceLength(p);
-                        var piece = buffer.AsSpan(start, pieceLength);
-                        // A short batch read stops at the first missing file; later pieces may still be whole.
-                        if (start + pieceLength > read && Read(Layout.GetPieceOffset(p), piece) != pieceLength) continue;
-                        good[p] = VerifyPiece(p, piece);
-                    }
+                        good[p] = HashPieceOnDisk(p, buffer, hasher, hash);
                     progress?.Report((double)Interlocked.Add(ref done, end - first) / count);
                 }
             }
@@ -309,7 +304,34 @@ public sealed class TorrentStorage : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Forces written data of every file written since the last flush to disk.</summary>
+    private bool HashPieceOnDisk(int piece, byte[] buffer, IncrementalHash hasher, Span<byte> hash)
+    {
+        var offset = Layout.GetPieceOffset(piece);
+        var length = Layout.GetPieceLength(piece);
+        if (length <= buffer.Length)
+        {
+            var data = buffer.AsSpan(0, length);
+            return Read(offset, data) == length && VerifyPiece(piece, data);
+        }
+        for (var done = 0; done < length;)
+        {
+            var chunk = buffer.AsSpan(0, Math.Min(buffer.Length, length - done));
+            if (Read(offset + done, chunk) != chunk.Length)
+            {
+                hasher.TryGetHashAndReset(hash, out _);
+                return false;
+            }
+            hasher.AppendData(chunk);
+            done += chunk.Length;
+        }
+        hasher.TryGetHashAndReset(hash, out _);
+        return hash.SequenceEqual(Layout.GetPieceHash(piece));
+    }
+
+    /// <summary>
+    /// Forces written data of every file written since the last flush to disk. Safe to call
+    /// concurrently with I/O; after <see cref="DisposeAsync"/> it does nothing.
+    /// </summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         await Task.Run(() =>
@@ -319,7 +341,15 @@ public sealed class TorrentStorage : IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!Volatile.Read(ref _dirty[i])) continue;
                 Volatile.Write(ref _dirty[i], false);
-                var entry = Acquire(i, forWrite: false);
+                HandleEntry? entry;
+                try
+                {
+                    entry = Acquire(i, forWrite: false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return; // closed meanwhile: closing already handed the data to the OS
+                }
                 if (entry is null) continue;
                 try
                 {
@@ -339,6 +369,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         if (Volatile.Read(ref _emptyFilesCreated)) return;
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_emptyFilesCreated) return;
             for (var i = 0; i < _paths.Length; i++)
             {
@@ -389,8 +420,8 @@ public sealed class TorrentStorage : IAsyncDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (Layout.Files[i].IsPadding) continue;
-                File.Delete(_paths[i]);
-                File.Delete(_partPaths[i]);
+                DeleteIfExists(_paths[i]);
+                DeleteIfExists(_partPaths[i]);
                 for (var dir = Path.GetDirectoryName(_paths[i]); dir is not null && dir.Length > Root.Length; dir = Path.GetDirectoryName(dir))
                     directories.Add(dir);
             }
@@ -410,6 +441,18 @@ public sealed class TorrentStorage : IAsyncDisposable
             foreach (var entry in _lru.ToArray()) Evict(entry);
         }
         return ValueTask.CompletedTask;
+    }
+
+    private static void DeleteIfExists(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Its directory never existed, so neither did the file.
+        }
     }
 
     private static void TryDeleteEmptyDirectory(string dir)

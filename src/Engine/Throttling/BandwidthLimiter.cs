@@ -33,7 +33,15 @@ public sealed class BandwidthLimiter
         // The torrent's own (usually tighter) limit first, so a torrent waiting on itself does
         // not hold global tokens that other torrents could use.
         await Torrent.ConsumeAsync(bytes, cancellationToken).ConfigureAwait(false);
-        await Global.ConsumeAsync(bytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Global.ConsumeAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Torrent.Refund(bytes);
+            throw;
+        }
     }
 }
 

@@ -50,6 +50,16 @@ public sealed partial class TorrentManager
         }
     }
 
+    /// <summary>Uses an already-made connection as an outgoing peer (tests: one end of an in-memory pair).</summary>
+    internal void ConnectTo(IPeerConnection connection) =>
+        Post(new Work(WorkKind.Command, Data: new TorrentCommand(t =>
+        {
+            if (!t.Engine.TryReserveConnection()) return;
+            var session = new PeerSession(t, connection, t._stopping.Token);
+            t._pending.Add(session);
+            t.Track(session.RunAsync(null, null, t.OurHandshake()));
+        })));
+
     internal Handshake OurHandshake() => new(ReservedBits.Default, InfoHash.ToArray(), Engine.PeerId);
 
     /// <summary>An incoming connection whose handshake named this torrent (called by the engine's listener).</summary>
@@ -335,7 +345,7 @@ public sealed partial class TorrentManager
         if (peer.EndPoint is not { } ep) return;
         _strikes.TryGetValue(ep, out var n);
         _strikes[ep] = ++n;
-        if (n < StrikesToBan) return;
+        if (n < StrikesToBan || IsBanned(ep)) return;
         _bannedUntil[ep] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
         _bannedIds.Add(peer.PeerId);
         Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} pieces failed the hash check"));
@@ -376,6 +386,9 @@ public sealed partial class TorrentManager
         _uploadedAtLastTick = uploadedNow;
         if (_ticks % 10 == 0) Rechoke();
         if (_ticks % 5 == 0) ConnectToCandidates();
+        // Starved of peers: ask the trackers again as soon as their min interval allows.
+        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
+        AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
         PublishStatus();

@@ -149,7 +149,7 @@ public sealed partial class TorrentManager
             _needRequests.Add(p);
         }
         ConnectToCandidates();
-        Engine.Trackers.Start(this);
+        StartTrackers();
     }
 
     // ---- receiving blocks and hashing ----
@@ -279,7 +279,7 @@ public sealed partial class TorrentManager
             PublishStatus();
             Engine.Emit(new TorrentCompletedEvent(InfoHash, Now, Status.BytesWanted, _sinceStart.Elapsed));
             SetState(CompleteState());
-            Engine.Trackers.Completed(this);
+            _trackers?.MarkCompleted();
             SaveResume();
             _ = Storage!.FlushAsync(CancellationToken.None).AsTask();
         }

@@ -225,6 +225,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
                 break;
             case WorkKind.CheckDone: OnCheckDone((CheckResult)work.Data!); break;
             case WorkKind.PieceHashed: OnPieceHashed(work.Index, (HashResult)work.Data!); break;
+            case WorkKind.AnnounceDone: OnAnnounceDone((Trackers.AnnounceResult)work.Data!); break;
             default:
                 if (work.Peer is { } peer) HandlePeerWork(peer, work);
                 break;
@@ -247,7 +248,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         {
             SetState(TorrentState.FetchingMetadata);
             ConnectToCandidates();
-            Engine.Trackers.Start(this);
+            StartTrackers();
             return;
         }
         if (Storage is null) StartCheck(forceRecheck: false);
@@ -255,7 +256,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         {
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
             ConnectToCandidates();
-            Engine.Trackers.Start(this);
+            StartTrackers();
         }
     }
 
@@ -291,7 +292,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private void StopTransfers()
     {
-        Engine.Trackers.Stop(this);
+        StopTrackers();
         foreach (var p in _peers) p.Close();
         foreach (var p in _pending) p.Close();
         SaveResume();
@@ -322,7 +323,17 @@ public sealed partial class TorrentManager : IAsyncDisposable
         }
         await ShutdownAsync().ConfigureAwait(false);
         if (removeResume) Engine.ResumeStore?.Delete(InfoHash.ToHex());
-        if (removeData && Storage is not null) await Storage.DeleteFilesAsync(CancellationToken.None).ConfigureAwait(false);
+        if (removeData && Storage is not null)
+        {
+            try
+            {
+                await Storage.DeleteFilesAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+            {
+                // Nothing was written yet.
+            }
+        }
         if (Storage is not null) await Storage.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -1,21 +1,28 @@
+using TorrentEdge.Engine.Trackers;
+
 namespace TorrentEdge.Engine.Torrents;
 
-/// <summary>
-/// Announces each running torrent to its trackers and feeds the peers they return into the torrent.
-/// </summary>
-internal sealed class TrackerCoordinator(ClientEngine engine) : IAsyncDisposable
+/// <summary>What the torrents of one engine share for tracker traffic: one HttpClient and the client factory.</summary>
+internal sealed class TrackerCoordinator : IAsyncDisposable
 {
-    private readonly ClientEngine _engine = engine;
+    private readonly HttpClient _http;
 
-    public void Start(TorrentManager torrent)
+    public TrackerCoordinator()
     {
-        _ = _engine;
-        _ = torrent;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+        });
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("TorrentEdge/0.1");
+        Factory = new TrackerClientFactory(_http);
     }
 
-    public void Stop(TorrentManager torrent) => _ = torrent;
+    public ITrackerClientFactory Factory { get; }
 
-    public void Completed(TorrentManager torrent) => _ = torrent;
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

@@ -25,6 +25,7 @@ internal enum WorkKind
     PieceHashed,
     CheckDone,
     PeersFound,
+    AnnounceDone,
 }
 
 /// <summary>

@@ -45,6 +45,8 @@ public sealed class KafkaSubscriptionState(string topic, string groupId)
     internal void Assign(IEnumerable<TopicPartition> partitions)
         => Volatile.Write(ref _assigned, [.. _assigned.Union(partitions.Select(p => p.Partition.Value)).Order()]);
 
+    internal void ClearAssignment() => Volatile.Write(ref _assigned, []);
+
     internal void Revoke(IEnumerable<TopicPartition> partitions)
         => Volatile.Write(ref _assigned, [.. _assigned.Except(partitions.Select(p => p.Partition.Value))]);
 }

@@ -34,15 +34,51 @@ internal sealed partial class KafkaSubscriptionService(
     private bool _offsetsStored;
     private long _lastCommitTimestamp;
 
+    /// <summary>How long the loop waits before building a new consumer after a fatal error.</summary>
+    internal static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         // Consume blocks its thread; keep that off the host's startup path.
-        => Task.Run(() => RunAsync(stoppingToken), CancellationToken.None);
+        => Task.Run(() => SuperviseAsync(stoppingToken), CancellationToken.None);
+
+    // A service must not die with its consumer: without Kafka configured it runs unhealthy (the health check says why),
+    // and after a fatal consumer error it starts a new consumer, which rejoins the group at the committed offsets.
+    private async Task SuperviseAsync(CancellationToken stoppingToken)
+    {
+        if (string.IsNullOrWhiteSpace(messagingOptions.Value.BootstrapServers))
+        {
+            state.Fault = $"Kafka is not configured (ConnectionStrings:{KafkaMessagingOptions.DefaultConnectionName}).";
+            LogNotConfigured(logger, options.Topic, options.GroupId);
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                state.Fault = ex.Message;
+                LogLoopFailed(logger, ex, options.Topic, options.GroupId);
+                try
+                {
+                    await Task.Delay(RestartDelay, time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         IConsumer<string?, byte[]?>? consumer = null;
         try
         {
+            _offsetsStored = false;
             consumer = BuildConsumer();
             consumer.Subscribe(options.Topic);
             state.Running = true;
@@ -80,15 +116,10 @@ internal sealed partial class KafkaSubscriptionService(
         {
             // Shutting down in the middle of a message: its offset was not stored, so it is handled again after a restart.
         }
-        catch (Exception ex)
-        {
-            state.Fault = ex.Message;
-            LogLoopFailed(logger, ex, options.Topic, options.GroupId);
-            throw;
-        }
         finally
         {
             state.Running = false;
+            state.ClearAssignment();
             if (consumer is not null)
             {
                 Commit(consumer);
@@ -355,7 +386,10 @@ internal sealed partial class KafkaSubscriptionService(
     [LoggerMessage(LogLevel.Warning, "{Topic} ({GroupId}): committing offsets failed: {Reason}")]
     private static partial void LogCommitFailed(ILogger logger, string topic, string groupId, string reason);
 
-    [LoggerMessage(LogLevel.Critical, "The consumer of {Topic} ({GroupId}) stopped")]
+    [LoggerMessage(LogLevel.Error, "Kafka is not configured: {Topic} ({GroupId}) is not consumed")]
+    private static partial void LogNotConfigured(ILogger logger, string topic, string groupId);
+
+    [LoggerMessage(LogLevel.Error, "The consumer of {Topic} ({GroupId}) failed; starting a new one shortly")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception, string topic, string groupId);
 
     [LoggerMessage(LogLevel.Error, "A partition listener failed for {Topic} ({GroupId})")]

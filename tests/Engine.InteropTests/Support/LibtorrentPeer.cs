@@ -122,6 +122,10 @@ public sealed class LibtorrentPeer : IAsyncDisposable
     public Task WaitForEventAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) =>
         _process.WaitForLineAsync(l => Event(l) == name, timeout, cancellationToken);
 
+    /// <summary>Waits for an alert of the given type (for example "tracker_reply_alert").</summary>
+    public Task WaitForAlertAsync(string alertType, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _process.WaitForLineAsync(l => Event(l) == "alert" && l.Contains($"\"{alertType}\"", StringComparison.Ordinal), timeout, cancellationToken);
+
     private static string? Event(string line)
     {
         if (!line.StartsWith('{')) return null;

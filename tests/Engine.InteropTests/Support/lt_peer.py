@@ -63,6 +63,8 @@ def main():
         "allowed_enc_level": int(lt.enc_level.plaintext),
         "upload_rate_limit": a.upload_limit,
         "download_rate_limit": a.download_limit,
+        # Loopback counts as the local network, which libtorrent exempts from rate limits by default.
+        "ignore_limits_on_local_network": False,
     }
     ses = lt.session(settings)
 

@@ -107,6 +107,30 @@ public class SocketPeerConnectionTests
     }
 
     [Fact]
+    public async Task AcceptAllAsync_YieldsEachIncomingConnection()
+    {
+        using var cts = Timeout();
+        await using var listener = new PeerListener(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Start();
+        await using var first = new SocketPeerConnection(listener.LocalEndPoint);
+        await using var second = new SocketPeerConnection(listener.LocalEndPoint);
+        await first.ConnectAsync(cts.Token);
+        await second.ConnectAsync(cts.Token);
+
+        var accepted = new List<IPeerConnection>();
+        await foreach (var connection in listener.AcceptAllAsync(cts.Token))
+        {
+            accepted.Add(connection);
+            if (accepted.Count == 2) break;
+        }
+        foreach (var connection in accepted)
+        {
+            Assert.True(connection.IsIncoming);
+            await connection.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task PeerListener_Dispose_CompletesTheChannel()
     {
         using var cts = Timeout();

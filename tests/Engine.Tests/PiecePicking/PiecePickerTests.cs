@@ -122,7 +122,6 @@ public class PiecePickerTests
         Pick(picker, peer, 1);
         Assert.Equal(BlockOutcome.Unexpected, Receive(picker, peer, new BlockRequest(0, 100, Block)));
         Assert.Equal(BlockOutcome.Unexpected, Receive(picker, peer, new BlockRequest(0, 0, 100)));
-        Assert.Equal(BlockOutcome.Unexpected, Receive(picker, peer, new BlockRequest(1, 0, Block)));
         Assert.Equal(BlockOutcome.Unexpected, Receive(picker, peer, new BlockRequest(9, 0, Block)));
         Assert.Equal(BlockOutcome.Unexpected, Receive(picker, peer, new BlockRequest(0, 4 * Block, Block)));
     }
@@ -151,6 +150,20 @@ public class PiecePickerTests
         Assert.Equal(1, picker.ActivePieceCount);
         picker.ReturnBlock(peer, blocks[0]);
         Assert.Equal(0, picker.ActivePieceCount);
+    }
+
+    [Fact]
+    public void BlockReceived_LateBlockAfterItsPieceWasLetGo_StillAccepted()
+    {
+        var picker = Picker(2);
+        var peer = TestPeer.Seed(2);
+        var block = Pick(picker, peer, 1).Single();
+        picker.ReturnBlock(peer, block); // timed out; the piece had nothing else, so it is released
+        Assert.Equal(0, picker.ActivePieceCount);
+
+        Assert.Equal(BlockOutcome.Accepted, Receive(picker, peer, block));
+        Assert.Equal(1, picker.ActivePieceCount);
+        Assert.DoesNotContain(block, Pick(picker, peer, 10));
     }
 
     [Fact]
@@ -307,6 +320,7 @@ public class PiecePickerTests
         }
         Assert.Equal(2 * pieces, received);
         Assert.True(picker.Have.AllTrue);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
+        // About a second on an idle machine; the bound only catches quadratic behaviour (walking finished pieces took over 100 s).
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), $"took {sw.Elapsed}");
     }
 }

@@ -30,6 +30,15 @@ public class HandshakeTests
     }
 
     [Fact]
+    public void InfoHashOverloads_MatchTheByteForm()
+    {
+        var infoHash = new TorrentEdge.Engine.Metainfo.InfoHash(InfoHash);
+        var handshake = new Handshake(ReservedBits.None, infoHash, PeerId.Generate());
+        Assert.Equal(infoHash, handshake.GetInfoHash());
+        Assert.True(handshake.InfoHash.SequenceEqual(InfoHash));
+    }
+
+    [Fact]
     public void Encode_WritesBep3Layout()
     {
         var bytes = Encoded(ReservedBits.None, PeerId.FromBytes(new byte[20]));

@@ -218,6 +218,19 @@ public class PeerMessageReaderTests
     }
 
     [Fact]
+    public void TryGetBitField_RightSizeAcrossSegments_CopiesBits_WrongSizeOrSpareBits_Fails()
+    {
+        var bytes = Encode(PeerMessage.Bitfield(new byte[] { 0b1010_0000, 0b1100_0000 }));
+        Assert.Equal(FrameStatus.Complete, PeerMessageReader.TryRead(Sequences.Split(bytes, 6), Limits, out var message, out _));
+
+        Assert.True(message.TryGetBitField(10, out var bits));
+        Assert.Equal([0, 2, 8, 9], Enumerable.Range(0, 10).Where(i => bits[i]).ToArray());
+        Assert.False(message.TryGetBitField(9, out _));  // bit 9 is a spare bit for 9 pieces
+        Assert.False(message.TryGetBitField(20, out _)); // 3 bytes expected
+        Assert.False(PeerMessage.Have(1).TryGetBitField(10, out _));
+    }
+
+    [Fact]
     public void TryRead_Piece_BlockIsASliceOfTheInputNotACopy()
     {
         var block = new byte[16384];

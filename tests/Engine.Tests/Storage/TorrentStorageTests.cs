@@ -59,6 +59,22 @@ public class TorrentStorageTests
     }
 
     [Fact]
+    public async Task WriteAsync_ConcurrentWritersOneHandleAllowed_AllPiecesLand()
+    {
+        using var data = new StorageTestData(1000, Enumerable.Range(0, 13).Select(i => ($"d{i % 3}/f{i}", 777L + i * 131)).ToArray());
+        await using var storage = new TorrentStorage(data.Layout, data.Root, new TorrentStorageOptions { MaxOpenHandles = 1 });
+
+        await Parallel.ForAsync(0, data.Layout.PieceCount, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct },
+            async (p, ct) =>
+            {
+                await storage.WriteAsync(data.Layout.GetPieceOffset(p), data.Piece(p), ct);
+                Assert.True(await storage.VerifyPieceOnDiskAsync(p, ct));
+            });
+
+        Assert.True((await storage.RecheckAsync(null, 4, Ct)).AllTrue);
+    }
+
+    [Fact]
     public async Task ReadAsync_FileNotCreated_ReturnsShortCount()
     {
         using var data = OddFiles();
@@ -152,6 +168,22 @@ public class TorrentStorageTests
         var result = await storage.RecheckAsync(null, 4, Ct);
 
         Assert.True(result.AllTrue);
+    }
+
+    [Fact]
+    public async Task RecheckAsync_PiecesLargerThanReadChunk_FindsCorruptAndMissing()
+    {
+        using var data = new StorageTestData(512 * 1024, ("a", 700_000), ("b", 300_000), ("c", 1_200_000));
+        await using (var writer = new TorrentStorage(data.Layout, data.Root))
+            await data.WriteAllAsync(writer, Ct);
+        using (var handle = File.OpenHandle(Path.Combine(data.Root, "c"), FileMode.Open, FileAccess.ReadWrite))
+            RandomAccess.Write(handle, new byte[] { (byte)~data.Content[1_800_000] }, 800_000); // piece 3
+        File.Delete(Path.Combine(data.Root, "b")); // bytes 700000..999999: piece 1
+
+        await using var storage = new TorrentStorage(data.Layout, data.Root);
+        var result = await storage.RecheckAsync(null, 2, Ct);
+
+        Assert.Equal([true, false, true, false, true], Enumerable.Range(0, 5).Select(p => result[p]));
     }
 
     [Theory]
@@ -299,5 +331,54 @@ public class TorrentStoragePaddingTests
             return new StorageLayout(l.Files.Select(f => f with { IsPadding = f.RelativePath.StartsWith(".pad/", StringComparison.Ordinal) }).ToArray(),
                 l.PieceLength, hashes);
         }
+    }
+}
+
+public class TorrentStorageLifetimeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FlushAsync_AfterDispose_DoesNothing()
+    {
+        using var data = new StorageTestData(8, ("a", 8));
+        var storage = new TorrentStorage(data.Layout, data.Root);
+        await storage.WriteAsync(0, data.Content, Ct);
+        await storage.DisposeAsync();
+
+        await storage.FlushAsync(Ct);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await storage.WriteAsync(0, data.Content, Ct));
+    }
+}
+
+public class TorrentStorageDeleteTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task DeleteFilesAsync_NothingWrittenRootMissing_DoesNotThrow()
+    {
+        using var data = new StorageTestData(8, ("t/x/a", 8), ("t/b", 3));
+        await using var storage = new TorrentStorage(data.Layout, Path.Combine(data.Root, "missing"));
+
+        await storage.DeleteFilesAsync(Ct);
+
+        Assert.False(Directory.Exists(Path.Combine(data.Root, "missing")));
+    }
+
+    [Fact]
+    public async Task DeleteFilesAsync_ThenWriteAgain_RecreatesFiles()
+    {
+        using var data = new StorageTestData(8, ("t/a", 8), ("t/empty", 0));
+        await using var storage = new TorrentStorage(data.Layout, data.Root);
+        await storage.WriteAsync(0, data.Content, Ct);
+        await storage.DeleteFilesAsync(Ct);
+        Assert.False(Directory.Exists(Path.Combine(data.Root, "t")));
+
+        await storage.WriteAsync(0, data.Content, Ct);
+
+        Assert.True(await storage.VerifyPieceOnDiskAsync(0, Ct));
+        Assert.True(File.Exists(Path.Combine(data.Root, "t", "empty")));
     }
 }

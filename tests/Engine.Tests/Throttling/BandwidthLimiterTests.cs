@@ -49,4 +49,21 @@ public class BandwidthLimiterTests
         await task.WaitAsync(TimeSpan.FromSeconds(5), Ct);
         Assert.Equal(500, limits.Download.Available, 3);
     }
+
+    [Fact]
+    public async Task ConsumeAsync_CancelledWhileWaitingForGlobal_RefundsBothBuckets()
+    {
+        var time = new FakeTimeProvider();
+        var limits = new GlobalRateLimits(uploadBytesPerSecond: 1000, timeProvider: time);
+        var (upload, _) = limits.CreateForTorrent(uploadBytesPerSecond: 5000);
+        await limits.Upload.ConsumeAsync(1000, Ct);
+        using var cts = new CancellationTokenSource();
+
+        var task = upload.ConsumeAsync(2000, cts.Token).AsTask();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+
+        Assert.Equal(5000, upload.Torrent.Available, 3);
+        Assert.Equal(0, limits.Upload.Available, 3);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
 using MassTransit;
@@ -119,6 +120,7 @@ public sealed class KafkaSubscriptionTests : IDisposable
     public async Task Consume_ConsumerFailsTwiceThenSucceeds_RetriedAndCommittedOnce()
     {
         var probe = new Probe { FailuresBeforeSuccess = 2 };
+        using var metrics = new MessagingMetricsRecorder();
         using (var host = BuildHost(probe))
         {
             await host.StartAsync(TestContext.Current.CancellationToken);
@@ -130,6 +132,7 @@ public sealed class KafkaSubscriptionTests : IDisposable
 
         Assert.Equal(3, probe.Attempts["flaky"]);
         Assert.Equal(1, CommittedOffset());
+        Assert.Equal((1, 1, 2), (metrics.Get("torrentedge.messaging.published"), metrics.Get("torrentedge.messaging.consumed"), metrics.Get("torrentedge.messaging.failed")));
 
         // A new member of the group starts after the committed message: it is not handled again.
         using (var host = BuildHost(probe))
@@ -149,6 +152,7 @@ public sealed class KafkaSubscriptionTests : IDisposable
     public async Task Consume_ConsumerAlwaysFails_DeadLetteredWithErrorAndPartitionMovesOn()
     {
         var probe = new Probe();
+        using var metrics = new MessagingMetricsRecorder();
         using var host = BuildHost(probe);
         await host.StartAsync(TestContext.Current.CancellationToken);
         var publisher = host.Services.GetRequiredService<IIntegrationEventPublisher>();
@@ -160,6 +164,7 @@ public sealed class KafkaSubscriptionTests : IDisposable
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(3, probe.Attempts["poison"]);
+        Assert.Equal(1, metrics.Get("torrentedge.messaging.dead_lettered"));
         using var dlq = Consumer(_kafka, "dlq-reader");
         dlq.Subscribe(Topic + Topics.DeadLetterSuffix);
         var dead = Assert.Single(ConsumeMany(dlq, 1));
@@ -240,6 +245,27 @@ public sealed class KafkaSubscriptionTests : IDisposable
         Assert.Single(listener.Revoked);
     }
 
+    [Fact]
+    public async Task AddKafkaSubscription_KafkaNotConfigured_HostRunsAndReportsUnhealthy()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(new Probe());
+        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<ProbeConsumer>());
+        builder.AddKafkaSubscription(Topic, Group);
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        var state = host.Services.GetRequiredService<KafkaSubscriptionState>();
+        await WaitUntilAsync(() => state.Fault is not null, "the subscription to report its fault");
+        var health = await host.Services.GetRequiredService<HealthCheckService>()
+            .CheckHealthAsync(r => r.Tags.Contains("ready"), TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        Assert.Contains("ConnectionStrings:kafka", Assert.Single(health.Entries).Value.Description);
+    }
+
     private IHost BuildHostWithListener(Probe probe, RecordingListener listener)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -255,6 +281,39 @@ public sealed class KafkaSubscriptionTests : IDisposable
             o.SessionTimeout = TimeSpan.FromSeconds(6);
         });
         return builder.Build();
+    }
+
+    /// <summary>Sums the messaging counters for this class's topic while it lives (the tests of one class run one at a time).</summary>
+    private sealed class MessagingMetricsRecorder : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<string, long> _values = new();
+
+        public MessagingMetricsRecorder()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == MessagingTelemetry.Name)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "messaging.destination.name" && Equals(tag.Value, Topic))
+                    {
+                        _values.AddOrUpdate(instrument.Name, value, (_, v) => v + value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Get(string name) => _values.GetValueOrDefault(name);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private sealed class RecordingListener : IKafkaPartitionListener

@@ -127,7 +127,18 @@ public sealed partial class ResumeDataStore
     }
 
     /// <summary>Removes the resume file of <paramref name="infoHash"/> if there is one.</summary>
-    public void Delete(string infoHash) => File.Delete(GetPath(infoHash));
+    public void Delete(string infoHash)
+    {
+        var path = GetPath(infoHash);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // No directory, no resume file.
+        }
+    }
 
     /// <summary>Deletes temporary files left by saves interrupted by a crash; returns how many.</summary>
     public int DeleteLeftoverTemporaryFiles()

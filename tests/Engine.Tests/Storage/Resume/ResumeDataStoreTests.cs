@@ -166,4 +166,15 @@ public sealed class ResumeDataStoreTests : IDisposable
 
         Assert.Empty(store.ListInfoHashes());
     }
+
+    [Fact]
+    public void Delete_DirectoryMissing_DoesNotThrow()
+    {
+        var store = new ResumeDataStore(Path.Combine(_dir, "none"));
+
+        store.Delete(Hash);
+
+        Assert.Empty(store.ListInfoHashes());
+        Assert.Equal(0, store.DeleteLeftoverTemporaryFiles());
+    }
 }

@@ -1,0 +1,60 @@
+using MassTransit;
+using Microsoft.AspNetCore.SignalR;
+using TorrentEdge.Contracts.Torrents;
+using TorrentEdge.Notifier.Hubs;
+
+namespace TorrentEdge.Notifier.IntegrationEvents;
+
+/// <summary>Pushes each torrent event to the SignalR groups of its owners (and the per-torrent subscribers for detail events).</summary>
+public sealed class TorrentEventsConsumer(IHubContext<TorrentHub> hub) :
+    IConsumer<TorrentAdded>,
+    IConsumer<TorrentProgressed>,
+    IConsumer<TorrentPiecesVerified>,
+    IConsumer<TorrentCompleted>,
+    IConsumer<TorrentSeeding>,
+    IConsumer<TorrentFailed>,
+    IConsumer<TorrentQueueChanged>,
+    IConsumer<TorrentStateChanged>,
+    IConsumer<TorrentRemoved>,
+    IConsumer<TorrentMetadataReceived>
+{
+    public Task Consume(ConsumeContext<TorrentAdded> context) => ToOwners(TorrentHubEvents.Added, context);
+
+    public Task Consume(ConsumeContext<TorrentProgressed> context) => ToOwners(TorrentHubEvents.Progress, context);
+
+    // Piece batches are chatty: only connections that opened this torrent's detail (Subscribe) get them.
+    public Task Consume(ConsumeContext<TorrentPiecesVerified> context)
+    {
+        var e = context.Message;
+        return hub.Clients.Groups([.. e.Owners.Select(o => TorrentHub.TorrentGroup(e.InfoHash, o))])
+            .SendAsync(TorrentHubEvents.Piece, e, context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<TorrentCompleted> context) => ToOwners(TorrentHubEvents.Complete, context);
+
+    public Task Consume(ConsumeContext<TorrentSeeding> context) => ToOwners(TorrentHubEvents.Seeding, context);
+
+    public Task Consume(ConsumeContext<TorrentFailed> context) => ToOwners(TorrentHubEvents.Error, context);
+
+    public Task Consume(ConsumeContext<TorrentQueueChanged> context) => ToOwners(TorrentHubEvents.QueueUpdated, context);
+
+    public Task Consume(ConsumeContext<TorrentStateChanged> context) => ToOwners(TorrentHubEvents.State, context);
+
+    public Task Consume(ConsumeContext<TorrentRemoved> context) => ToOwners(TorrentHubEvents.Removed, context);
+
+    // The metainfo bytes stay out of the browser push; Catalog serves them.
+    public Task Consume(ConsumeContext<TorrentMetadataReceived> context) => ToOwners(TorrentHubEvents.Metadata, context,
+        context.Message with { Metainfo = [] });
+
+    private Task ToOwners<TEvent>(string name, ConsumeContext<TEvent> context, TEvent? payload = null)
+        where TEvent : TorrentEvent
+    {
+        var owners = context.Message.Owners;
+        if (owners.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        return hub.Clients.Groups([.. owners.Select(TorrentHub.UserGroup)])
+            .SendAsync(name, payload ?? context.Message, context.CancellationToken);
+    }
+}

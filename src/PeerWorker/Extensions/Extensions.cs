@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using TorrentEdge.Contracts;
+using TorrentEdge.PeerWorker.Infrastructure;
+using TorrentEdge.PeerWorker.IntegrationEvents;
+using TorrentEdge.PeerWorker.Ownership;
+using TorrentEdge.PeerWorker.Reconciliation;
+using TorrentEdge.PeerWorker.Runtime;
+using TorrentEdge.ServiceDefaults.Messaging;
+
+namespace TorrentEdge.PeerWorker.Extensions;
+
+/// <summary>Registration of the worker: ownership by partition, the reconciler, the engine and the events it reports.</summary>
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<PeerWorkerOptions>().BindConfiguration(PeerWorkerOptions.SectionName);
+        var group = builder.Configuration[$"{PeerWorkerOptions.SectionName}:{nameof(PeerWorkerOptions.ConsumerGroup)}"] ?? new PeerWorkerOptions().ConsumerGroup;
+
+        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentSpecConsumer>());
+        // Each assigned partition is read from offset 0: the whole partition is the desired state of its torrents.
+        builder.AddKafkaSubscription(Topics.TorrentSpecs, group, o => o.StartFromBeginningOnAssign = true);
+        services.AddOptions<KafkaSubscriptionOptions>(KafkaSubscriptionOptions.NameFor(Topics.TorrentSpecs, group))
+            .Configure<IOptions<PeerWorkerOptions>>((o, worker) => o.SessionTimeout = worker.Value.SessionTimeout ?? o.SessionTimeout);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<DesiredTorrents>();
+        services.AddSingleton<OwnedTorrents>();
+        services.AddSingleton<PeerWorkerMetrics>();
+        services.AddSingleton<EngineTorrentRuntime>();
+        services.AddSingleton<ITorrentRuntime>(sp => sp.GetRequiredService<EngineTorrentRuntime>());
+        services.AddSingleton<IKafkaPartitionListener, PartitionOwnership>();
+        services.AddHttpClient<IMetainfoSource, CatalogMetainfoClient>(http => http.BaseAddress = new Uri(CatalogMetainfoClient.BaseAddress));
+
+        // Hosted services stop in reverse order: the reconciler first (torrents stop, resume data saved, final status
+        // queued), then the translator, then the outbox flushes, and only then the subscription leaves the group.
+        services.AddSingleton<TorrentEventOutbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<TorrentEventOutbox>());
+        services.AddSingleton<TorrentEventTranslator>();
+        services.AddHostedService(sp => sp.GetRequiredService<TorrentEventTranslator>());
+        services.AddSingleton<TorrentReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<TorrentReconciler>());
+
+        services.AddHealthChecks().AddCheck<RuntimeHealthCheck>("engine", tags: ["ready"]);
+        return builder;
+    }
+}

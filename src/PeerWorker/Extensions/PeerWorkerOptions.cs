@@ -1,0 +1,54 @@
+namespace TorrentEdge.PeerWorker.Extensions;
+
+/// <summary>Settings of one PeerWorker replica (section <c>PeerWorker</c>).</summary>
+public sealed class PeerWorkerOptions
+{
+    public const string SectionName = "PeerWorker";
+
+    /// <summary>Consumer group of every replica on torrent-specs: its partitions are the replicas' ownership.</summary>
+    public string ConsumerGroup { get; set; } = "peerworker";
+
+    /// <summary>Download root shared by all replicas (ReadWriteMany in Kubernetes); each torrent gets the folder named by its info-hash.</summary>
+    public string DownloadRoot { get; set; } = Path.Combine(Environment.CurrentDirectory, "downloads");
+
+    /// <summary>Where resume data goes; by default beside the torrent folders in <see cref="DownloadRoot"/>. Must be shared as well.</summary>
+    public string? ResumeRoot { get; set; }
+
+    /// <summary>Name of this replica in events and logs.</summary>
+    public string ReplicaId { get; set; } = Environment.MachineName;
+
+    /// <summary>Address the peer listener binds.</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Port for incoming peers, one per replica (0: any free port).</summary>
+    public int PeerPort { get; set; } = 6881;
+
+    /// <summary>Torrents downloading at once on this replica; the others are queued (seeds do not count).</summary>
+    public int MaxActiveTorrents { get; set; } = 5;
+
+    public int MaxConnections { get; set; } = 200;
+
+    public int MaxConnectionsPerTorrent { get; set; } = 50;
+
+    /// <summary>Upload limit of the replica in bytes per second; 0 is unlimited.</summary>
+    public long UploadRateLimit { get; set; }
+
+    /// <summary>Bearer token sent to Catalog when fetching metainfo; none when unset.</summary>
+    public string? ServiceToken { get; set; }
+
+    /// <summary>Kafka session timeout of the replica: how soon a killed replica's torrents move to the others (default 10 s).</summary>
+    public TimeSpan? SessionTimeout { get; set; }
+
+    /// <summary>Longest wait for a revoked partition's torrents to stop before the rebalance goes on.</summary>
+    public TimeSpan RevocationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Shortest time between two progress events of one torrent.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest back-off between attempts to converge a torrent that failed (Catalog down, engine error).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    public string GetTorrentFolder(string infoHash) => Path.Combine(Path.GetFullPath(DownloadRoot), infoHash);
+
+    public string GetResumeRoot() => Path.GetFullPath(ResumeRoot ?? DownloadRoot);
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Options;
+using TorrentEdge.Contracts.Torrents;
+using TorrentEdge.PeerWorker.Extensions;
+using TorrentEdge.PeerWorker.Reconciliation;
+using TorrentEdge.PeerWorker.Runtime;
+
+namespace TorrentEdge.PeerWorker.IntegrationEvents;
+
+/// <summary>
+/// Turns what the runtime reports into torrent-events with the owners of each torrent: state changes at once,
+/// progress at most once per <see cref="PeerWorkerOptions.ProgressInterval"/> per torrent, piece batches, completion,
+/// seeding, errors, queue changes, and the metadata of magnets (so Catalog stores it).
+/// Events of torrents this replica no longer owns are dropped: the reconciler reports their end itself.
+/// </summary>
+public sealed partial class TorrentEventTranslator(
+    ITorrentRuntime runtime,
+    OwnedTorrents owned,
+    TorrentEventOutbox outbox,
+    PeerWorkerMetrics metrics,
+    IOptions<PeerWorkerOptions> options,
+    TimeProvider time,
+    ILogger<TorrentEventTranslator> logger) : BackgroundService
+{
+    private readonly Dictionary<string, long> _lastProgress = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var e in runtime.ReadEventsAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    Translate(e);
+                }
+                catch (Exception ex)
+                {
+                    LogTranslateFailed(logger, ex, e.GetType().Name, e.InfoHash);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Maps one runtime event; public for tests.</summary>
+    public void Translate(RuntimeEvent e)
+    {
+        if (e is RuntimePiecesVerified verified)
+        {
+            metrics.PiecesVerified(verified.Pieces.Count);
+        }
+        if (!owned.TryGetOwners(e.InfoHash, out var owners))
+        {
+            return;
+        }
+        var worker = options.Value.ReplicaId;
+        TorrentEvent? mapped = e switch
+        {
+            RuntimeStateChanged s => new TorrentStateChanged(s.InfoHash, owners, s.State, worker),
+            RuntimeProgress p => ThrottledProgress(p, owners),
+            RuntimePiecesVerified v => new TorrentPiecesVerified(v.InfoHash, owners, v.Pieces, v.VerifiedCount, v.PieceCount),
+            RuntimeMetadataReceived m => new TorrentMetadataReceived(m.InfoHash, owners, m.Name, m.TotalBytes, m.FileCount, m.Metainfo),
+            RuntimeCompleted c => new TorrentCompleted(c.InfoHash, owners, c.TotalBytes),
+            RuntimeSeeding s => new TorrentSeeding(s.InfoHash, owners),
+            RuntimeFailed f => new TorrentFailed(f.InfoHash, owners, f.Reason),
+            RuntimeQueueChanged q => new TorrentQueueChanged(q.InfoHash, owners, worker, q.Position, q.State),
+            _ => null,
+        };
+        if (mapped is not null)
+        {
+            outbox.Enqueue(mapped);
+        }
+    }
+
+    private TorrentProgressed? ThrottledProgress(RuntimeProgress p, IReadOnlyList<string> owners)
+    {
+        var now = time.GetTimestamp();
+        if (_lastProgress.TryGetValue(p.InfoHash, out var last) && time.GetElapsedTime(last, now) < options.Value.ProgressInterval)
+        {
+            return null;
+        }
+        _lastProgress[p.InfoHash] = now;
+        return ToProgressed(p.Snapshot, owners);
+    }
+
+    public static TorrentProgressed ToProgressed(RuntimeSnapshot s, IReadOnlyList<string> owners)
+    {
+        long? eta = s.DownloadRate > 0 && s.WantedBytes > s.VerifiedBytes ? (s.WantedBytes - s.VerifiedBytes) / s.DownloadRate : null;
+        return new TorrentProgressed(
+            s.InfoHash, owners, s.State, s.Progress, s.VerifiedBytes, s.TotalBytes, s.DownloadedBytes, s.UploadedBytes,
+            s.DownloadRate, s.UploadRate, s.Peers, s.Peers, eta, s.Files, []);
+    }
+
+    [LoggerMessage(LogLevel.Error, "Translating {EventType} of {InfoHash} failed")]
+    private static partial void LogTranslateFailed(ILogger logger, Exception exception, string eventType, string infoHash);
+}

@@ -1,0 +1,344 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using TorrentEdge.Contracts.Torrents;
+using TorrentEdge.Engine;
+using TorrentEdge.Engine.Bencoding;
+using TorrentEdge.Engine.Magnet;
+using TorrentEdge.Engine.Metainfo;
+using TorrentEdge.Engine.Queueing;
+using TorrentEdge.Engine.Storage.Resume;
+using TorrentEdge.Engine.Torrents;
+using TorrentEdge.PeerWorker.Extensions;
+using EngineFilePriority = TorrentEdge.Engine.Storage.FilePriority;
+using EngineState = TorrentEdge.Engine.Torrents.TorrentState;
+using TorrentState = TorrentEdge.Contracts.Torrents.TorrentState;
+
+namespace TorrentEdge.PeerWorker.Runtime;
+
+/// <summary>
+/// <see cref="ITorrentRuntime"/> over the TorrentEdge engine: one <see cref="ClientEngine"/> per replica, listening on
+/// the replica's peer port, with the download root as save folder and the (shared) resume folder for resume data.
+/// </summary>
+public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDisposable
+{
+    private readonly ClientEngine _engine;
+    private readonly PeerWorkerOptions _options;
+    private readonly ResumeDataStore _resume;
+    private readonly ILogger<EngineTorrentRuntime> _logger;
+    private readonly ConcurrentDictionary<string, IReadOnlyList<FilePriority>> _filePriorities = new(StringComparer.Ordinal);
+    private readonly Dictionary<InfoHash, (int Position, TorrentState State)> _queue = [];
+    private string? _problem = "The engine has not started yet.";
+
+    public EngineTorrentRuntime(IOptions<PeerWorkerOptions> options, IMeterFactory meterFactory, TimeProvider time, ILogger<EngineTorrentRuntime> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        var downloadRoot = Path.GetFullPath(_options.DownloadRoot);
+        var resumeRoot = _options.GetResumeRoot();
+        Directory.CreateDirectory(downloadRoot);
+        Directory.CreateDirectory(resumeRoot);
+        _resume = new ResumeDataStore(resumeRoot);
+        _engine = new ClientEngine(new EngineOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Parse(_options.ListenAddress), _options.PeerPort),
+            DownloadDirectory = downloadRoot,
+            ResumeDirectory = resumeRoot,
+            MaxActiveDownloads = _options.MaxActiveTorrents,
+            MaxConnections = _options.MaxConnections,
+            MaxConnectionsPerTorrent = _options.MaxConnectionsPerTorrent,
+            UploadRateLimit = _options.UploadRateLimit,
+            TimeProvider = time,
+        }, meterFactory);
+    }
+
+    /// <summary>Where peers reach this replica, once initialized.</summary>
+    public IPEndPoint? ListenEndPoint => _engine.ListenEndPoint;
+
+    public string? HealthProblem => Volatile.Read(ref _problem);
+
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _engine.StartAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _problem, null);
+            LogListening(_logger, _engine.ListenEndPoint?.ToString() ?? "(not listening)");
+        }
+        catch (Exception ex)
+        {
+            Volatile.Write(ref _problem, "The engine could not start: " + ex.Message);
+            throw;
+        }
+    }
+
+    public async ValueTask StartAsync(TorrentStartRequest request, CancellationToken cancellationToken)
+    {
+        var add = new AddTorrentOptions
+        {
+            SavePath = request.Folder,
+            Paused = request.Paused,
+            QueuePriority = Map(request.Priority),
+            FilePriorities = request.FilePriorities.Count == 0 ? null : [.. request.FilePriorities.Select(Map)],
+        };
+        _filePriorities[request.InfoHash] = request.FilePriorities;
+        if (request.Metainfo is { } bytes)
+        {
+            var metainfo = TorrentMetainfo.Parse(bytes);
+            if (metainfo.InfoHash.ToHex() != request.InfoHash)
+            {
+                throw new InvalidOperationException($"The metainfo is of {metainfo.InfoHash.ToHex()}, not of {request.InfoHash}.");
+            }
+            await _engine.AddAsync(metainfo, add, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var magnet = MagnetLink.Parse(request.MagnetUri ?? throw new ArgumentException("Neither metainfo nor magnet.", nameof(request)));
+            if (magnet.InfoHash.ToHex() != request.InfoHash)
+            {
+                throw new InvalidOperationException($"The magnet link is of {magnet.InfoHash.ToHex()}, not of {request.InfoHash}.");
+            }
+            await _engine.AddMagnetAsync(magnet, add, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask PauseAsync(string infoHash, CancellationToken cancellationToken)
+        => await _engine.PauseAsync(InfoHash.Parse(infoHash), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask ResumeAsync(string infoHash, CancellationToken cancellationToken)
+        => await _engine.ResumeAsync(InfoHash.Parse(infoHash), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask SetPriorityAsync(string infoHash, TorrentPriority priority, CancellationToken cancellationToken)
+        => await _engine.SetQueuePriorityAsync(InfoHash.Parse(infoHash), Map(priority), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask SetFilePrioritiesAsync(string infoHash, IReadOnlyList<FilePriority> priorities, CancellationToken cancellationToken)
+    {
+        var hash = InfoHash.Parse(infoHash);
+        IReadOnlyList<EngineFilePriority> mapped = [.. priorities.Select(Map)];
+        if (mapped.Count == 0)
+        {
+            // Empty means all normal; without metadata there is nothing to set yet (the start options carry it).
+            if (_engine.Find(hash)?.Metainfo is not { } metainfo)
+            {
+                _filePriorities[infoHash] = priorities;
+                return;
+            }
+            mapped = [.. Enumerable.Repeat(EngineFilePriority.Normal, metainfo.Files.Count)];
+        }
+        await _engine.SetFilePrioritiesAsync(hash, mapped, cancellationToken).ConfigureAwait(false);
+        _filePriorities[infoHash] = priorities;
+    }
+
+    public async ValueTask RecheckAsync(string infoHash, CancellationToken cancellationToken)
+        => await _engine.RecheckAsync(InfoHash.Parse(infoHash), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask StopAsync(string infoHash, CancellationToken cancellationToken)
+    {
+        var hash = InfoHash.Parse(infoHash);
+        if (_engine.Find(hash) is not { } torrent)
+        {
+            return;
+        }
+        // The engine has no "stop and forget, keep resume data" call: disposing the torrent stops it and saves its resume
+        // data; removing it afterwards only takes it out of the engine (its stop is already done, so nothing is deleted).
+        await torrent.DisposeAsync().ConfigureAwait(false);
+        await _engine.RemoveAsync(hash, deleteData: false, cancellationToken).ConfigureAwait(false);
+        _filePriorities.TryRemove(infoHash, out _);
+    }
+
+    public async ValueTask<bool> RemoveAsync(string infoHash, string folder, bool deleteData, CancellationToken cancellationToken)
+    {
+        var hash = InfoHash.Parse(infoHash);
+        var running = _engine.Find(hash) is not null;
+        if (running)
+        {
+            await _engine.RemoveAsync(hash, deleteData, cancellationToken).ConfigureAwait(false);
+        }
+        _filePriorities.TryRemove(infoHash, out _);
+        var removed = running;
+        if (File.Exists(_resume.GetPath(infoHash)))
+        {
+            _resume.Delete(infoHash);
+            removed = true;
+        }
+        if (deleteData && Directory.Exists(folder))
+        {
+            // The folder is the torrent's own (named by its info-hash), so all of it goes.
+            Directory.Delete(folder, recursive: true);
+            removed = true;
+        }
+        return removed;
+    }
+
+    public RuntimeSnapshot? GetSnapshot(string infoHash)
+        => InfoHash.TryParse(infoHash, out var hash) && _engine.Find(hash) is { } torrent ? ToSnapshot(torrent) : null;
+
+    public IReadOnlyList<RuntimeSnapshot> GetSnapshots() => [.. _engine.Torrents.Select(ToSnapshot)];
+
+    public async IAsyncEnumerable<RuntimeEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in _engine.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var mapped in Map(e))
+            {
+                yield return mapped;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Volatile.Write(ref _problem, "The engine stopped.");
+        await _engine.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private IEnumerable<RuntimeEvent> Map(Engine.Torrents.TorrentEvent e)
+    {
+        var hex = e.InfoHash.ToHex();
+        switch (e)
+        {
+            case TorrentStateChangedEvent s when s.To != EngineState.Removed && Map(s.From) != Map(s.To):
+                yield return new RuntimeStateChanged(hex, Map(s.To));
+                break;
+            case ProgressEvent p when _engine.Find(e.InfoHash) is { } torrent:
+                yield return new RuntimeProgress(hex, ToSnapshot(torrent, p.Status));
+                break;
+            case PiecesVerifiedEvent v:
+                var status = _engine.GetStatus(e.InfoHash);
+                yield return new RuntimePiecesVerified(hex, v.Pieces, status?.PiecesHave ?? 0, status?.PieceCount ?? 0);
+                break;
+            case MetadataReceivedEvent m when _engine.Find(e.InfoHash)?.Metainfo is { } metainfo:
+                yield return new RuntimeMetadataReceived(hex, m.Name, m.TotalLength, metainfo.Files.Count(f => !f.IsPadding), ToTorrentFile(metainfo));
+                break;
+            case TorrentCompletedEvent c:
+                yield return new RuntimeCompleted(hex, c.TotalBytes);
+                break;
+            case TorrentSeedingEvent:
+                yield return new RuntimeSeeding(hex);
+                break;
+            case TorrentErrorEvent f:
+                yield return new RuntimeFailed(hex, f.Message);
+                break;
+            case QueueChangedEvent q:
+                foreach (var changed in QueueChanges(q))
+                {
+                    yield return changed;
+                }
+                break;
+        }
+    }
+
+    /// <summary>Only the torrents whose place or state in the queue moved, so one change does not repeat the whole queue.</summary>
+    private List<RuntimeEvent> QueueChanges(QueueChangedEvent q)
+    {
+        var changes = new List<RuntimeEvent>();
+        lock (_queue)
+        {
+            var seen = new HashSet<InfoHash>();
+            var position = 0;
+            foreach (var (hash, active) in q.Active.Select(h => (h, true)).Concat(q.Queued.Select(h => (h, false))))
+            {
+                seen.Add(hash);
+                var state = active ? Map(_engine.GetStatus(hash)?.State ?? EngineState.Queued) : TorrentState.Queued;
+                var entry = (position++, state);
+                if (!_queue.TryGetValue(hash, out var last) || last != entry)
+                {
+                    _queue[hash] = entry;
+                    changes.Add(new RuntimeQueueChanged(hash.ToHex(), entry.Item1, state));
+                }
+            }
+            foreach (var gone in _queue.Keys.Where(k => !seen.Contains(k)).ToList())
+            {
+                _queue.Remove(gone);
+            }
+        }
+        return changes;
+    }
+
+    private RuntimeSnapshot ToSnapshot(TorrentManager torrent) => ToSnapshot(torrent, torrent.Status);
+
+    private RuntimeSnapshot ToSnapshot(TorrentManager torrent, TorrentStatus s)
+    {
+        var hex = s.InfoHash.ToHex();
+        var files = new List<FileProgress>();
+        if (torrent.Metainfo is { } metainfo)
+        {
+            var priorities = _filePriorities.GetValueOrDefault(hex) ?? [];
+            for (var i = 0; i < metainfo.Files.Count; i++)
+            {
+                var file = metainfo.Files[i];
+                if (file.IsPadding)
+                {
+                    continue;
+                }
+                var done = i < s.FileBytesDone.Count ? s.FileBytesDone[i] : 0;
+                files.Add(new FileProgress(file.Path, file.Length, done, i < priorities.Count ? priorities[i] : FilePriority.Normal));
+            }
+        }
+        return new RuntimeSnapshot(hex, s.Name, Map(s.State), s.HasMetadata, s.Progress, s.BytesDone, s.BytesWanted, s.TotalLength,
+            s.Downloaded, s.Uploaded, s.DownloadRate, s.UploadRate, s.Peers, s.Seeds, s.PieceCount, s.PiecesHave, files, s.Error);
+    }
+
+    /// <summary>A .torrent around the info dictionary exactly as received (its bytes define the info-hash), with the trackers.</summary>
+    internal static byte[] ToTorrentFile(TorrentMetainfo metainfo)
+    {
+        var output = new ArrayBufferWriter<byte>(metainfo.InfoBytes.Length + 256);
+        output.Write("d"u8);
+        var tiers = metainfo.AnnounceTiers.Where(t => t.Count > 0).ToList();
+        if (tiers.Count > 0)
+        {
+            BencodeWriter.WriteString(output, "announce");
+            BencodeWriter.WriteString(output, tiers[0][0]);
+            BencodeWriter.WriteString(output, "announce-list");
+            output.Write("l"u8);
+            foreach (var tier in tiers)
+            {
+                output.Write("l"u8);
+                foreach (var url in tier)
+                {
+                    BencodeWriter.WriteString(output, url);
+                }
+                output.Write("e"u8);
+            }
+            output.Write("e"u8);
+        }
+        BencodeWriter.WriteString(output, "info");
+        output.Write(metainfo.InfoBytes.Span);
+        output.Write("e"u8);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static TorrentState Map(EngineState state) => state switch
+    {
+        EngineState.Queued => TorrentState.Queued,
+        EngineState.FetchingMetadata => TorrentState.FetchingMetadata,
+        EngineState.Checking => TorrentState.Checking,
+        EngineState.Downloading => TorrentState.Downloading,
+        // Finished (every wanted piece, some files skipped) serves what it has: seeding, as far as users can tell.
+        EngineState.Seeding or EngineState.Finished => TorrentState.Seeding,
+        EngineState.Paused => TorrentState.Paused,
+        EngineState.Error => TorrentState.Error,
+        _ => TorrentState.Removed,
+    };
+
+    private static QueuePriority Map(TorrentPriority priority) => priority switch
+    {
+        TorrentPriority.Low => QueuePriority.Low,
+        TorrentPriority.High => QueuePriority.High,
+        _ => QueuePriority.Normal,
+    };
+
+    private static EngineFilePriority Map(FilePriority priority) => priority switch
+    {
+        FilePriority.Skip => EngineFilePriority.Skip,
+        FilePriority.Low => EngineFilePriority.Low,
+        FilePriority.High => EngineFilePriority.High,
+        _ => EngineFilePriority.Normal,
+    };
+
+    [LoggerMessage(LogLevel.Information, "Engine listening for peers on {EndPoint}")]
+    private static partial void LogListening(ILogger logger, string endPoint);
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using TorrentEdge.Contracts.Torrents;
+using TorrentEdge.PeerWorker.Extensions;
+using TorrentEdge.PeerWorker.IntegrationEvents;
+using TorrentEdge.PeerWorker.Ownership;
+using TorrentEdge.PeerWorker.Reconciliation;
+using TorrentEdge.PeerWorker.Runtime;
+using TorrentEdge.PeerWorker.Tests.Support;
+using static TorrentEdge.PeerWorker.Tests.Support.TestTorrents;
+
+namespace TorrentEdge.PeerWorker.Tests.IntegrationEvents;
+
+public sealed class TorrentEventTranslatorTests : IAsyncDisposable
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly OwnedTorrents _owned = new();
+    private readonly RecordingPublisher _publisher = new();
+    private readonly TorrentEventOutbox _outbox;
+    private readonly TorrentEventTranslator _translator;
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+    public TorrentEventTranslatorTests()
+    {
+        var runtime = new FakeTorrentRuntime();
+        var options = Microsoft.Extensions.Options.Options.Create(new PeerWorkerOptions { ReplicaId = "replica-b" });
+        _outbox = new TorrentEventOutbox(_publisher, TimeProvider.System, NullLogger<TorrentEventOutbox>.Instance);
+        var metrics = new PeerWorkerMetrics(_services.GetRequiredService<IMeterFactory>(), _owned, new DesiredTorrents(), runtime);
+        _translator = new TorrentEventTranslator(runtime, _owned, _outbox, metrics, options, _time, NullLogger<TorrentEventTranslator>.Instance);
+        _owned.Set(Hash(1), ["alice", "bob"]);
+    }
+
+    [Fact]
+    public async Task Progress_ManyWithinASecond_PublishesAtMostOnePerSecond()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < 10; i++)
+        {
+            _translator.Translate(new RuntimeProgress(Hash(1), FakeTorrentRuntime.Snapshot(Hash(1))));
+            _time.Advance(TimeSpan.FromMilliseconds(150));
+        }
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        // 1.5 s of updates: the first, and the one after a second had passed.
+        Assert.Equal(2, _publisher.Of<TorrentProgressed>().Count);
+    }
+
+    [Fact]
+    public async Task StateChange_IsPublishedAtOnceWithOwnersAndWorker()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+
+        _translator.Translate(new RuntimeStateChanged(Hash(1), TorrentState.Downloading));
+        _translator.Translate(new RuntimeStateChanged(Hash(1), TorrentState.Seeding));
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        var changes = _publisher.Of<TorrentStateChanged>();
+        Assert.Equal([TorrentState.Downloading, TorrentState.Seeding], changes.Select(c => c.State));
+        Assert.All(changes, c => Assert.Equal(["alice", "bob"], c.Owners));
+        Assert.All(changes, c => Assert.Equal("replica-b", c.WorkerId));
+    }
+
+    [Fact]
+    public async Task EveryKind_MapsToItsContract()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+
+        _translator.Translate(new RuntimePiecesVerified(Hash(1), [1, 2, 3], 3, 10));
+        _translator.Translate(new RuntimeMetadataReceived(Hash(1), "name", 100, 2, [9, 9]));
+        _translator.Translate(new RuntimeCompleted(Hash(1), 100));
+        _translator.Translate(new RuntimeSeeding(Hash(1)));
+        _translator.Translate(new RuntimeFailed(Hash(1), "disk full"));
+        _translator.Translate(new RuntimeQueueChanged(Hash(1), 2, TorrentState.Queued));
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal([1, 2, 3], Assert.Single(_publisher.Of<TorrentPiecesVerified>()).Pieces);
+        Assert.Equal([9, 9], Assert.Single(_publisher.Of<TorrentMetadataReceived>()).Metainfo);
+        Assert.Single(_publisher.Of<TorrentCompleted>());
+        Assert.Single(_publisher.Of<TorrentSeeding>());
+        Assert.Equal("disk full", Assert.Single(_publisher.Of<TorrentFailed>()).Reason);
+        Assert.Equal(2, Assert.Single(_publisher.Of<TorrentQueueChanged>()).Position);
+    }
+
+    [Fact]
+    public async Task EventOfTorrentNotOwned_IsDropped()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+
+        _translator.Translate(new RuntimeStateChanged(Hash(2), TorrentState.Downloading));
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Empty(_publisher.Published);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _outbox.StopAsync(CancellationToken.None);
+        _outbox.Dispose();
+        await _services.DisposeAsync();
+    }
+}
