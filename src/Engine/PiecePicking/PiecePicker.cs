@@ -189,6 +189,7 @@ public sealed class PiecePicker
         }
         if (progress.State[b] == BlockState.Free) progress.FreeCount--;
         progress.State[b] = BlockState.Received;
+        progress.Deliverers[b] = peer;
         progress.ReceivedCount++;
         for (var k = 0; k < progress.RequesterCount[b]; k++)
         {
@@ -231,6 +232,19 @@ public sealed class PiecePicker
                 if (progress.State[b] == BlockState.Requested && progress.Requesters.AsSpan(b * _maxRequesters, progress.RequesterCount[b]).Contains(peer))
                     count++;
         return count;
+    }
+
+    /// <summary>
+    /// The distinct peers that delivered blocks of a started piece (call before <see cref="PieceFailed"/> to
+    /// find whom to distrust when its hash does not match). Returns how many were written.
+    /// </summary>
+    public int GetContributors(int piece, Span<IPieceRequester> destination)
+    {
+        if ((uint)piece >= (uint)PieceCount || _progress[piece] is not { } progress) return 0;
+        var n = 0;
+        for (var b = 0; b < progress.BlockCount && n < destination.Length; b++)
+            if (progress.Deliverers[b] is { } peer && !destination[..n].Contains(peer)) destination[n++] = peer;
+        return n;
     }
 
     /// <summary>The piece's hash matched: it is ours now.</summary>
@@ -362,6 +376,7 @@ public sealed class PiecePicker
         _progress[piece] = null;
         _active.Remove(progress);
         progress.Requesters.AsSpan().Clear();
+        progress.Deliverers.AsSpan().Clear();
         _pool.Push(progress);
         if (_wanted[piece]) SetStartable(piece, true);
     }
@@ -415,6 +430,7 @@ public sealed class PiecePicker
         public BlockState[] State = [];
         public byte[] RequesterCount = [];
         public IPieceRequester?[] Requesters = [];
+        public IPieceRequester?[] Deliverers = [];
 
         public void Reset(int piece, int blockCount, int maxRequesters)
         {
@@ -427,12 +443,14 @@ public sealed class PiecePicker
                 State = new BlockState[blockCount];
                 RequesterCount = new byte[blockCount];
                 Requesters = new IPieceRequester?[blockCount * maxRequesters];
+                Deliverers = new IPieceRequester?[blockCount];
             }
             else
             {
                 State.AsSpan(0, blockCount).Clear();
                 RequesterCount.AsSpan(0, blockCount).Clear();
                 Requesters.AsSpan().Clear();
+                Deliverers.AsSpan().Clear();
             }
         }
     }

@@ -115,6 +115,25 @@ public class PiecePickerTests
     }
 
     [Fact]
+    public void GetContributors_HashFailure_NamesEachDeliveringPeerOnce()
+    {
+        var picker = Picker(1, settings: InOrder with { MaxDuplicateRequests = 0 });
+        var a = TestPeer.Seed(1, "a");
+        var b = TestPeer.Seed(1, "b");
+        var fromA = Pick(picker, a, 3);
+        var fromB = Pick(picker, b, 3);
+        foreach (var block in fromA) Receive(picker, a, block);
+        Assert.Equal(BlockOutcome.PieceComplete, Receive(picker, b, fromB.Single()));
+
+        var contributors = new IPieceRequester[4];
+        Assert.Equal(2, picker.GetContributors(0, contributors));
+        Assert.Equal([a, b], contributors[..2]);
+
+        picker.PieceFailed(0);
+        Assert.Equal(0, picker.GetContributors(0, contributors));
+    }
+
+    [Fact]
     public void BlockReceived_WrongOffsetOrLengthOrPiece_Unexpected()
     {
         var picker = Picker(2);
