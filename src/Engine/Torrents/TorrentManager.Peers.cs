@@ -402,8 +402,10 @@ public sealed partial class TorrentManager
             Engine.Emit(new PiecesVerifiedEvent(InfoHash, Now, _verifiedBatch.ToArray()));
             _verifiedBatch.Clear();
         }
+        // An idle seed has nothing new to say every second.
+        var idleSeed = _state is TorrentState.Seeding or TorrentState.Finished && _uploadRate == 0;
         if (_state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata &&
-            Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
+            !idleSeed && Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
         {
             _lastProgressEvent = Now;
             Engine.Emit(new ProgressEvent(InfoHash, Now, Status));

@@ -261,6 +261,7 @@ public sealed partial class TorrentManager
             // One contributor: it sent bad data. Several (endgame): each is suspect, so each gets a strike too;
             // an honest peer rarely shares many failing pieces with a liar.
             foreach (var c in result.Contributors) Strike(c);
+            PublishStatus();
             return;
         }
         _pieceState[index] = PieceState.Have;

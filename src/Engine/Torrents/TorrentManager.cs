@@ -439,7 +439,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             Peers = _peers.Count,
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),
             HashFailures = _hashFailures,
-            BannedPeers = _bannedUntil.Count + _bannedIds.Count,
+            BannedPeers = _bannedUntil.Count,
             QueuePriority = QueuePriority,
             FileBytesDone = fileDone,
             Error = _error,

@@ -1,45 +1,32 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
+using TorrentEdge.ServiceDefaults.Auth;
 
 namespace TorrentEdge.Notifier.Extensions;
 
 /// <summary>
-/// JWT bearer validation for the hub. Configured from <c>Authentication:Schemes:Bearer</c> (Authority/Audience or signing keys:
-/// the section ASP.NET Core binds by convention); the identity work in Catalog decides the issuer and keys and fills that section.
-/// Without it, nothing is validated and the hub falls back to <c>?user=</c> in Development only.
+/// The hub accepts Catalog's access tokens (shared JWT validation from ServiceDefaults: JWKS, issuer, audience,
+/// <c>access_token</c> on /hubs). Authentication counts as configured outside Development always, and in Development when an
+/// <c>Auth</c> section or a Catalog to fetch keys from (<c>services:catalog</c>) is configured. Otherwise (a bare
+/// Development run, the tests) nothing is validated and <see cref="Hubs.ClaimsUserIdProvider"/> takes <c>?user=</c>.
 /// </summary>
 public static class NotifierAuthenticationExtensions
 {
-    public const string ConfigurationSection = "Authentication:Schemes:Bearer";
-
-    public static bool IsConfigured(IConfiguration configuration) => configuration.GetSection(ConfigurationSection).Exists();
+    public static bool IsConfigured(IConfiguration configuration, IHostEnvironment environment)
+        => !environment.IsDevelopment()
+            || configuration.GetSection("Auth").Exists()
+            || configuration.GetSection("services:catalog").Exists();
 
     public static IHostApplicationBuilder AddNotifierAuthentication(this IHostApplicationBuilder builder)
     {
-        if (!IsConfigured(builder.Configuration))
+        if (IsConfigured(builder.Configuration, builder.Environment))
         {
-            return builder;
+            builder.AddTorrentEdgeJwtValidation();
         }
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(o => o.Events = new JwtBearerEvents
-            {
-                // Browsers cannot set headers on WebSocket requests; SignalR sends the token as access_token instead.
-                OnMessageReceived = context =>
-                {
-                    var token = context.Request.Query["access_token"];
-                    if (!string.IsNullOrEmpty(token) && context.HttpContext.Request.Path.StartsWithSegments("/hubs"))
-                    {
-                        context.Token = token;
-                    }
-                    return Task.CompletedTask;
-                },
-            });
-        builder.Services.AddAuthorization();
         return builder;
     }
 
     public static WebApplication UseNotifierAuthentication(this WebApplication app)
     {
-        if (IsConfigured(app.Configuration))
+        if (IsConfigured(app.Configuration, app.Environment))
         {
             app.UseAuthentication();
             app.UseAuthorization();

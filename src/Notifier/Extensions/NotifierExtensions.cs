@@ -42,7 +42,7 @@ public static class NotifierExtensions
     public static WebApplication MapNotifierHubs(this WebApplication app)
     {
         var hub = app.MapHub<TorrentHub>(TorrentHub.Path);
-        if (NotifierAuthenticationExtensions.IsConfigured(app.Configuration))
+        if (NotifierAuthenticationExtensions.IsConfigured(app.Configuration, app.Environment))
         {
             hub.RequireAuthorization();
         }
@@ -50,7 +50,7 @@ public static class NotifierExtensions
     }
 
     private static bool AllowsQueryUser(IHostApplicationBuilder builder)
-        => builder.Environment.IsDevelopment() && !NotifierAuthenticationExtensions.IsConfigured(builder.Configuration);
+        => !NotifierAuthenticationExtensions.IsConfigured(builder.Configuration, builder.Environment);
 
     private sealed class WarnWithoutBackplane : IStartupFilter
     {

@@ -82,7 +82,6 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             SavePath = request.Folder,
             Paused = request.Paused,
             QueuePriority = Map(request.Priority),
-            FilePriorities = request.FilePriorities.Count == 0 ? null : [.. request.FilePriorities.Select(Map)],
         };
         _filePriorities[request.InfoHash] = request.FilePriorities;
         if (request.Metainfo is { } bytes)
@@ -92,6 +91,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             {
                 throw new InvalidOperationException($"The metainfo is of {metainfo.InfoHash.ToHex()}, not of {request.InfoHash}.");
             }
+            add = add with { FilePriorities = request.FilePriorities.Count == 0 ? null : Expand(metainfo, request.FilePriorities) };
             await _engine.AddAsync(metainfo, add, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -117,19 +117,12 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
     public async ValueTask SetFilePrioritiesAsync(string infoHash, IReadOnlyList<FilePriority> priorities, CancellationToken cancellationToken)
     {
         var hash = InfoHash.Parse(infoHash);
-        IReadOnlyList<EngineFilePriority> mapped = [.. priorities.Select(Map)];
-        if (mapped.Count == 0)
-        {
-            // Empty means all normal; without metadata there is nothing to set yet (the start options carry it).
-            if (_engine.Find(hash)?.Metainfo is not { } metainfo)
-            {
-                _filePriorities[infoHash] = priorities;
-                return;
-            }
-            mapped = [.. Enumerable.Repeat(EngineFilePriority.Normal, metainfo.Files.Count)];
-        }
-        await _engine.SetFilePrioritiesAsync(hash, mapped, cancellationToken).ConfigureAwait(false);
         _filePriorities[infoHash] = priorities;
+        // Without metadata (a magnet) they are applied when it arrives.
+        if (_engine.Find(hash)?.Metainfo is { } metainfo)
+        {
+            await _engine.SetFilePrioritiesAsync(hash, Expand(metainfo, priorities), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask RecheckAsync(string infoHash, CancellationToken cancellationToken)
@@ -211,6 +204,10 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
                 yield return new RuntimePiecesVerified(hex, v.Pieces, status?.PiecesHave ?? 0, status?.PieceCount ?? 0);
                 break;
             case MetadataReceivedEvent m when _engine.Find(e.InfoHash)?.Metainfo is { } metainfo:
+                if (_filePriorities.TryGetValue(hex, out var pending) && pending.Count > 0)
+                {
+                    _ = ApplyPendingPrioritiesAsync(e.InfoHash, Expand(metainfo, pending));
+                }
                 yield return new RuntimeMetadataReceived(hex, m.Name, m.TotalLength, metainfo.Files.Count(f => !f.IsPadding), ToTorrentFile(metainfo));
                 break;
             case TorrentCompletedEvent c:
@@ -266,20 +263,55 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         var files = new List<FileProgress>();
         if (torrent.Metainfo is { } metainfo)
         {
-            var priorities = _filePriorities.GetValueOrDefault(hex) ?? [];
-            for (var i = 0; i < metainfo.Files.Count; i++)
+            var given = _filePriorities.GetValueOrDefault(hex) ?? [];
+            var byRealFile = given.Count != metainfo.Files.Count;
+            for (int i = 0, real = 0; i < metainfo.Files.Count; i++)
             {
                 var file = metainfo.Files[i];
                 if (file.IsPadding)
                 {
                     continue;
                 }
+                var index = byRealFile ? real : i;
+                real++;
                 var done = i < s.FileBytesDone.Count ? s.FileBytesDone[i] : 0;
-                files.Add(new FileProgress(file.Path, file.Length, done, i < priorities.Count ? priorities[i] : FilePriority.Normal));
+                files.Add(new FileProgress(file.Path, file.Length, done, index < given.Count ? given[index] : FilePriority.Normal));
             }
         }
         return new RuntimeSnapshot(hex, s.Name, Map(s.State), s.HasMetadata, s.Progress, s.BytesDone, s.BytesWanted, s.TotalLength,
             s.Downloaded, s.Uploaded, s.DownloadRate, s.UploadRate, s.Peers, s.Seeds, s.PieceCount, s.PiecesHave, files, s.Error);
+    }
+
+    /// <summary>
+    /// One engine priority per file of the torrent, padding files included. The spec has one per file in metainfo order;
+    /// a list that counts only real files (what users see) gets the padding files skipped in between. Empty: all normal.
+    /// </summary>
+    internal static IReadOnlyList<EngineFilePriority> Expand(TorrentMetainfo metainfo, IReadOnlyList<FilePriority> priorities)
+    {
+        var files = metainfo.Files;
+        if (priorities.Count == files.Count)
+        {
+            return [.. priorities.Select(Map)];
+        }
+        var result = new EngineFilePriority[files.Count];
+        for (int i = 0, real = 0; i < files.Count; i++)
+        {
+            result[i] = files[i].IsPadding ? EngineFilePriority.Skip
+                : real < priorities.Count ? Map(priorities[real++]) : EngineFilePriority.Normal;
+        }
+        return result;
+    }
+
+    private async Task ApplyPendingPrioritiesAsync(InfoHash hash, IReadOnlyList<EngineFilePriority> priorities)
+    {
+        try
+        {
+            await _engine.SetFilePrioritiesAsync(hash, priorities).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or ObjectDisposedException or InvalidOperationException or ArgumentException)
+        {
+            LogPrioritiesFailed(_logger, ex, hash.ToHex());
+        }
     }
 
     /// <summary>A .torrent around the info dictionary exactly as received (its bytes define the info-hash), with the trackers.</summary>
@@ -338,6 +370,9 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         FilePriority.High => EngineFilePriority.High,
         _ => EngineFilePriority.Normal,
     };
+
+    [LoggerMessage(LogLevel.Warning, "Applying the file priorities of {InfoHash} after its metadata arrived failed")]
+    private static partial void LogPrioritiesFailed(ILogger logger, Exception exception, string infoHash);
 
     [LoggerMessage(LogLevel.Information, "Engine listening for peers on {EndPoint}")]
     private static partial void LogListening(ILogger logger, string endPoint);

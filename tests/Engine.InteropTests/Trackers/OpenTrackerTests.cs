@@ -10,6 +10,7 @@ namespace TorrentEdge.Engine.InteropTests.Trackers;
 public sealed class OpenTrackerTests : IAsyncLifetime
 {
     private static readonly InfoHash Allowed = InfoHash.Parse("0123456789abcdef0123456789abcdef01234567");
+    private static readonly InfoHash Allowed2 = InfoHash.Parse("1123456789abcdef0123456789abcdef01234567");
     private static readonly InfoHash Refused = InfoHash.Parse("fedcba9876543210fedcba9876543210fedcba98");
     private readonly HttpClient _http = new();
     private OpenTracker? _tracker;
@@ -19,7 +20,7 @@ public sealed class OpenTrackerTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         if (!OpenTracker.IsInstalled) return;
-        _tracker = await OpenTracker.StartAsync([Allowed], TestContext.Current.CancellationToken);
+        _tracker = await OpenTracker.StartAsync([Allowed, Allowed2], TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -119,5 +120,33 @@ public sealed class OpenTrackerTests : IAsyncLifetime
         await manager.StopAsync(new AnnounceStats(0, 0, 100), ct);
         var after = await other.AnnounceAsync(Peer(Allowed, 7, 0, AnnounceEvent.None), ct);
         Assert.DoesNotContain(new IPEndPoint(IPAddress.Loopback, 20100), after.Peers);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TrackerManager_Completed_CountedByTracker(bool udp)
+    {
+        RequireTracker();
+        var ct = TestContext.Current.CancellationToken;
+        var hash = udp ? Allowed2 : Allowed;
+        var url = udp ? Tracker.UdpAnnounceUrl : Tracker.HttpAnnounceUrl;
+        var factory = new TrackerClientFactory(_http, new UdpTrackerOptions { RetransmitBase = TimeSpan.FromSeconds(1), MaxRetransmits = 2 });
+        using var manager = new TrackerManager(hash, Encoding.ASCII.GetBytes("-TE0100-complete0001"), 20200, [[url.ToString()]], factory);
+
+        Assert.True((await manager.AnnounceAsync(new AnnounceStats(0, 0, 100), ct)).Success);
+        await manager.ScrapeAsync(ct);
+        Assert.Equal((0, 1, 0), (manager.Status[0].Seeders, manager.Status[0].Leechers, manager.Status[0].Downloaded));
+
+        manager.MarkCompleted();
+        Assert.True(manager.IsAnnounceDue);
+        var r = await manager.AnnounceAsync(new AnnounceStats(0, 100, 0), ct);
+        Assert.Equal(AnnounceEvent.Completed, r.Event);
+        await manager.ScrapeAsync(ct);
+        Assert.Equal((1, 0, 1), (manager.Status[0].Seeders, manager.Status[0].Leechers, manager.Status[0].Downloaded));
+
+        await manager.StopAsync(new AnnounceStats(0, 100, 0), ct);
+        await manager.ScrapeAsync(ct);
+        Assert.Equal(0, manager.Status[0].Seeders);
     }
 }

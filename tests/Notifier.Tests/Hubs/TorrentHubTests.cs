@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Hosting;
@@ -117,6 +118,18 @@ public sealed class TorrentHubTests : IAsyncLifetime
         Assert.Equal("Downloading", progress.Payload.GetProperty("state").GetString());
         await subscribed.DisposeAsync();
         await other.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Connect_OutsideDevelopmentWithoutToken_Unauthorized()
+    {
+        await using var production = _factory.WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        using var client = production.CreateClient();
+
+        // ?user= is a Development-only stand-in; in production the hub wants a bearer token.
+        using var response = await client.PostAsync(TorrentHub.Path + "/negotiate?negotiateVersion=1&user=alice", null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Fact]

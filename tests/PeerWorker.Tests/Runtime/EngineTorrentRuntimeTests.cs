@@ -71,6 +71,20 @@ public sealed class EngineTorrentRuntimeTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Expand_OnePerFileOrEmpty_MapsToTheEngineScale()
+    {
+        var folder = Path.Combine(_root, "multi");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "a.bin"), new byte[30_000], TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "b.bin"), new byte[30_000], TestContext.Current.CancellationToken);
+        var metainfo = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(folder, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Equal([Engine.Storage.FilePriority.Skip, Engine.Storage.FilePriority.High],
+            EngineTorrentRuntime.Expand(metainfo, [FilePriority.Skip, FilePriority.High]));
+        Assert.Equal([Engine.Storage.FilePriority.Normal, Engine.Storage.FilePriority.Normal], EngineTorrentRuntime.Expand(metainfo, []));
+    }
+
+    [Fact]
     public async Task Start_MetainfoOfAnotherTorrent_Throws()
     {
         var ct = TestContext.Current.CancellationToken;
