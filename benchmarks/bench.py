@@ -663,6 +663,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = os.getloadavg()
     sections = []
+    interrupted = False
     try:
         payloads = prepare_payloads(cfg.work, cfg.size)
         cases = cfg.cases.split(",")
@@ -679,9 +680,13 @@ def main():
             sections.append(run_recheck(cfg, payloads))
     except KeyboardInterrupt as e:
         print("interrupted (%s): stopping every process" % e, flush=True)
-        sections.append(["**Interrupted: partial results.**"])
+        sections.append(["**Interrupted: partial results (not written to results/).**"])
+        interrupted = True
     finally:
         stop_all()
+        for name in os.listdir(cfg.work):
+            if name.startswith("dl-"):
+                shutil.rmtree(os.path.join(cfg.work, name), ignore_errors=True)
     load1 = os.getloadavg()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     header = ["# TorrentEdge benchmark, %s" % started.strftime("%Y-%m-%d %H:%M UTC"), "",
@@ -693,6 +698,8 @@ def main():
               "- figures are valid only on an otherwise idle machine (load average well below the core count)", ""]
     text = "\n".join(header + [l for s in sections for l in s + [""]])
     print("\n" + text)
+    if interrupted:
+        return 130
     os.makedirs(cfg.results, exist_ok=True)
     path = os.path.join(cfg.results, started.strftime("%Y-%m-%d-%H%M") + ".md")
     with open(path, "w") as f:

@@ -13,6 +13,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 work="/tmp/torrentedge-bench"
 args=("$@")
+for a in "$@"; do
+  [[ "$a" == "-h" || "$a" == "--help" ]] && exec /usr/bin/python3 "$here/bench.py" --help
+done
 for ((i = 0; i < ${#args[@]}; i++)); do
   [[ "${args[$i]}" == "--work" ]] && work="${args[$((i + 1))]}"
 done
