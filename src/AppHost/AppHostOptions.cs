@@ -24,6 +24,9 @@ public sealed record AppHostOptions
 
     public bool Help { get; init; }
 
+    /// <summary>Print the topology as JSON and exit (for checking deployment manifests against it).</summary>
+    public bool PrintTopology { get; init; }
+
     public const string Usage = """
         TorrentEdge AppHost: runs the whole suite on this machine (embedded Kafka, Redis, every service).
 
@@ -37,6 +40,7 @@ public sealed record AppHostOptions
           --no-redis               Do not start redis-server even if it is installed
           --health-timeout <sec>   Seconds each service gets to report healthy (default 120)
           --configuration <name>   Build configuration of the services to launch (default: the AppHost's own)
+          --print-topology         Print the topology (services, replicas, references, topics) as JSON and exit
           -h, --help               Show this help
 
         Ctrl+C or SIGTERM stops every service gracefully. The state of every resource (name, pid, url)
@@ -69,6 +73,7 @@ public sealed record AppHostOptions
                 "--workers" => options with { Workers = ParseInt(arg, Value(), 0, 64) },
                 "--environment" => options with { Environment = NonEmpty(arg, Value()) },
                 "--no-redis" => options with { Redis = false },
+                "--print-topology" => options with { PrintTopology = true },
                 "--health-timeout" => options with { HealthTimeout = TimeSpan.FromSeconds(ParseInt(arg, Value(), 1, 3600)) },
                 "--configuration" => options with { Configuration = NonEmpty(arg, Value()) },
                 _ => throw new ArgumentException($"Unknown option {arg}. See --help."),

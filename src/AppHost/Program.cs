@@ -17,6 +17,11 @@ if (options.Help)
     Console.WriteLine(AppHostOptions.Usage);
     return 0;
 }
+if (options.PrintTopology)
+{
+    Console.WriteLine(TopologyDocument.ToJson(options.Workers));
+    return 0;
+}
 
 var log = ConsoleLog.ForConsole();
 using var shutdown = new CancellationTokenSource();

@@ -61,6 +61,32 @@ public static class Topology
     public static readonly IReadOnlyList<ServiceSpec> Services = [Gateway, Catalog, Analytics, Notifier, PeerWorker];
 }
 
+/// <summary>The topology as one serialisable document (what <c>--print-topology</c> prints).</summary>
+public static class TopologyDocument
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+    };
+
+    public static string ToJson(int workers) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        services = Topology.Services.Select(s => new
+        {
+            name = s.Name,
+            project = s.Project,
+            assembly = s.AssemblyName,
+            replicas = s.IsPeerWorker ? workers : s.DefaultReplicas,
+            references = s.References,
+            uses = s.Uses,
+        }),
+        topics = Topology.Topics,
+        kafkaBrokers = Topology.KafkaBrokers,
+        peerPortRangeStart = Topology.PeerPortRangeStart,
+    }, Json);
+}
+
 /// <summary>A Kafka topic and its partition count.</summary>
 public sealed record TopicSpec(string Name, int Partitions);
 

@@ -49,6 +49,12 @@ public sealed class AppHostOptionsTests
     }
 
     [Fact]
+    public void Parse_PrintTopology_Set()
+    {
+        Assert.True(AppHostOptions.Parse(["--print-topology"]).PrintTopology);
+    }
+
+    [Fact]
     public void Parse_MissingValue_Throws()
     {
         Assert.Throws<ArgumentException>(() => AppHostOptions.Parse(["--data-dir"]));

@@ -42,4 +42,17 @@ public sealed class TopologyTests
         Assert.Equal("peerworker-0", Topology.PeerWorker.ReplicaName(0, 1));
         Assert.Equal("catalog", Topology.Catalog.ReplicaName(0, 1));
     }
+
+    [Fact]
+    public void ToJson_Workers_ListsEveryServiceWithReplicasAndTopics()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(TopologyDocument.ToJson(workers: 3));
+
+        var services = document.RootElement.GetProperty("services").EnumerateArray().ToList();
+        Assert.Equal(Topology.Services.Select(s => s.Name), services.Select(s => s.GetProperty("name").GetString()));
+        var worker = services.Single(s => s.GetProperty("name").GetString() == "peerworker");
+        Assert.Equal(3, worker.GetProperty("replicas").GetInt32());
+        Assert.Equal("TorrentEdge.PeerWorker", worker.GetProperty("assembly").GetString());
+        Assert.Equal(Topology.Topics.Count, document.RootElement.GetProperty("topics").GetArrayLength());
+    }
 }

@@ -192,6 +192,7 @@ public sealed class ChildProcess
                         SetState("healthy");
                     }
                     _firstReadiness.TrySetResult();
+                    await MonitorAsync(process, shutdown).ConfigureAwait(false);
                     return;
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(250), shutdown).ConfigureAwait(false);
@@ -209,6 +210,47 @@ public sealed class ChildProcess
         if (State is "unhealthy")
         {
             _firstReadiness.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Keeps probing a ready child so the table and state file tell a hung service from a healthy one: three failed
+    /// probes in a row make it unhealthy, one good probe healthy again. Restarting is left to crashes, as Aspire does.
+    /// </summary>
+    private async Task MonitorAsync(Process process, CancellationToken shutdown)
+    {
+        var failures = 0;
+        while (!process.HasExited && !shutdown.IsCancellationRequested)
+        {
+            await Task.Delay(MonitorInterval, shutdown).ConfigureAwait(false);
+            if (process.HasExited || IsStopping())
+            {
+                return;
+            }
+            if (await _spec.IsReadyAsync(shutdown).ConfigureAwait(false))
+            {
+                failures = 0;
+                if (State == "unhealthy")
+                {
+                    _log.Info($"{Name} is healthy again.");
+                    SetState("healthy");
+                }
+            }
+            else if (++failures == 3 && !process.HasExited && !IsStopping())
+            {
+                _log.Error($"{Name} failed 3 health probes in a row.");
+                SetState("unhealthy");
+            }
+        }
+    }
+
+    private static readonly TimeSpan MonitorInterval = TimeSpan.FromSeconds(5);
+
+    private bool IsStopping()
+    {
+        lock (_gate)
+        {
+            return _stopping;
         }
     }
 

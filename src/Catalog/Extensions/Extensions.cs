@@ -137,7 +137,7 @@ public static class Extensions
         if (connectionString.StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase)
             || connectionString.StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase))
         {
-            throw new NotSupportedException("The MongoDB store is not built yet.");
+            return new MongoCatalogStore(connectionString);
         }
         return new SqliteCatalogStore(connectionString);
     }

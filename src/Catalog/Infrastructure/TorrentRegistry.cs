@@ -56,7 +56,9 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 existing.Removed = false;
                 existing.DeleteData = false;
                 existing.Revision = expected + 1;
+                // The old download's status no longer applies; until a worker reports, show what the new desired state implies.
                 existing.Status = new TorrentStatus();
+                existing.Status.State = existing.EffectiveState;
                 if (await store.TryReplaceTorrentAsync(existing, expected, cancellationToken))
                 {
                     await store.UpdateStatusAsync(existing.InfoHash, existing.Status, cancellationToken);

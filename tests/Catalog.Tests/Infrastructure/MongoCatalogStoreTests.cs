@@ -1,0 +1,76 @@
+using System.Net.Sockets;
+using Testcontainers.MongoDb;
+using TorrentEdge.Catalog.Infrastructure;
+
+namespace TorrentEdge.Catalog.Tests.Infrastructure;
+
+/// <summary>
+/// The store contract on MongoDB: a server from <c>TORRENTEDGE_TEST_MONGODB</c> (a connection string), else a
+/// Testcontainers MongoDB where Docker answers; skipped with the reason when neither is there.
+/// </summary>
+public sealed class MongoCatalogStoreTests : CatalogStoreContractTests
+{
+    protected override async Task<ICatalogStore> CreateStoreAsync()
+    {
+        var connectionString = await MongoServer.GetConnectionStringAsync();
+        // A database per test keeps the tests independent on one server.
+        var store = new MongoCatalogStore(connectionString, "catalog_test_" + Guid.NewGuid().ToString("N"));
+        await store.InitializeAsync(Ct);
+        return store;
+    }
+}
+
+/// <summary>One MongoDB server for the test run.</summary>
+internal static class MongoServer
+{
+    public const string EnvironmentVariable = "TORRENTEDGE_TEST_MONGODB";
+
+    private static readonly Lazy<Task<string>> Server = new(StartAsync);
+
+    public static async Task<string> GetConnectionStringAsync()
+    {
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } given)
+        {
+            return given;
+        }
+        if (DockerUnavailableReason() is { } reason)
+        {
+            Assert.Skip($"No MongoDB to test against: {reason}, and {EnvironmentVariable} is not set.");
+        }
+        return await Server.Value;
+    }
+
+    private static async Task<string> StartAsync()
+    {
+        var container = new MongoDbBuilder("mongo:8.0").Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await container.StartAsync(timeout.Token);
+        // Testcontainers' reaper removes the container when the test process ends.
+        return container.GetConnectionString();
+    }
+
+    /// <summary>Why Docker cannot be used here, or null when its socket accepts a connection.</summary>
+    private static string? DockerUnavailableReason()
+    {
+        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (host is { Length: > 0 } && !host.StartsWith("unix://", StringComparison.Ordinal))
+        {
+            return null; // a TCP Docker host: let Testcontainers try it
+        }
+        var path = host is { Length: > 0 } ? host["unix://".Length..] : "/var/run/docker.sock";
+        if (!File.Exists(path))
+        {
+            return $"Docker is not available (no socket at {path})";
+        }
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            return null;
+        }
+        catch (SocketException e)
+        {
+            return $"Docker's socket {path} refuses connections ({e.SocketErrorCode})";
+        }
+    }
+}
