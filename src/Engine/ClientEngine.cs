@@ -148,6 +148,18 @@ public sealed class ClientEngine : IAsyncDisposable
         await UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops a torrent and takes it out of the engine, keeping its files and saving its resume data, so adding it
+    /// again resumes where it stopped. Does nothing when the torrent is not in the engine.
+    /// </summary>
+    public async Task StopAsync(InfoHash infoHash, CancellationToken cancellationToken = default)
+    {
+        if (!_torrents.TryRemove(infoHash, out var torrent)) return;
+        await torrent.DisposeAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+        Emit(new TorrentRemovedEvent(infoHash, TimeProvider.GetUtcNow(), DataDeleted: false));
+        await UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private TorrentManager Get(InfoHash infoHash) =>
         Find(infoHash) ?? throw new KeyNotFoundException($"No torrent {infoHash.ToHex()} in the engine.");
 

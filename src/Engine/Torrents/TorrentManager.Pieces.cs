@@ -25,7 +25,7 @@ public sealed partial class TorrentManager
     }
 
     private static StorageLayout LayoutOf(TorrentMetainfo m) =>
-        new([.. m.Files.Select(f => new StorageFile(f.Path, f.Length))], m.PieceLength, m.PieceHashes);
+        StorageLayout.FromMetainfo(m);
 
     private void ComputeWanted()
     {
