@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
+using TorrentEdge.Engine.Choking;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Protocol;
@@ -13,7 +14,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// queued in batches; its upload task reads requested blocks from storage. Fields under "loop state"
 /// are touched only by the torrent loop.
 /// </summary>
-internal sealed class PeerSession : IPeerMessageHandler
+internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
 {
     private const int SendHighWater = 512 * 1024;
     private const int MaxUploadQueue = 256;
@@ -82,6 +83,16 @@ internal sealed class PeerSession : IPeerMessageHandler
     public bool MetadataRequested;
     public bool CountedAvailability;
     public byte[]? PendingBitfield;
+
+    /// <summary>When the loop registered the connection (the torrent's clock); the choker favours new peers optimistically.</summary>
+    public DateTimeOffset ConnectedAt { get; set; }
+
+    bool IChokePeer.IsInterested => PeerInterested;
+    bool IChokePeer.AmChoking => AmChoking;
+    long IChokePeer.DownloadRate => DownloadRate;
+    long IChokePeer.UploadRate => UploadRate;
+    bool IChokePeer.IsSeed => PeerHasAll || PeerHave is { AllTrue: true };
+    bool IChokePeer.IsSnubbed => Snubbed;
 
     public override string ToString() => $"{Name} ({PeerId})";
 
