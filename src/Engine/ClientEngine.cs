@@ -9,6 +9,7 @@ using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Queueing;
 using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Storage.Resume;
+using TorrentEdge.Engine.Throttling;
 using TorrentEdge.Engine.Torrents;
 
 namespace TorrentEdge.Engine;
@@ -34,7 +35,7 @@ public sealed class ClientEngine : IAsyncDisposable
         Options = options ?? new EngineOptions();
         PeerId = PeerId.Generate();
         ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
-        UploadLimiter = new UploadThrottle(Options.UploadRateLimit, Options.TimeProvider);
+        RateLimits = new GlobalRateLimits(Options.UploadRateLimit, Options.DownloadRateLimit, Options.TimeProvider);
         Metrics = new EngineMetrics(this, meterFactory);
         Trackers = new TrackerCoordinator();
         SocketOptions = SocketConnectionOptions.Default;
@@ -57,7 +58,8 @@ public sealed class ClientEngine : IAsyncDisposable
 
     internal TimeProvider TimeProvider => Options.TimeProvider;
     internal ResumeDataStore? ResumeStore { get; }
-    internal UploadThrottle UploadLimiter { get; }
+    /// <summary>The upload and download buckets every torrent shares.</summary>
+    internal GlobalRateLimits RateLimits { get; }
     internal TrackerCoordinator Trackers { get; }
     internal SocketConnectionOptions SocketOptions { get; }
 

@@ -29,6 +29,9 @@ public sealed record EngineOptions
     /// <summary>Upload limit in bytes per second over all torrents; 0 is unlimited.</summary>
     public long UploadRateLimit { get; init; }
 
+    /// <summary>Download limit in bytes per second over all torrents; 0 is unlimited.</summary>
+    public long DownloadRateLimit { get; init; }
+
     /// <summary>Whether a finished torrent keeps dialling peers (true: it also seeds to peers that cannot accept connections).</summary>
     public bool SeedsDialPeers { get; init; } = true;
 
@@ -59,4 +62,10 @@ public sealed record AddTorrentOptions
 
     /// <summary>Tracker tiers for a magnet (its tr parameters).</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+
+    /// <summary>This torrent's upload limit in bytes per second (within the engine's); 0 is unlimited.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>This torrent's download limit in bytes per second (within the engine's); 0 is unlimited.</summary>
+    public long DownloadRateLimit { get; init; }
 }

@@ -32,6 +32,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
     private readonly Channel<bool> _uploadSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long _uploaded;
     private long _lastReceiveTicks;
+    private int _receivedBlockBytes; // receive task only
     private int _closed;
 
     public PeerSession(TorrentManager torrent, IPeerConnection connection, CancellationToken cancellationToken)
@@ -145,6 +146,13 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
                 var status = await reader.ReadAsync(this, ct).ConfigureAwait(false);
                 if (status != PeerReadStatus.MessagesRead) break;
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+                if (_receivedBlockBytes > 0)
+                {
+                    // Not reading on until the limit allows it lets TCP slow the sender down.
+                    var bytes = _receivedBlockBytes;
+                    _receivedBlockBytes = 0;
+                    await _torrent.DownloadLimiter.ConsumeAsync(bytes, ct).ConfigureAwait(false);
+                }
                 if (sender.IsCompleted || uploader.IsCompleted) break;
             }
         }
@@ -197,6 +205,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
         {
             case MessageId.Piece:
             {
+                _receivedBlockBytes += (int)message.Payload.Length;
                 var piece = _torrent.GetActivePiece(message.Index);
                 if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
                     _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
@@ -338,7 +347,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
                     }
                     var storage = _torrent.Storage;
                     if (storage is null || block.Length > buffer.Length) continue;
-                    await _torrent.Engine.UploadLimiter.WaitAsync(block.Length, ct).ConfigureAwait(false);
+                    await _torrent.UploadLimiter.ConsumeAsync(block.Length, ct).ConfigureAwait(false);
                     var offset = (long)block.PieceIndex * storage.Layout.PieceLength + block.Begin;
                     var read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
                     if (read != block.Length) continue;

@@ -8,6 +8,7 @@ using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Queueing;
 using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Storage.Resume;
+using TorrentEdge.Engine.Throttling;
 
 namespace TorrentEdge.Engine.Torrents;
 
@@ -68,6 +69,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SavePath = Path.GetFullPath(savePath);
         QueuePriority = options.QueuePriority;
         _userPaused = options.Paused;
+        (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = engine.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
@@ -77,6 +79,12 @@ public sealed partial class TorrentManager : IAsyncDisposable
     }
 
     internal ClientEngine Engine { get; }
+
+    /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
+    internal BandwidthLimiter UploadLimiter { get; }
+
+    /// <summary>Received block bytes pass this torrent's bucket and the engine's before the session reads on.</summary>
+    internal BandwidthLimiter DownloadLimiter { get; }
 
     public InfoHash InfoHash { get; }
 

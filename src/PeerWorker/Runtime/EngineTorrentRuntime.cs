@@ -51,6 +51,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             MaxConnections = _options.MaxConnections,
             MaxConnectionsPerTorrent = _options.MaxConnectionsPerTorrent,
             UploadRateLimit = _options.UploadRateLimit,
+            DownloadRateLimit = _options.DownloadRateLimit,
             TimeProvider = time,
         }, meterFactory);
     }

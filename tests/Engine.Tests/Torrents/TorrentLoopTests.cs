@@ -182,6 +182,32 @@ public sealed class TorrentLoopTests : IDisposable
         await WaitForAsync(again, x => x.State == TorrentState.Seeding, ct);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Download_WithRateLimit_TakesAtLeastTheLimitedTime(bool uploadLimitOnSeederEngine)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(uploadLimitOnSeederEngine ? 10 : 11, ct);
+        const long limit = 40_000;
+        await using var seeder = new ClientEngine(new EngineOptions { ListenEndPoint = null, UploadRateLimit = uploadLimitOnSeederEngine ? limit : 0 });
+        await using var leecher = NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        var target = Path.Combine(_root, "leech");
+        var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target, DownloadRateLimit = uploadLimitOnSeederEngine ? 0 : limit }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await ConnectAsync(leecher, t, seeder);
+        await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+
+        // At most one second of burst passes at once; the rest flows at the limit.
+        var floor = TimeSpan.FromSeconds((meta.TotalLength - limit - 16 * 1024) / (double)limit);
+        Assert.True(started.Elapsed >= floor * 0.9, $"{meta.TotalLength} bytes in {started.Elapsed}, limit {limit} B/s");
+        AssertFiles(target, files);
+    }
+
     [Fact]
     public async Task Remove_WithData_DeletesDownloadedFiles()
     {
