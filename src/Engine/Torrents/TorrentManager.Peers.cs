@@ -20,7 +20,8 @@ public sealed partial class TorrentManager
     /// <summary>Tit-for-tat on the engine clock, so rechoke and optimistic rotation follow the injected time.</summary>
     private Choker Choker => _choker ??= new Choker(ChokerOptions.Default, Engine.TimeProvider, _random);
 
-    private bool IsTransferring => _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
+    private bool IsTransferring => !_seedLimitReached &&
+        _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
 
     // ---- candidates and connections ----
 
@@ -395,6 +396,7 @@ public sealed partial class TorrentManager
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
         PublishStatus();
+        TrackSeeding();
         EmitProgress();
     }
 

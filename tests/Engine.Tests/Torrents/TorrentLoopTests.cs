@@ -209,6 +209,46 @@ public sealed class TorrentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task SeedRatioLimit_SeederUploadedWholeTorrent_FinishesAndStopsSeeding()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(12, ct);
+        await using var seeder = new ClientEngine(new EngineOptions { ListenEndPoint = null, SeedRatioLimit = 1.0 });
+        await using var leecher = NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        var target = Path.Combine(_root, "leech");
+        var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+
+        await ConnectAsync(leecher, t, seeder);
+        await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Finished && x.Peers == 0, ct);
+
+        Assert.True(s.Status.Uploaded >= meta.TotalLength);
+        AssertFiles(target, files);
+    }
+
+    [Fact]
+    public async Task SeedTimeLimit_PerTorrent_FinishesAfterTheLimitWhileOthersSeedOn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, _) = await MakeTorrentAsync(13, ct);
+        var (other, otherDir, _) = await MakeTorrentAsync(14, ct);
+        await using var engine = NewEngine();
+        var limited = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir, SeedTimeLimit = TimeSpan.FromSeconds(2) }, ct);
+        var unlimited = await engine.AddAsync(other, new AddTorrentOptions { SavePath = otherDir }, ct);
+        await WaitForAsync(limited, x => x.State == TorrentState.Seeding, ct);
+
+        await WaitForAsync(limited, x => x.State == TorrentState.Finished, ct);
+
+        Assert.Equal(TorrentState.Seeding, unlimited.Status.State);
+        var events = new List<TorrentEvent>();
+        while (engine.Events.TryRead(out var e)) events.Add(e);
+        Assert.Contains(events, e => e is QueueChangedEvent q && !q.Active.Contains(meta.InfoHash) && q.Active.Contains(other.InfoHash));
+    }
+
+    [Fact]
     public async Task Remove_WithData_DeletesDownloadedFiles()
     {
         var ct = TestContext.Current.CancellationToken;
