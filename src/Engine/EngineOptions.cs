@@ -72,6 +72,9 @@ public sealed record AddTorrentOptions
     /// <summary>Tracker tiers for a magnet (its tr parameters).</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 
+    /// <summary>Download pieces in order (within the highest file priority) instead of rarest first, for streaming.</summary>
+    public bool Sequential { get; init; }
+
     /// <summary>Overrides <see cref="EngineOptions.SeedRatioLimit"/> for this torrent.</summary>
     public double? SeedRatioLimit { get; init; }
 

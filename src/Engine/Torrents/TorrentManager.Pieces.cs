@@ -385,15 +385,15 @@ public sealed partial class TorrentManager
         var best = -1;
         var bestAvail = int.MaxValue;
         var bestPriority = PiecePriority.Skip;
-        var start = _random.Next(count);
+        var start = Sequential ? 0 : _random.Next(count);
         // The first few pieces are random so a new peer soon has something to trade.
-        var randomFirst = _have!.TrueCount < 4;
+        var randomFirst = _have!.TrueCount < 4 || Sequential;
         for (var k = 0; k < count; k++)
         {
             var i = start + k;
             if (i >= count) i -= count;
             if (_pieceState[i] != PieceState.Missing || !_wanted[i] || !PeerHas(peer, i) || !CanRequest(peer, i)) continue;
-            // Highest priority first; within it rarest first (or the first random one while we have few pieces).
+            // Highest priority first; within it rarest first (the first random one while we have few pieces; in order when sequential).
             var priority = _piecePriority[i];
             var a = randomFirst ? 0 : _availability[i];
             if (priority > bestPriority || (priority == bestPriority && a < bestAvail))

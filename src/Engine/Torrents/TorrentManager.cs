@@ -72,6 +72,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         AddedOrder = engine.NextAddedOrder();
         SeedRatioLimit = options.SeedRatioLimit;
         SeedTimeLimit = options.SeedTimeLimit;
+        Sequential = options.Sequential;
         (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = engine.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
@@ -82,6 +83,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
     }
 
     internal ClientEngine Engine { get; }
+
+    /// <summary>Pieces are picked in order rather than rarest first.</summary>
+    public bool Sequential { get; }
 
     /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
     internal BandwidthLimiter UploadLimiter { get; }

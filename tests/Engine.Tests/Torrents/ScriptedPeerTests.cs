@@ -99,6 +99,44 @@ public sealed class ScriptedPeerTests : IDisposable
     }
 
     [Fact]
+    public async Task Sequential_AllPiecesOffered_RequestsInPieceOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var content = Path.Combine(_root, "seq.bin");
+        var data = new byte[10 * 16 * 1024];
+        new Random(22).NextBytes(data);
+        await File.WriteAllBytesAsync(content, data, ct);
+        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(content, new TorrentCreatorOptions { PieceLength = 16 * 1024 }, ct));
+        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null });
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(_root, "dl"), Sequential = true }, ct);
+        while (t.State != TorrentState.Downloading) await Task.Delay(10, ct);
+
+        var (ours, seed) = InMemoryPeerConnection.CreatePair();
+        t.ConnectTo(ours);
+        var handshake = new byte[Handshake.Length];
+        await ReadExactlyAsync(seed, handshake, ct);
+        new Handshake(ReservedBits.None, meta.InfoHash.ToArray(), PeerId.Generate("-XX0001-")).Encode(handshake);
+        await seed.SendAsync(handshake, ct);
+        await seed.SendAsync(new byte[] { 0, 0, 0, 3, 5, 0xFF, 0xC0, 0, 0, 0, 1, 1 }, ct);
+
+        var requested = new List<int>();
+        var header = new byte[4];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        while (requested.Count < 10)
+        {
+            await ReadExactlyAsync(seed, header, timeout.Token);
+            var length = BinaryPrimitives.ReadInt32BigEndian(header);
+            if (length == 0) continue;
+            var body = new byte[length];
+            await ReadExactlyAsync(seed, body, timeout.Token);
+            if (body[0] == (byte)MessageId.Request) requested.Add(BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(1)));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10), requested);
+    }
+
+    [Fact]
     public async Task CorruptPeer_SendsGarbageForThreePieces_IsBannedAndDisconnected()
     {
         var ct = TestContext.Current.CancellationToken;
