@@ -26,6 +26,7 @@ public static class CliApp
           --seed              keep seeding after a download completes (until Ctrl+C)
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
+          --download-limit B/s download rate limit in bytes per second
           --quiet             no progress lines, only the summary
           --verbose           tracker status with each progress line
         """;
@@ -108,6 +109,7 @@ public static class CliApp
             DownloadDirectory = dir,
             ResumeDirectory = o.Resume ?? Path.Combine(dir, ".torrentedge"),
             UploadRateLimit = o.UploadLimit,
+            DownloadRateLimit = o.DownloadLimit,
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         output.WriteLine($"listening {engine.ListenEndPoint}");

@@ -17,6 +17,7 @@ public sealed class CliOptions
     public bool SeedAfter { get; private set; }
     public TimeSpan? Timeout { get; private set; }
     public long UploadLimit { get; private set; }
+    public long DownloadLimit { get; private set; }
     public int? PieceLength { get; private set; }
     public bool Private { get; private set; }
     public bool Quiet { get; private set; }
@@ -40,6 +41,7 @@ public sealed class CliOptions
                 case "--seed": o.SeedAfter = true; break;
                 case "--timeout": o.Timeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--upload-limit": o.UploadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--download-limit": o.DownloadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--piece-length": o.PieceLength = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--private": o.Private = true; break;
                 case "--quiet" or "-q": o.Quiet = true; break;

@@ -9,6 +9,7 @@ using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Queueing;
 using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Storage.Resume;
+using TorrentEdge.Engine.Throttling;
 using TorrentEdge.Engine.Torrents;
 
 namespace TorrentEdge.Engine;
@@ -34,7 +35,14 @@ public sealed class ClientEngine : IAsyncDisposable
         Options = options ?? new EngineOptions();
         PeerId = PeerId.Generate();
         ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
-        UploadLimiter = new UploadThrottle(Options.UploadRateLimit, Options.TimeProvider);
+        QueueLimits = new QueueLimits
+        {
+            MaxActiveDownloads = Options.MaxActiveDownloads,
+            MaxActiveSeeds = Options.MaxActiveSeeds,
+            SeedRatioLimit = Options.SeedRatioLimit,
+            SeedTimeLimit = Options.SeedTimeLimit,
+        };
+        RateLimits = new GlobalRateLimits(Options.UploadRateLimit, Options.DownloadRateLimit, Options.TimeProvider);
         Metrics = new EngineMetrics(this, meterFactory);
         Trackers = new TrackerCoordinator();
         SocketOptions = SocketConnectionOptions.Default;
@@ -57,7 +65,14 @@ public sealed class ClientEngine : IAsyncDisposable
 
     internal TimeProvider TimeProvider => Options.TimeProvider;
     internal ResumeDataStore? ResumeStore { get; }
-    internal UploadThrottle UploadLimiter { get; }
+    internal QueueLimits QueueLimits { get; }
+
+    private long _addedCounter;
+
+    internal long NextAddedOrder() => Interlocked.Increment(ref _addedCounter);
+
+    /// <summary>The upload and download buckets every torrent shares.</summary>
+    internal GlobalRateLimits RateLimits { get; }
     internal TrackerCoordinator Trackers { get; }
     internal SocketConnectionOptions SocketOptions { get; }
 
@@ -148,14 +163,27 @@ public sealed class ClientEngine : IAsyncDisposable
         await UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops a torrent and takes it out of the engine, keeping its files and saving its resume data, so adding it
+    /// again resumes where it stopped. Does nothing when the torrent is not in the engine.
+    /// </summary>
+    public async Task StopAsync(InfoHash infoHash, CancellationToken cancellationToken = default)
+    {
+        if (!_torrents.TryRemove(infoHash, out var torrent)) return;
+        await torrent.DisposeAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+        Emit(new TorrentRemovedEvent(infoHash, TimeProvider.GetUtcNow(), DataDeleted: false));
+        await UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private TorrentManager Get(InfoHash infoHash) =>
         Find(infoHash) ?? throw new KeyNotFoundException($"No torrent {infoHash.ToHex()} in the engine.");
 
     // ---- queue ----
 
     /// <summary>
-    /// Lets the first <see cref="EngineOptions.MaxActiveDownloads"/> incomplete torrents (by queue priority,
-    /// then age) run; complete ones always run (they seed).
+    /// Applies <see cref="QueuePolicy.Decide"/>: the first <see cref="EngineOptions.MaxActiveDownloads"/> incomplete
+    /// torrents (by queue priority, then age) download, complete ones seed (up to <see cref="EngineOptions.MaxActiveSeeds"/>),
+    /// the rest wait; a torrent past its seed ratio or seed time limit stops seeding (state Finished).
     /// </summary>
     internal async Task UpdateQueueAsync(CancellationToken cancellationToken)
     {
@@ -163,20 +191,32 @@ public sealed class ClientEngine : IAsyncDisposable
         try
         {
             var ordered = _torrents.Values
-                .Where(t => !t.UserPaused && t.State is not (TorrentState.Error or TorrentState.Removed))
-                .OrderByDescending(t => t.QueuePriority).ThenBy(t => t.AddedAt).ToList();
+                .Where(t => t.State is not (TorrentState.Error or TorrentState.Removed))
+                .OrderByDescending(t => t.QueuePriority).ThenBy(t => t.AddedAt).ThenBy(t => t.AddedOrder).ToList();
+            var entries = new QueueEntry<TorrentManager>[ordered.Count];
+            for (var i = 0; i < ordered.Count; i++) entries[i] = ordered[i].ToQueueEntry(i);
+            var decisions = QueuePolicy.Decide(entries, QueueLimits);
             var active = new List<InfoHash>();
             var queued = new List<InfoHash>();
-            var slots = Options.MaxActiveDownloads;
-            foreach (var t in ordered)
+            for (var i = 0; i < ordered.Count; i++)
             {
-                var complete = t.State is TorrentState.Seeding or TorrentState.Finished;
-                var run = complete || slots > 0;
-                if (run && !complete) slots--;
-                (run ? active : queued).Add(t.InfoHash);
+                var t = ordered[i];
                 try
                 {
-                    await t.SetAllowedToRunAsync(run, cancellationToken).ConfigureAwait(false);
+                    switch (decisions[i].State)
+                    {
+                        case QueueState.Active:
+                            active.Add(t.InfoHash);
+                            await t.SetAllowedToRunAsync(true, cancellationToken).ConfigureAwait(false);
+                            break;
+                        case QueueState.Queued:
+                            queued.Add(t.InfoHash);
+                            await t.SetAllowedToRunAsync(false, cancellationToken).ConfigureAwait(false);
+                            break;
+                        case QueueState.Finished:
+                            await t.FinishSeedingAsync(cancellationToken).ConfigureAwait(false);
+                            break;
+                    }
                 }
                 catch (ObjectDisposedException)
                 {
@@ -190,6 +230,18 @@ public sealed class ClientEngine : IAsyncDisposable
             _queueGate.Release();
         }
     }
+
+    /// <summary>Re-runs the queue off the caller's thread (a torrent's loop must not wait on it).</summary>
+    internal void RequestQueueUpdate() => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await UpdateQueueAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    });
 
     internal void OnTorrentStateChanged(TorrentManager torrent)
     {

@@ -22,12 +22,24 @@ public sealed record EngineOptions
     /// <summary>Torrents downloading at once; the rest wait in the queue (seeds do not count).</summary>
     public int MaxActiveDownloads { get; init; } = 3;
 
+    /// <summary>Torrents seeding at once; null: no limit.</summary>
+    public int? MaxActiveSeeds { get; init; }
+
+    /// <summary>A complete torrent stops seeding (state Finished) once it has uploaded this many times its size; null: no limit.</summary>
+    public double? SeedRatioLimit { get; init; }
+
+    /// <summary>A complete torrent stops seeding (state Finished) after seeding this long; null: no limit.</summary>
+    public TimeSpan? SeedTimeLimit { get; init; }
+
     public int MaxConnectionsPerTorrent { get; init; } = 50;
 
     public int MaxConnections { get; init; } = 200;
 
     /// <summary>Upload limit in bytes per second over all torrents; 0 is unlimited.</summary>
     public long UploadRateLimit { get; init; }
+
+    /// <summary>Download limit in bytes per second over all torrents; 0 is unlimited.</summary>
+    public long DownloadRateLimit { get; init; }
 
     /// <summary>Whether a finished torrent keeps dialling peers (true: it also seeds to peers that cannot accept connections).</summary>
     public bool SeedsDialPeers { get; init; } = true;
@@ -59,4 +71,19 @@ public sealed record AddTorrentOptions
 
     /// <summary>Tracker tiers for a magnet (its tr parameters).</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+
+    /// <summary>Download pieces in order (within the highest file priority) instead of rarest first, for streaming.</summary>
+    public bool Sequential { get; init; }
+
+    /// <summary>Overrides <see cref="EngineOptions.SeedRatioLimit"/> for this torrent.</summary>
+    public double? SeedRatioLimit { get; init; }
+
+    /// <summary>Overrides <see cref="EngineOptions.SeedTimeLimit"/> for this torrent.</summary>
+    public TimeSpan? SeedTimeLimit { get; init; }
+
+    /// <summary>This torrent's upload limit in bytes per second (within the engine's); 0 is unlimited.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>This torrent's download limit in bytes per second (within the engine's); 0 is unlimited.</summary>
+    public long DownloadRateLimit { get; init; }
 }

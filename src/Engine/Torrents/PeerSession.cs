@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Threading.Channels;
+using TorrentEdge.Engine.Choking;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Protocol;
@@ -13,7 +14,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// queued in batches; its upload task reads requested blocks from storage. Fields under "loop state"
 /// are touched only by the torrent loop.
 /// </summary>
-internal sealed class PeerSession : IPeerMessageHandler
+internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
 {
     private const int SendHighWater = 512 * 1024;
     private const int MaxUploadQueue = 256;
@@ -31,6 +32,7 @@ internal sealed class PeerSession : IPeerMessageHandler
     private readonly Channel<bool> _uploadSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long _uploaded;
     private long _lastReceiveTicks;
+    private int _receivedBlockBytes; // receive task only
     private int _closed;
 
     public PeerSession(TorrentManager torrent, IPeerConnection connection, CancellationToken cancellationToken)
@@ -83,6 +85,16 @@ internal sealed class PeerSession : IPeerMessageHandler
     public bool CountedAvailability;
     public byte[]? PendingBitfield;
 
+    /// <summary>When the loop registered the connection (the torrent's clock); the choker favours new peers optimistically.</summary>
+    public DateTimeOffset ConnectedAt { get; set; }
+
+    bool IChokePeer.IsInterested => PeerInterested;
+    bool IChokePeer.AmChoking => AmChoking;
+    long IChokePeer.DownloadRate => DownloadRate;
+    long IChokePeer.UploadRate => UploadRate;
+    bool IChokePeer.IsSeed => PeerHasAll || PeerHave is { AllTrue: true };
+    bool IChokePeer.IsSnubbed => Snubbed;
+
     public override string ToString() => $"{Name} ({PeerId})";
 
     /// <summary>Runs the connection: handshake (unless the listener already read theirs), then reads until it ends.</summary>
@@ -134,6 +146,13 @@ internal sealed class PeerSession : IPeerMessageHandler
                 var status = await reader.ReadAsync(this, ct).ConfigureAwait(false);
                 if (status != PeerReadStatus.MessagesRead) break;
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+                if (_receivedBlockBytes > 0)
+                {
+                    // Not reading on until the limit allows it lets TCP slow the sender down.
+                    var bytes = _receivedBlockBytes;
+                    _receivedBlockBytes = 0;
+                    await _torrent.DownloadLimiter.ConsumeAsync(bytes, ct).ConfigureAwait(false);
+                }
                 if (sender.IsCompleted || uploader.IsCompleted) break;
             }
         }
@@ -186,6 +205,7 @@ internal sealed class PeerSession : IPeerMessageHandler
         {
             case MessageId.Piece:
             {
+                _receivedBlockBytes += (int)message.Payload.Length;
                 var piece = _torrent.GetActivePiece(message.Index);
                 if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
                     _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
@@ -327,7 +347,7 @@ internal sealed class PeerSession : IPeerMessageHandler
                     }
                     var storage = _torrent.Storage;
                     if (storage is null || block.Length > buffer.Length) continue;
-                    await _torrent.Engine.UploadLimiter.WaitAsync(block.Length, ct).ConfigureAwait(false);
+                    await _torrent.UploadLimiter.ConsumeAsync(block.Length, ct).ConfigureAwait(false);
                     var offset = (long)block.PieceIndex * storage.Layout.PieceLength + block.Begin;
                     var read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
                     if (read != block.Length) continue;

@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentEdge.Engine.Choking;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Protocol;
@@ -14,9 +15,13 @@ public sealed partial class TorrentManager
     private static readonly TimeSpan IdleDisconnect = TimeSpan.FromMinutes(3);
     private readonly Dictionary<IPEndPoint, int> _strikes = [];
     private readonly HashSet<PeerSession> _needRequests = [];
-    private PeerSession? _optimistic;
+    private Choker? _choker;
 
-    private bool IsTransferring => _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
+    /// <summary>Tit-for-tat on the engine clock, so rechoke and optimistic rotation follow the injected time.</summary>
+    private Choker Choker => _choker ??= new Choker(ChokerOptions.Default, Engine.TimeProvider, _random);
+
+    private bool IsTransferring => !_seedLimitReached &&
+        _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
 
     // ---- candidates and connections ----
 
@@ -126,7 +131,7 @@ public sealed partial class TorrentManager
                 break;
             case WorkKind.Interested:
                 peer.PeerInterested = true;
-                if (peer.AmChoking && _peers.Count(p => !p.AmChoking) < MaxUnchoked + 1) Unchoke(peer);
+                if (peer.AmChoking && UnchokedCount() < MaxUnchoked + 1) Unchoke(peer);
                 break;
             case WorkKind.NotInterested:
                 peer.PeerInterested = false;
@@ -177,6 +182,7 @@ public sealed partial class TorrentManager
             return;
         }
         peer.Registered = true;
+        peer.ConnectedAt = Engine.TimeProvider.GetUtcNow();
         _peers.Add(peer);
         if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c)) c.Failures = 0;
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
@@ -210,7 +216,6 @@ public sealed partial class TorrentManager
         peer.Registered = false;
         _peers.Remove(peer);
         _needRequests.Remove(peer);
-        if (_optimistic == peer) _optimistic = null;
         ReleaseRequests(peer);
         if (peer.CountedAvailability) ChangeAvailability(peer, -1);
         foreach (var p in _peers) _needRequests.Add(p);
@@ -317,27 +322,26 @@ public sealed partial class TorrentManager
     }
 
     /// <summary>
-    /// Tit-for-tat every 10 s: unchoke the interested peers that gave us most (or, seeding, took most), plus one
-    /// optimistic unchoke rotated every 30 s.
+    /// Tit-for-tat (<see cref="Choking.Choker"/>): the interested peers that gave us most (or, seeding, took most)
+    /// keep their slots, plus one optimistic unchoke that rotates; everyone else is choked.
     /// </summary>
     private void Rechoke()
     {
         var seeding = _state is TorrentState.Seeding or TorrentState.Finished;
-        var ranked = _peers.Where(p => p.PeerInterested)
-            .OrderByDescending(p => seeding ? p.UploadRate : p.DownloadRate)
-            .ToList();
-        var keep = new HashSet<PeerSession>(ranked.Take(MaxUnchoked));
-        if (_ticks % 30 == 0 || _optimistic is null || !_optimistic.PeerInterested)
-        {
-            var others = ranked.Where(p => !keep.Contains(p)).ToList();
-            _optimistic = others.Count > 0 ? others[_random.Next(others.Count)] : null;
-        }
-        if (_optimistic is not null) keep.Add(_optimistic);
+        var decision = Choker.Rechoke(_peers, seeding);
         foreach (var p in _peers)
         {
-            if (keep.Contains(p)) Unchoke(p);
+            if (decision.ShouldUnchoke(p)) Unchoke(p);
             else Choke(p);
         }
+    }
+
+    private int UnchokedCount()
+    {
+        var n = 0;
+        foreach (var p in _peers)
+            if (!p.AmChoking) n++;
+        return n;
     }
 
     private void Strike(PeerSession peer)
@@ -384,7 +388,7 @@ public sealed partial class TorrentManager
         _downloadedAtLastTick = _downloaded;
         _uploadRate = Math.Max(0, uploadedNow - _uploadedAtLastTick);
         _uploadedAtLastTick = uploadedNow;
-        if (_ticks % 10 == 0) Rechoke();
+        if (Choker.IsRechokeDue && _peers.Count > 0) Rechoke();
         if (_ticks % 5 == 0) ConnectToCandidates();
         // Starved of peers: ask the trackers again as soon as their min interval allows.
         if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
@@ -392,6 +396,7 @@ public sealed partial class TorrentManager
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
         PublishStatus();
+        TrackSeeding();
         EmitProgress();
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Metainfo;
+using TorrentEdge.Engine.PiecePicking;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Storage.Resume;
@@ -21,28 +22,38 @@ public sealed partial class TorrentManager
         if (_filePriorities.Length != m.Files.Count)
             _filePriorities = Enumerable.Repeat(FilePriority.Normal, m.Files.Count).ToArray();
         _wanted = new bool[count];
+        _piecePriority = new PiecePriority[count];
         ComputeWanted();
     }
 
     private static StorageLayout LayoutOf(TorrentMetainfo m) =>
-        new([.. m.Files.Select(f => new StorageFile(f.Path, f.Length))], m.PieceLength, m.PieceHashes);
+        StorageLayout.FromMetainfo(m);
 
+    private PiecePriority[] _piecePriority = [];
+    private PiecePriority _topPriority = PiecePriority.Normal;
+
+    /// <summary>
+    /// Piece priorities from the file priorities (a piece takes the highest of the files it overlaps; padding
+    /// files count as skipped), so High pieces are picked before Normal before Low and Skip is never requested.
+    /// </summary>
     private void ComputeWanted()
     {
         var m = Metainfo!;
-        Array.Clear(_wanted);
+        var files = new (long Offset, long Length)[m.Files.Count];
+        var priorities = new PiecePriority[m.Files.Count];
         long offset = 0;
         for (var f = 0; f < m.Files.Count; f++)
         {
-            var file = m.Files[f];
-            var skip = _filePriorities[f] == FilePriority.Skip || file.IsPadding;
-            if (!skip && file.Length > 0)
-            {
-                var first = (int)(offset / m.PieceLength);
-                var last = (int)((offset + file.Length - 1) / m.PieceLength);
-                for (var p = first; p <= last; p++) _wanted[p] = true;
-            }
-            offset += file.Length;
+            files[f] = (offset, m.Files[f].Length);
+            priorities[f] = m.Files[f].IsPadding ? PiecePriority.Skip : (PiecePriority)(byte)_filePriorities[f];
+            offset += m.Files[f].Length;
+        }
+        PiecePriorities.FromFiles(files, priorities, m.PieceLength, _piecePriority);
+        _topPriority = PiecePriority.Skip;
+        for (var p = 0; p < _piecePriority.Length; p++)
+        {
+            _wanted[p] = _piecePriority[p] != PiecePriority.Skip;
+            if (_piecePriority[p] > _topPriority) _topPriority = _piecePriority[p];
         }
         if (Storage is not null)
             for (var f = 0; f < m.Files.Count; f++)
@@ -373,21 +384,24 @@ public sealed partial class TorrentManager
         if (count == 0) return -1;
         var best = -1;
         var bestAvail = int.MaxValue;
-        var start = _random.Next(count);
+        var bestPriority = PiecePriority.Skip;
+        var start = Sequential ? 0 : _random.Next(count);
         // The first few pieces are random so a new peer soon has something to trade.
-        var randomFirst = _have!.TrueCount < 4;
+        var randomFirst = _have!.TrueCount < 4 || Sequential;
         for (var k = 0; k < count; k++)
         {
             var i = start + k;
             if (i >= count) i -= count;
             if (_pieceState[i] != PieceState.Missing || !_wanted[i] || !PeerHas(peer, i) || !CanRequest(peer, i)) continue;
-            if (randomFirst) return i;
-            var a = _availability[i];
-            if (a < bestAvail)
+            // Highest priority first; within it rarest first (the first random one while we have few pieces; in order when sequential).
+            var priority = _piecePriority[i];
+            var a = randomFirst ? 0 : _availability[i];
+            if (priority > bestPriority || (priority == bestPriority && a < bestAvail))
             {
                 best = i;
+                bestPriority = priority;
                 bestAvail = a;
-                if (a <= 1) break;
+                if (priority == _topPriority && a <= (randomFirst ? 0 : 1)) break;
             }
         }
         return best;

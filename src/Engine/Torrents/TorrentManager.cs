@@ -8,6 +8,7 @@ using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Queueing;
 using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Storage.Resume;
+using TorrentEdge.Engine.Throttling;
 
 namespace TorrentEdge.Engine.Torrents;
 
@@ -68,6 +69,11 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SavePath = Path.GetFullPath(savePath);
         QueuePriority = options.QueuePriority;
         _userPaused = options.Paused;
+        AddedOrder = engine.NextAddedOrder();
+        SeedRatioLimit = options.SeedRatioLimit;
+        SeedTimeLimit = options.SeedTimeLimit;
+        Sequential = options.Sequential;
+        (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = engine.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
@@ -77,6 +83,15 @@ public sealed partial class TorrentManager : IAsyncDisposable
     }
 
     internal ClientEngine Engine { get; }
+
+    /// <summary>Pieces are picked in order rather than rarest first.</summary>
+    public bool Sequential { get; }
+
+    /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
+    internal BandwidthLimiter UploadLimiter { get; }
+
+    /// <summary>Received block bytes pass this torrent's bucket and the engine's before the session reads on.</summary>
+    internal BandwidthLimiter DownloadLimiter { get; }
 
     public InfoHash InfoHash { get; }
 
@@ -141,6 +156,63 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     internal Task SetAllowedToRunAsync(bool allowed, CancellationToken cancellationToken) =>
         RunCommandAsync(t => t.DoSetAllowed(allowed), cancellationToken);
+
+    // ---- queue ----
+
+    private long _seedMilliseconds; // written by the loop, read by the queue
+    private DateTimeOffset _lastSeedTickAt;
+    private bool _seedLimitReached;
+    private bool _seedLimitReported;
+
+    /// <summary>Order of addition to the engine; breaks ties in the queue.</summary>
+    internal long AddedOrder { get; }
+
+    internal double? SeedRatioLimit { get; }
+
+    internal TimeSpan? SeedTimeLimit { get; }
+
+    /// <summary>Time spent seeding since the torrent was added.</summary>
+    internal TimeSpan SeedTime => TimeSpan.FromMilliseconds(Interlocked.Read(ref _seedMilliseconds));
+
+    internal QueueEntry<TorrentManager> ToQueueEntry(long order)
+    {
+        var status = Status;
+        var size = Metainfo?.TotalLength ?? 0;
+        var want = UserPaused ? TorrentWant.Paused
+            : status.State is TorrentState.Seeding or TorrentState.Finished || Volatile.Read(ref _seedLimitReached) ? TorrentWant.Seed
+            : TorrentWant.Download;
+        return new QueueEntry<TorrentManager>(this, QueuePriority, order, want,
+            SeedRatio: size > 0 ? (double)status.Uploaded / size : 0, SeedTime: SeedTime,
+            SeedRatioLimit: SeedRatioLimit, SeedTimeLimit: SeedTimeLimit);
+    }
+
+    /// <summary>The torrent reached its seed limit: it stops seeding and stays Finished.</summary>
+    internal Task FinishSeedingAsync(CancellationToken cancellationToken) =>
+        RunCommandAsync(t => t.DoFinishSeeding(), cancellationToken);
+
+    private void DoFinishSeeding()
+    {
+        if (_seedLimitReached || _userPaused || _state == TorrentState.Error) return;
+        Volatile.Write(ref _seedLimitReached, true);
+        StopTransfers();
+        SetState(TorrentState.Finished);
+    }
+
+    /// <summary>On each tick: counts seeding time and asks the queue to look again once a seed limit is reached.</summary>
+    private void TrackSeeding()
+    {
+        var now = Now;
+        var seeding = _state is TorrentState.Seeding or TorrentState.Finished && !_seedLimitReached;
+        if (seeding && _lastSeedTickAt != default)
+            Interlocked.Add(ref _seedMilliseconds, (long)(now - _lastSeedTickAt).TotalMilliseconds);
+        _lastSeedTickAt = now;
+        if (!seeding || _seedLimitReported) return;
+        if (QueuePolicy.IsPastSeedLimits(ToQueueEntry(0), Engine.QueueLimits))
+        {
+            _seedLimitReported = true;
+            Engine.RequestQueueUpdate();
+        }
+    }
 
     private Task RunCommandAsync(Action<TorrentManager> action, CancellationToken cancellationToken)
     {
@@ -252,6 +324,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             return;
         }
         if (Storage is null) StartCheck(forceRecheck: false);
+        else if (_seedLimitReached && WantedDone()) SetState(TorrentState.Finished);
         else
         {
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);

@@ -33,6 +33,9 @@ public sealed class PeerWorkerOptions
     /// <summary>Upload limit of the replica in bytes per second; 0 is unlimited.</summary>
     public long UploadRateLimit { get; set; }
 
+    /// <summary>Download limit of the replica in bytes per second; 0 is unlimited.</summary>
+    public long DownloadRateLimit { get; set; }
+
     /// <summary>Bearer token sent to Catalog when fetching metainfo; none when unset.</summary>
     public string? ServiceToken { get; set; }
 

@@ -51,6 +51,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             MaxConnections = _options.MaxConnections,
             MaxConnectionsPerTorrent = _options.MaxConnectionsPerTorrent,
             UploadRateLimit = _options.UploadRateLimit,
+            DownloadRateLimit = _options.DownloadRateLimit,
             TimeProvider = time,
         }, meterFactory);
     }
@@ -131,14 +132,8 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
     public async ValueTask StopAsync(string infoHash, CancellationToken cancellationToken)
     {
         var hash = InfoHash.Parse(infoHash);
-        if (_engine.Find(hash) is not { } torrent)
-        {
-            return;
-        }
-        // The engine has no "stop and forget, keep resume data" call: disposing the torrent stops it and saves its resume
-        // data; removing it afterwards only takes it out of the engine (its stop is already done, so nothing is deleted).
-        await torrent.DisposeAsync().ConfigureAwait(false);
-        await _engine.RemoveAsync(hash, deleteData: false, cancellationToken).ConfigureAwait(false);
+        // Stops the torrent, saves its resume data and keeps its files; it leaves the engine.
+        await _engine.StopAsync(hash, cancellationToken).ConfigureAwait(false);
         _filePriorities.TryRemove(infoHash, out _);
     }
 

@@ -1,3 +1,4 @@
+using TorrentEdge.Engine.Bencoding;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Magnet;
@@ -157,6 +158,97 @@ public sealed class TorrentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_Seeder_LeavesEngineKeepsFilesAndResumesWithoutRecheck()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(9, ct);
+        var resume = Path.Combine(_root, "resume");
+        await using var engine = NewEngine(resume);
+        var s = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+
+        await engine.StopAsync(meta.InfoHash, ct);
+
+        Assert.Null(engine.Find(meta.InfoHash));
+        AssertFiles(seedDir, files);
+        var saved = await new TorrentEdge.Engine.Storage.Resume.ResumeDataStore(resume).LoadAsync(meta.InfoHash.ToHex(), ct);
+        Assert.NotNull(saved.Data);
+        Assert.Equal(meta.PieceCount, saved.Data!.GetBitField()?.TrueCount);
+        var events = new List<TorrentEvent>();
+        while (engine.Events.TryRead(out var e)) events.Add(e);
+        Assert.Contains(events, e => e is TorrentRemovedEvent { DataDeleted: false });
+
+        var again = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(again, x => x.State == TorrentState.Seeding, ct);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Download_WithRateLimit_TakesAtLeastTheLimitedTime(bool uploadLimitOnSeederEngine)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(uploadLimitOnSeederEngine ? 10 : 11, ct);
+        const long limit = 40_000;
+        await using var seeder = new ClientEngine(new EngineOptions { ListenEndPoint = null, UploadRateLimit = uploadLimitOnSeederEngine ? limit : 0 });
+        await using var leecher = NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        var target = Path.Combine(_root, "leech");
+        var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target, DownloadRateLimit = uploadLimitOnSeederEngine ? 0 : limit }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await ConnectAsync(leecher, t, seeder);
+        await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+
+        // At most one second of burst passes at once; the rest flows at the limit.
+        var floor = TimeSpan.FromSeconds((meta.TotalLength - limit - 16 * 1024) / (double)limit);
+        Assert.True(started.Elapsed >= floor * 0.9, $"{meta.TotalLength} bytes in {started.Elapsed}, limit {limit} B/s");
+        AssertFiles(target, files);
+    }
+
+    [Fact]
+    public async Task SeedRatioLimit_SeederUploadedWholeTorrent_FinishesAndStopsSeeding()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(12, ct);
+        await using var seeder = new ClientEngine(new EngineOptions { ListenEndPoint = null, SeedRatioLimit = 1.0 });
+        await using var leecher = NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        var target = Path.Combine(_root, "leech");
+        var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+
+        await ConnectAsync(leecher, t, seeder);
+        await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Finished && x.Peers == 0, ct);
+
+        Assert.True(s.Status.Uploaded >= meta.TotalLength);
+        AssertFiles(target, files);
+    }
+
+    [Fact]
+    public async Task SeedTimeLimit_PerTorrent_FinishesAfterTheLimitWhileOthersSeedOn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, _) = await MakeTorrentAsync(13, ct);
+        var (other, otherDir, _) = await MakeTorrentAsync(14, ct);
+        await using var engine = NewEngine();
+        var limited = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir, SeedTimeLimit = TimeSpan.FromSeconds(2) }, ct);
+        var unlimited = await engine.AddAsync(other, new AddTorrentOptions { SavePath = otherDir }, ct);
+        await WaitForAsync(limited, x => x.State == TorrentState.Seeding, ct);
+
+        await WaitForAsync(limited, x => x.State == TorrentState.Finished, ct);
+
+        Assert.Equal(TorrentState.Seeding, unlimited.Status.State);
+        var events = new List<TorrentEvent>();
+        while (engine.Events.TryRead(out var e)) events.Add(e);
+        Assert.Contains(events, e => e is QueueChangedEvent q && !q.Active.Contains(meta.InfoHash) && q.Active.Contains(other.InfoHash));
+    }
+
+    [Fact]
     public async Task Remove_WithData_DeletesDownloadedFiles()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -198,5 +290,59 @@ public sealed class TorrentLoopTests : IDisposable
         Assert.False(File.Exists(Path.Combine(target, "content/one.bin")));
         Assert.Equal(files["content/sub/two.bin"], File.ReadAllBytes(Path.Combine(target, "content/sub/two.bin")));
         Assert.True(t.Status.BytesWanted < meta.TotalLength);
+    }
+
+    [Fact]
+    public async Task Download_HybridTorrentWithPaddingFiles_CreatesNoPadFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int pieceLength = 16 * 1024;
+        var a = new byte[20_000];
+        var b = new byte[10_000];
+        new Random(7).NextBytes(a);
+        new Random(8).NextBytes(b);
+        var padLength = 2 * pieceLength - a.Length;
+        var content = new byte[a.Length + padLength + b.Length];
+        a.CopyTo(content, 0);
+        b.CopyTo(content, a.Length + padLength);
+        var hashes = new byte[(content.Length + pieceLength - 1) / pieceLength * 20];
+        for (var p = 0; p * pieceLength < content.Length; p++)
+        {
+            var length = Math.Min(pieceLength, content.Length - p * pieceLength);
+            System.Security.Cryptography.SHA1.HashData(content.AsSpan(p * pieceLength, length), hashes.AsSpan(p * 20));
+        }
+        static BDictionary FileEntry(long length, params string[] path)
+            => new() { { "length", new BInteger(length) }, { "path", new BList(path.Select(x => (BValue)new BString(x))) } };
+        var pad = FileEntry(padLength, ".pad", padLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        pad.Add("attr", new BString("p"));
+        var info = new BDictionary
+        {
+            { "name", new BString("padded") },
+            { "piece length", new BInteger(pieceLength) },
+            { "pieces", new BString(hashes) },
+            { "files", new BList([FileEntry(a.Length, "a.bin"), pad, FileEntry(b.Length, "b.bin")]) },
+        };
+        var meta = TorrentMetainfo.Parse(new BDictionary { { "info", info } }.Encode());
+        Assert.Contains(meta.Files, f => f.IsPadding);
+
+        var seedDir = Path.Combine(_root, "seed");
+        Directory.CreateDirectory(Path.Combine(seedDir, "padded"));
+        await File.WriteAllBytesAsync(Path.Combine(seedDir, "padded", "a.bin"), a, ct);
+        await File.WriteAllBytesAsync(Path.Combine(seedDir, "padded", "b.bin"), b, ct);
+        await using var seeder = NewEngine();
+        await using var leecher = NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+        await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        var target = Path.Combine(_root, "leech");
+        var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+
+        await ConnectAsync(leecher, t, seeder);
+        await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+
+        Assert.Equal(a, File.ReadAllBytes(Path.Combine(target, "padded", "a.bin")));
+        Assert.Equal(b, File.ReadAllBytes(Path.Combine(target, "padded", "b.bin")));
+        Assert.False(Directory.Exists(Path.Combine(target, "padded", ".pad")));
+        Assert.False(Directory.Exists(Path.Combine(seedDir, "padded", ".pad")));
     }
 }
