@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using TorrentEdge.Contracts;
 using TorrentEdge.Contracts.Torrents;
+using TorrentEdge.Notifier.Extensions;
 using TorrentEdge.Notifier.Hubs;
 using TorrentEdge.ServiceDefaults.Messaging;
 
@@ -31,6 +32,11 @@ public sealed class TorrentHubTests : IAsyncLifetime
         {
             b.UseEnvironment("Development");
             b.UseSetting("ConnectionStrings:kafka", _kafka.BootstrapServers);
+            // The service starts a new group at the end of the topic; a message produced while the consumer is still
+            // resolving that offset would be skipped. Each test has its own fresh cluster, so read from the start.
+            b.ConfigureServices(s => s.Configure<KafkaSubscriptionOptions>(
+                KafkaSubscriptionOptions.NameFor(Topics.TorrentEvents, NotifierExtensions.ConsumerGroup),
+                o => o.AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest));
         });
         _ = _factory.Server;
         // The group starts at the end of the topic: produce only once it owns the partitions.
