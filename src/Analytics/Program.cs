@@ -4,10 +4,12 @@ using TorrentEdge.Analytics.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddAnalyticsAuthentication();
 builder.AddAnalytics();
 
 var app = builder.Build();
 
+app.UseAnalyticsAuthentication();
 app.MapDefaultEndpoints();
 app.MapStatisticsApi();
 

@@ -92,21 +92,26 @@ public sealed class StatisticsStore(TimeProvider time)
         }
     }
 
-    public TorrentStatistics? GetTorrent(string infoHash)
+    /// <summary>One torrent; with <paramref name="owner"/>, only if that user owns it.</summary>
+    public TorrentStatistics? GetTorrent(string infoHash, string? owner = null)
     {
         var now = time.GetUtcNow();
         lock (_gate)
         {
-            return _torrents.TryGetValue(infoHash, out var t) ? t.ToStatistics(now) : null;
+            return _torrents.TryGetValue(infoHash, out var t) && IsVisible(t, owner) ? t.ToStatistics(now) : null;
         }
     }
 
-    public StatisticsSnapshot GetSnapshot()
+    /// <summary>
+    /// Everything, or with <paramref name="owner"/> only that user's slice: their torrents, their own per-user entry, totals
+    /// and swarm health over their torrents, and no rate history (the samples are over all torrents).
+    /// </summary>
+    public StatisticsSnapshot GetSnapshot(string? owner = null)
     {
         var now = time.GetUtcNow();
         lock (_gate)
         {
-            var torrents = _torrents.Values.Where(t => !t.Removed).Select(t => t.ToStatistics(now)).ToList();
+            var torrents = _torrents.Values.Where(t => !t.Removed && IsVisible(t, owner)).Select(t => t.ToStatistics(now)).ToList();
             var totals = new TotalStatistics(
                 Torrents: torrents.Count,
                 Active: torrents.Count(t => t.State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata or TorrentState.Checking),
@@ -120,6 +125,7 @@ public sealed class StatisticsStore(TimeProvider time)
 
             var users = torrents
                 .SelectMany(t => t.Owners.Select(o => (Owner: o, Torrent: t)))
+                .Where(x => owner is null || x.Owner == owner)
                 .GroupBy(x => x.Owner, StringComparer.Ordinal)
                 .Select(g => new UserStatistics(
                     g.Key,
@@ -139,12 +145,15 @@ public sealed class StatisticsStore(TimeProvider time)
                 torrents.Count(t => t.SwarmHealth == SwarmHealth.Unknown),
                 torrents.Count == 0 ? 0 : torrents.Average(t => t.PeersConnected));
 
-            return new StatisticsSnapshot(now, totals, users, health, [.. _samples]);
+            return new StatisticsSnapshot(now, totals, users, health, owner is null ? [.. _samples] : []);
         }
     }
 
-    public UserStatistics? GetUser(string userId)
-        => GetSnapshot().Users.FirstOrDefault(u => u.UserId == userId);
+    /// <summary>One user's totals; with <paramref name="owner"/>, only that user's own.</summary>
+    public UserStatistics? GetUser(string userId, string? owner = null)
+        => owner is not null && userId != owner ? null : GetSnapshot(owner).Users.FirstOrDefault(u => u.UserId == userId);
+
+    private static bool IsVisible(Entry t, string? owner) => owner is null || t.Owners.Contains(owner, StringComparer.Ordinal);
 
     private static void MarkCompleted(Entry t, DateTimeOffset now)
     {

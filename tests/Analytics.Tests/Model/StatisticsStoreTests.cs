@@ -87,4 +87,24 @@ public sealed class StatisticsStoreTests
 
         Assert.Equal([10L, 30L], store.GetSnapshot().RateHistory.Select(s => s.DownloadRate));
     }
+
+    [Fact]
+    public void GetSnapshot_ScopedToOwner_OnlyTheirTorrentsAndEntry()
+    {
+        var store = new StatisticsStore(_time);
+        store.Apply(Progress(A, ["alice"], 0.5, 500, 100, 50, 5));
+        store.Apply(Progress(B, ["alice", "bob"], 0.25, 250, 0, 25, 1));
+
+        var bob = store.GetSnapshot("bob");
+
+        Assert.Equal((1, 250L, 25L), (bob.Totals.Torrents, bob.Totals.BytesDownloaded, bob.Totals.DownloadRate));
+        Assert.Equal("bob", Assert.Single(bob.Users).UserId);
+        Assert.Equal((0, 1), (bob.SwarmHealth.Healthy, bob.SwarmHealth.Weak));
+        Assert.Empty(bob.RateHistory);
+        Assert.Null(store.GetTorrent(A, "bob"));
+        Assert.NotNull(store.GetTorrent(B, "bob"));
+        Assert.Null(store.GetUser("alice", "bob"));
+        Assert.Equal(1, store.GetUser("bob", "bob")?.Torrents);
+        Assert.Equal(2, store.GetUser("alice")?.Torrents);
+    }
 }
