@@ -48,13 +48,15 @@ public static class Topology
     public static readonly ServiceSpec Notifier = new(
         Name: "notifier",
         Project: "Notifier",
-        References: [],
+        // Catalog's JWKS: the tokens it validates are Catalog's.
+        References: ["catalog"],
         Uses: [Kafka, Redis]);
 
     public static readonly ServiceSpec Analytics = new(
         Name: "analytics",
         Project: "Analytics",
-        References: [],
+        // Catalog's JWKS: the tokens it validates are Catalog's.
+        References: ["catalog"],
         Uses: [Kafka, Redis]);
 
     /// <summary>Every service, the Gateway first (it is what people open), then in start order.</summary>

@@ -22,6 +22,9 @@ public sealed class TopologyTests
             Assert.All(service.References, reference => Assert.Contains(reference, names));
         }
         Assert.Equal(["catalog", "analytics", "notifier"], Topology.Gateway.References);
+        // Services that validate tokens find Catalog's JWKS through discovery.
+        Assert.Contains("catalog", Topology.Notifier.References);
+        Assert.Contains("catalog", Topology.Analytics.References);
     }
 
     [Fact]
