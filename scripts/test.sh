@@ -25,22 +25,31 @@ echo "== build"
 dotnet build TorrentEdge.sln -c Release -nologo -v q
 
 log=$(mktemp)
+results=$(mktemp -d)
 status=0
 echo "== test"
 # One test project at a time (-m:1): the interop and AppHost tests start real processes and
 # would starve each other on a 2-core machine.
-dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m "$@" 2>&1 | tee "$log" || status=$?
+dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
 
 # One closing line over all projects, in the plain form CI reads.
 awk '
   # Count each test assembly once, whatever dotnet test repeats.
-  /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+  /(Passed|Failed|Skipped)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
     line = $0; gsub(",", "", line); n = split(line, w, " +"); dll = w[n-1]
     for (i = 1; i <= n; i++) {
       if (w[i] == "Failed:") f[dll] = w[i+1]; if (w[i] == "Passed:") p[dll] = w[i+1]; if (w[i] == "Skipped:") s[dll] = w[i+1]
     }
   }
   END { for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log"
-grep -E '^\s+Skipped ' "$log" | sed 's/^/  /' || true
-rm -f "$log"
+# The console logger names skipped tests without their reasons; the TRX files hold them.
+/usr/bin/python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
+        reason = r.findtext("t:Output/t:ErrorInfo/t:Message", default="(no reason given)", namespaces=ns)
+        print(f"  skipped {r.get('testName')}: {reason.strip()}")
+PY
+rm -rf "$log" "$results"
 exit $status
