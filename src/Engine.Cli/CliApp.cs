@@ -18,6 +18,13 @@ public static class CliApp
           torrentedge-cli download <file.torrent|magnet> --out DIR [options]
           torrentedge-cli seed <file.torrent> <DIR> [options]
           torrentedge-cli create <file|folder> --tracker URL [--tracker URL ...] --out FILE.torrent [--piece-length BYTES] [--private]
+          torrentedge-cli verify <file.torrent> <DIR> [--threads N] [--json]
+              full recheck: pieces ok/bad and MiB/s; exit code 4 when a piece is missing or bad
+          torrentedge-cli seed-many <DIR-of-torrents> <ROOT> [--duration SECONDS] [--max-connections N] [options]
+              every .torrent in a folder seeded by one engine (scale benchmark)
+          torrentedge-cli loadgen <HOST:PORT> <file.torrent> --connections N [--source-base 127.0.0.2 --sources K]
+                                  [--concurrency N] [--hold SECONDS] [--json]
+              opens N peer connections (handshake, bitfield, interested) and reports handshakes/s (benchmark)
         options:
           --port N            listen port (default 0: any free port)
           --bind ADDRESS      listen address (default 0.0.0.0; 127.0.0.1 for loopback only)
@@ -29,6 +36,7 @@ public static class CliApp
           --download-limit B/s download rate limit in bytes per second
           --quiet             no progress lines, only the summary
           --verbose           tracker status with each progress line
+          --json              also print a final JSON line (times from process start, CPU, peak RSS)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -62,6 +70,9 @@ public static class CliApp
             {
                 "create" => await CreateAsync(options, output, cts.Token).ConfigureAwait(false),
                 "download" or "seed" => await TransferAsync(options, output, cts.Token).ConfigureAwait(false),
+                "verify" => await VerifyCommand.RunAsync(options, output, cts.Token).ConfigureAwait(false),
+                "seed-many" => await SeedManyCommand.RunAsync(options, output, cts.Token).ConfigureAwait(false),
+                "loadgen" => await LoadGenCommand.RunAsync(options, output, cts.Token).ConfigureAwait(false),
                 _ => throw new FormatException($"unknown command '{options.Command}'"),
             };
         }
@@ -102,6 +113,7 @@ public static class CliApp
         var dir = seeding ? o.Positional.ElementAtOrDefault(1) ?? o.Out : o.Out;
         if (dir is null) throw new FormatException(seeding ? "seed needs the data folder" : "download needs --out DIR");
         dir = Path.GetFullPath(dir);
+        using var probe = new FirstDataProbe();
         var listen = new IPEndPoint(o.Bind ?? IPAddress.Any, o.Port ?? 0);
         await using var engine = new ClientEngine(new EngineOptions
         {
@@ -148,7 +160,14 @@ public static class CliApp
                     var got = Math.Max(0, s.BytesDone - Math.Max(0, startDone));
                     var secs = Math.Max(finishedAt.Value.TotalSeconds, 1e-3);
                     output.WriteLine($"completed {torrent.DisplayName}: {Size(s.BytesDone)} ({Size(got)} new) in {secs:0.00} s, average {Size((long)(got / secs))}/s, {s.HashFailures} hash failures");
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary bytes_done={s.BytesDone} bytes_new={got} bytes_at_start={Math.Max(0, startDone)} seconds={secs:0.000} hash_failures={s.HashFailures}"));
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary bytes_done={s.BytesDone} bytes_new={got} bytes_at_start={Math.Max(0, startDone)} seconds={secs:0.000} hash_failures={s.HashFailures} first_block_s={probe.FirstBlockSeconds ?? -1:0.000} first_piece_s={probe.FirstPieceSeconds ?? -1:0.000}"));
+                    if (o.Json)
+                    {
+                        output.WriteLine(new JsonLine("download").Add("bytes_done", s.BytesDone).Add("bytes_new", got)
+                            .Add("bytes_at_start", Math.Max(0, startDone)).Add("seconds", secs).Add("process_seconds", probe.Now)
+                            .Add("first_block_s", probe.FirstBlockSeconds).Add("first_piece_s", probe.FirstPieceSeconds)
+                            .Add("hash_failures", s.HashFailures).AddResources().ToString());
+                    }
                     if (!o.SeedAfter) break;
                 }
                 else
@@ -158,7 +177,7 @@ public static class CliApp
             }
             try
             {
-                await Task.Delay(100, ct).ConfigureAwait(false);
+                await Task.Delay(25, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -22,6 +22,23 @@ public sealed class CliOptions
     public bool Private { get; private set; }
     public bool Quiet { get; private set; }
     public bool Verbose { get; private set; }
+    /// <summary>Print a final JSON line with the summary (for scripts and the benchmark).</summary>
+    public bool Json { get; private set; }
+    /// <summary>Hashing threads for <c>verify</c>; null: one per core.</summary>
+    public int? Threads { get; private set; }
+    public int? MaxConnections { get; private set; }
+    /// <summary>How long <c>seed-many</c> keeps seeding before it exits by itself; null: until Ctrl+C or --timeout.</summary>
+    public TimeSpan? Duration { get; private set; }
+    /// <summary><c>loadgen</c>: connections to open.</summary>
+    public int Connections { get; private set; } = 100;
+    /// <summary><c>loadgen</c>: first source address; successive connections use successive addresses.</summary>
+    public IPAddress? SourceBase { get; private set; }
+    /// <summary><c>loadgen</c>: how many source addresses to rotate through.</summary>
+    public int Sources { get; private set; } = 1;
+    /// <summary><c>loadgen</c>: connection attempts in flight at once.</summary>
+    public int Concurrency { get; private set; } = 64;
+    /// <summary><c>loadgen</c>: how long to hold all connections open once they are up.</summary>
+    public TimeSpan Hold { get; private set; } = TimeSpan.FromSeconds(2);
 
     public static CliOptions Parse(string[] args)
     {
@@ -46,6 +63,15 @@ public sealed class CliOptions
                 case "--private": o.Private = true; break;
                 case "--quiet" or "-q": o.Quiet = true; break;
                 case "--verbose" or "-v": o.Verbose = true; break;
+                case "--json": o.Json = true; break;
+                case "--threads": o.Threads = Positive(Next(), a); break;
+                case "--max-connections": o.MaxConnections = Positive(Next(), a); break;
+                case "--duration": o.Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--connections": o.Connections = Positive(Next(), a); break;
+                case "--source-base": o.SourceBase = IPAddress.Parse(Next()); break;
+                case "--sources": o.Sources = Positive(Next(), a); break;
+                case "--concurrency": o.Concurrency = Positive(Next(), a); break;
+                case "--hold": o.Hold = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw new FormatException($"unknown option {a}");
                     o.Positional.Add(a);
@@ -53,5 +79,11 @@ public sealed class CliOptions
             }
         }
         return o;
+    }
+
+    private static int Positive(string text, string option)
+    {
+        var n = int.Parse(text, CultureInfo.InvariantCulture);
+        return n > 0 ? n : throw new FormatException($"{option} needs a positive number");
     }
 }
