@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Magnet;
 using TorrentEdge.Engine.Torrents;
@@ -63,6 +64,14 @@ public static class CliApp
             e.Cancel = true;
             cts.Cancel();
         };
+        // SIGTERM (how scripts and the benchmark stop us) ends like Ctrl+C: resume data saved, files closed.
+        var stopped = false;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stopped = true;
+            cts.Cancel();
+        });
         if (options.Timeout is { } timeout) cts.CancelAfter(timeout);
         try
         {
@@ -75,6 +84,11 @@ public static class CliApp
                 "loadgen" => await LoadGenCommand.RunAsync(options, output, cts.Token).ConfigureAwait(false),
                 _ => throw new FormatException($"unknown command '{options.Command}'"),
             };
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested && (stopped || options.Timeout is null))
+        {
+            error.WriteLine("stopped");
+            return 130;
         }
         catch (OperationCanceledException) when (options.Timeout is not null && cts.IsCancellationRequested)
         {
