@@ -899,8 +899,8 @@ def main():
     sections = []
     interrupted = False
     try:
-        payloads = prepare_payloads(cfg.work, cfg.size)
         cases = cfg.cases.split(",")
+        payloads = prepare_payloads(cfg.work, cfg.size) if {"download", "seeding", "recheck"} & set(cases) else None
         if "download" in cases:
             tracker = Tracker(cfg.work, [info_hash(p["torrent"]) for p in payloads.values()])
             try:

@@ -43,6 +43,9 @@ internal sealed class JsonLine
         Add("cpu_s", self.TotalProcessorTime.TotalSeconds);
         Add("peak_rss_mib", self.PeakWorkingSet64 / (1024.0 * 1024.0));
         Add("rss_mib", self.WorkingSet64 / (1024.0 * 1024.0));
+        Add("allocated_mib", GC.GetTotalAllocatedBytes() / (1024.0 * 1024.0));
+        Add("gc_gen0", GC.CollectionCount(0));
+        Add("gc_gen2", GC.CollectionCount(2));
         return this;
     }
 
