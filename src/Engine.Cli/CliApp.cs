@@ -138,6 +138,7 @@ public static class CliApp
             DownloadRateLimit = o.DownloadLimit,
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
+        _ = DrainEventsAsync(engine, ct);
         output.WriteLine($"listening {engine.ListenEndPoint}");
         var add = new AddTorrentOptions { SavePath = dir, Peers = o.Peers };
         TorrentManager torrent = source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase)
@@ -207,6 +208,23 @@ public static class CliApp
             return 1;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Reads and drops the engine's events: its event channel is unbounded, so a host that never reads it keeps
+    /// every event (with 1,000 torrents, each add's queue event lists them all: tens of MiB).
+    /// </summary>
+    internal static async Task DrainEventsAsync(ClientEngine engine, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var _ in engine.ReadEventsAsync(ct).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static string ProgressLine(TorrentStatus s)

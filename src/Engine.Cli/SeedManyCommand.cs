@@ -30,6 +30,7 @@ internal static class SeedManyCommand
             UploadRateLimit = o.UploadLimit,
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
+        _ = CliApp.DrainEventsAsync(engine, ct);
         output.WriteLine($"listening {engine.ListenEndPoint}");
         var torrents = new List<TorrentManager>(files.Length);
         foreach (var file in files)

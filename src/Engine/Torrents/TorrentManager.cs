@@ -154,6 +154,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Adds several peers to dial (tracker replies).</summary>
     public void AddPeers(IReadOnlyList<IPEndPoint> endPoints) => Post(new Work(WorkKind.PeersFound, Data: endPoints));
 
+    /// <summary>What the engine's queue last told this torrent (null: nothing yet); read and written under the queue's gate.</summary>
+    internal bool? QueueAllowed { get; set; }
+
     internal Task SetAllowedToRunAsync(bool allowed, CancellationToken cancellationToken) =>
         RunCommandAsync(t => t.DoSetAllowed(allowed), cancellationToken);
 
@@ -534,7 +537,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         Have,
     }
 
-    private sealed record CheckResult(BitField Have, TorrentStorage Storage, string? Error);
+    private sealed record CheckResult(BitField Have, TorrentStorage Storage, string? Error, bool FromResume = false);
 
     private sealed record HashResult(bool Passed, PeerSession[] Contributors, string? WriteError);
 
