@@ -31,6 +31,9 @@ public sealed record EngineOptions
     /// <summary>A complete torrent stops seeding (state Finished) after seeding this long; null: no limit.</summary>
     public TimeSpan? SeedTimeLimit { get; init; }
 
+    /// <summary>Threads that hash pieces in parallel during a full recheck; 0: one per core.</summary>
+    public int RecheckParallelism { get; init; }
+
     public int MaxConnectionsPerTorrent { get; init; } = 50;
 
     public int MaxConnections { get; init; } = 200;

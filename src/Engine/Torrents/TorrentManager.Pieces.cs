@@ -125,7 +125,7 @@ public sealed partial class TorrentManager
                     // Nothing on disk means nothing to hash: skip reading sparse nothing.
                     var anyFile = storage.ObserveFiles().Any(o => o.Exists && o.Size > 0);
                     have = anyFile
-                        ? await storage.RecheckAsync(null, Math.Max(1, Environment.ProcessorCount), _stopping.Token).ConfigureAwait(false)
+                        ? await storage.RecheckAsync(null, Engine.Options.RecheckParallelism, _stopping.Token).ConfigureAwait(false)
                         : new BitField(m.PieceCount);
                 }
                 Post(new Work(WorkKind.CheckDone, Data: new CheckResult(have, storage, null, fromResume)));
