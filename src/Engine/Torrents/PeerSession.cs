@@ -41,8 +41,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
         Connection = connection;
         EndPoint = connection.RemoteEndPoint as IPEndPoint;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _front = new PeerWireWriter(connection, 16 * 1024);
-        _back = new PeerWireWriter(connection, 16 * 1024);
+        // Small at first: most peers only ever get control messages; a writer grows (pooled) when it sends
+        // blocks. 2 x 16 KiB per connection was most of what 1,000 incoming connections allocated.
+        _front = new PeerWireWriter(connection, 1024);
+        _back = new PeerWireWriter(connection, 1024);
         _lastReceiveTicks = Environment.TickCount64;
     }
 
@@ -332,11 +334,13 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
 
     private async Task UploadLoopAsync(CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BlockRequest.StandardBlockLength);
+        // Rented on the first request, so peers that never ask hold no block buffer.
+        byte[]? buffer = null;
         try
         {
             while (await _uploadSignal.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
+                buffer ??= ArrayPool<byte>.Shared.Rent(BlockRequest.StandardBlockLength);
                 _uploadSignal.Reader.TryRead(out _);
                 while (true)
                 {
@@ -367,7 +371,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }
