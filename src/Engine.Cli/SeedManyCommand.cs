@@ -47,7 +47,17 @@ internal static class SeedManyCommand
                 else if (state == TorrentState.Error) errors++;
             }
             if (seeding + errors == torrents.Count) break;
-            await Task.Delay(10, ct).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(10, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped or timed out before every torrent seeded: say where they are.
+                var states = torrents.GroupBy(t => t.Status.State).Select(g => $"{g.Key} {g.Count()}");
+                output.WriteLine($"not all seeding after {sw.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", states)}");
+                throw;
+            }
         }
         var ready = sw.Elapsed.TotalSeconds;
         // Let the start-up garbage go before measuring what an idle engine holds.
