@@ -17,8 +17,14 @@ public static partial class TorrentsApi
     private const int MaxMagnetLength = 16 * 1024;
     private const long MaxJsonBodyBytes = 64 * 1024;
 
+    /// <summary>Users (their own torrents; admins all) and service clients (any torrent) may read metainfo.</summary>
+    public const string MetainfoReaderPolicy = "metainfo-reader";
+
     public static IEndpointRouteBuilder MapTorrentsApi(this IEndpointRouteBuilder app)
     {
+        // Outside the group: the group's default policy admits people only, this endpoint PeerWorkers as well.
+        app.MapGet("/api/torrents/{infoHash}/metainfo", GetMetainfo).WithTags("Torrents").RequireAuthorization(MetainfoReaderPolicy);
+
         var api = app.MapGroup("/api/torrents").WithTags("Torrents").RequireAuthorization();
         api.MapPost("/", AddTorrent).DisableAntiforgery().Accepts<AddMagnetRequest>("application/json", "multipart/form-data");
         api.MapGet("/", ListTorrents);
@@ -29,7 +35,6 @@ public static partial class TorrentsApi
         api.MapPut("/{infoHash}/priority", SetPriority);
         api.MapPut("/{infoHash}/files", SetFilePriorities);
         api.MapDelete("/{infoHash}", RemoveTorrent);
-        api.MapGet("/{infoHash}/metainfo", GetMetainfo);
         return app;
     }
 
@@ -415,7 +420,10 @@ public static partial class TorrentsApi
         {
             return InvalidInfoHash();
         }
-        var torrent = await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
+        // A worker (service token) fetches metainfo too large for the spec, whoever owns the torrent.
+        var torrent = user.IsService()
+            ? await services.GetRequiredService<ICatalogStore>().FindTorrentAsync(hash, cancellationToken) is { Removed: false } any ? any : null
+            : await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
         if (torrent is null)
         {
             return UnknownTorrent(hash);
