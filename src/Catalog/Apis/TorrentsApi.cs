@@ -20,6 +20,10 @@ public static partial class TorrentsApi
     /// <summary>Users (their own torrents; admins all) and service clients (any torrent) may read metainfo.</summary>
     public const string MetainfoReaderPolicy = "metainfo-reader";
 
+    /// <summary>What POST /api/torrents accepts, for 415 answers.</summary>
+    internal const string AddContentTypes =
+        "Send a .torrent as multipart/form-data (field 'file') or a magnet as application/json ({\"magnetURI\": \"...\"}).";
+
     public static IEndpointRouteBuilder MapTorrentsApi(this IEndpointRouteBuilder app)
     {
         // Outside the group: the group's default policy admits people only, this endpoint PeerWorkers as well.
@@ -59,7 +63,7 @@ public static partial class TorrentsApi
             ? await ReadUploadAsync(request, parser, maxTorrent, cancellationToken)
             : request.HasJsonContentType()
                 ? await ReadMagnetAsync(request, parser, cancellationToken)
-                : (null, Problems.UnsupportedMediaType("Send a .torrent as multipart/form-data (field 'file') or a magnet as application/json ({\"magnetURI\": \"...\"})."));
+                : (null, Problems.UnsupportedMediaType(AddContentTypes));
         if (parsedInput.Problem is not null)
         {
             return parsedInput.Problem;

@@ -57,6 +57,18 @@ public static class Extensions
         services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = catalogOptions.MaxTorrentFileBytes + 64 * 1024);
+        // Routing refuses a content type an endpoint does not accept before the handler runs: say what it accepts.
+        services.Configure<ProblemDetailsOptions>(o => o.CustomizeProblemDetails = context =>
+        {
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+            {
+                var request = context.HttpContext.Request;
+                context.ProblemDetails.Title = "Unsupported content type";
+                context.ProblemDetails.Detail = request.Path.StartsWithSegments("/api/torrents") && HttpMethods.IsPost(request.Method)
+                    ? TorrentsApi.AddContentTypes
+                    : $"This endpoint does not accept '{request.ContentType}'; send application/json.";
+            }
+        });
         services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = e => e is BadHttpRequestException bad
             ? bad.StatusCode
             : StatusCodes.Status500InternalServerError);

@@ -227,10 +227,16 @@ public abstract class TorrentsApiCases(ICatalogApiHost host)
     public async Task Add_WrongContentType_UnsupportedMediaType()
     {
         var user = await host.UserAsync();
-        await IsProblemAsync(await user.PostAsync("/api/torrents", new StringContent("magnet:?xt=urn:btih:" + MagnetHash, Encoding.UTF8, "text/plain"), Ct),
-            HttpStatusCode.UnsupportedMediaType);
-        await IsProblemAsync(await user.PostAsync("/api/torrents", new FormUrlEncodedContent([new("magnetURI", "x")]), Ct),
-            HttpStatusCode.UnsupportedMediaType);
+        foreach (HttpContent content in new HttpContent[]
+        {
+            new StringContent("magnet:?xt=urn:btih:" + MagnetHash, Encoding.UTF8, "text/plain"),
+            new FormUrlEncodedContent([new("magnetURI", "x")]),
+            new ByteArrayContent(TestTorrents.Single(Unique("raw")).Bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/x-bittorrent") } },
+        })
+        {
+            var problem = await IsProblemAsync(await user.PostAsync("/api/torrents", content, Ct), HttpStatusCode.UnsupportedMediaType, "Unsupported content type");
+            Assert.Contains("multipart/form-data", problem.GetProperty("detail").GetString());
+        }
     }
 
     [Fact]
