@@ -32,6 +32,7 @@ public class CatalogFactory : WebApplicationFactory<Program>, ICatalogApiHost
     public const string ServiceClientSecret = "test-service-secret-0123456789abcdef";
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "catalog-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly bool _deleteDirectory = true;
     private readonly TestAccounts _accounts;
 
     private readonly string _group = "catalog-test-" + Guid.NewGuid().ToString("N");
@@ -52,6 +53,14 @@ public class CatalogFactory : WebApplicationFactory<Program>, ICatalogApiHost
             UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         }
         _accounts = new TestAccounts(CreateApiClient);
+    }
+
+    /// <summary>On a data directory of the caller's (a restart sees what the previous instance stored), kept on dispose unless asked.</summary>
+    protected CatalogFactory(string directory, bool deleteDirectory)
+        : this(kestrel: false)
+    {
+        _directory = directory;
+        _deleteDirectory = deleteDirectory;
     }
 
     public string DataDirectory => _directory;
@@ -116,7 +125,10 @@ public class CatalogFactory : WebApplicationFactory<Program>, ICatalogApiHost
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            if (_deleteDirectory)
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
         }
         catch (IOException)
         {

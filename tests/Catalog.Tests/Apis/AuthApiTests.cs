@@ -278,6 +278,31 @@ public abstract class AuthApiCases(ICatalogApiHost host)
         await IsProblemAsync(await mallory.DeleteAsync($"/api/auth/tokens/{created.Id}", Ct), HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("{\"$gt\":\"\"}", "{\"$ne\":null}")]
+    [InlineData("admin' --", "' OR '1'='1")]
+    [InlineData("$where", "sleep(1000)")]
+    public async Task Login_HostileCredentials_TreatedAsData(string username, string password)
+    {
+        await host.AdminAsync();
+        await IsProblemAsync(await host.CreateApiClient().PostAsJsonAsync("/api/auth/login", new { username, password }, Ct),
+            HttpStatusCode.Unauthorized, "Invalid credentials");
+    }
+
+    [Fact]
+    public async Task ApiTokens_HostileNameAndId_TreatedAsData()
+    {
+        var user = await host.UserAsync();
+        const string name = "{\"$where\": \"this.a == 'b'\"} \\ \"quoted\"";
+        var created = await IsAsync<CreatedApiToken>(await user.PostAsJsonAsync("/api/auth/tokens", new { name }, Ct), HttpStatusCode.Created);
+        Assert.Equal(name, created.Name);
+        var listed = await IsAsync<List<ApiTokenView>>(await user.GetAsync("/api/auth/tokens", Ct), HttpStatusCode.OK);
+        Assert.Equal(name, Assert.Single(listed).Name);
+        await IsProblemAsync(await user.DeleteAsync("/api/auth/tokens/%24where", Ct), HttpStatusCode.NotFound);
+        await IsProblemAsync(await user.DeleteAsync("/api/auth/tokens/" + new string('x', 4000), Ct), HttpStatusCode.NotFound);
+        Assert.Single(await IsAsync<List<ApiTokenView>>(await user.GetAsync("/api/auth/tokens", Ct), HttpStatusCode.OK));
+    }
+
     [Fact]
     public async Task UnknownRoute_NotFoundProblem()
     {

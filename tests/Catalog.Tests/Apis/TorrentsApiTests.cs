@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using TorrentEdge.Catalog.Apis;
 using TorrentEdge.Catalog.Tests.ThroughGateway;
 using TorrentEdge.Contracts.Torrents;
@@ -458,6 +459,57 @@ public abstract class TorrentsApiCases(ICatalogApiHost host)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/x-bittorrent", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(torrent.Bytes, await response.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Status_FromTorrentEventsOnKafka_ShownByGetAndList()
+    {
+        var user = await host.UserAsync();
+        var slow = TestTorrents.Multi(Unique("slow"), ("a.bin", 20_000), ("b.bin", 20_000));
+        var fast = TestTorrents.Single(Unique("fast"));
+        await UploadAsync(user, slow.Bytes);
+        await UploadAsync(user, fast.Bytes);
+
+        // What a PeerWorker does: publish to torrent-events keyed by info-hash (over the embedded Kafka).
+        var events = host.CatalogServices.GetRequiredService<TorrentEdge.ServiceDefaults.Messaging.IIntegrationEventPublisher>();
+        await events.PublishAsync(TorrentEdge.Contracts.Topics.TorrentEvents, slow.InfoHash,
+            new TorrentProgressed(slow.InfoHash, [], TorrentState.Downloading, 0.25, 10_000, 40_000, 10_000, 2_000, 5_000, 700, 2, 3, 6,
+                [new FileProgress($"{slow.Name}/a.bin", 20_000, 10_000, FilePriority.Normal), new FileProgress($"{slow.Name}/b.bin", 20_000, 0, FilePriority.Normal)],
+                [new TrackerStatus("http://tracker.example/announce", "working", 4, 9, null)]), Ct);
+        await events.PublishAsync(TorrentEdge.Contracts.Topics.TorrentEvents, fast.InfoHash,
+            new TorrentProgressed(fast.InfoHash, [], TorrentState.Downloading, 0.75, 30_000, 40_000, 30_000, 0, 9_000, 0, 1, 1, 1, [], []), Ct);
+        await events.PublishAsync(TorrentEdge.Contracts.Topics.TorrentEvents, fast.InfoHash,
+            new TorrentFailed(fast.InfoHash, [], "disk full"), Ct);
+
+        var view = await PollAsync(slow.InfoHash, v => v.Progress == 0.25);
+        Assert.Equal(TorrentState.Downloading, view.State);
+        Assert.Equal((5_000, 700, 2, 3, 6L), (view.DownloadRate, view.UploadRate, view.PeersConnected, view.PeersTotal, view.EtaSeconds!.Value));
+        Assert.Equal([0.5, 0.0], view.Files.Select(f => f.Progress));
+        var tracker = Assert.Single(view.Trackers);
+        Assert.Equal(("working", 4, 9), (tracker.Health, tracker.Seeders, tracker.Leechers));
+        Assert.NotNull(view.StatusUpdatedAt);
+
+        var failed = await PollAsync(fast.InfoHash, v => v.Error is not null);
+        Assert.Equal("disk full", failed.Error);
+
+        var byProgress = await IsAsync<TorrentListView>(await user.GetAsync("/api/torrents?sort=progress&order=desc", Ct), HttpStatusCode.OK);
+        Assert.Equal([fast.InfoHash, slow.InfoHash], byProgress.Items.Select(t => t.InfoHash));
+        var byRate = await IsAsync<TorrentListView>(await user.GetAsync("/api/torrents?sort=rate&order=asc", Ct), HttpStatusCode.OK);
+        Assert.Equal([slow.InfoHash, fast.InfoHash], byRate.Items.Select(t => t.InfoHash));
+
+        async Task<TorrentView> PollAsync(string hash, Func<TorrentView, bool> done)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (true)
+            {
+                var current = await IsAsync<TorrentView>(await user.GetAsync($"/api/torrents/{hash}", Ct), HttpStatusCode.OK);
+                if (done(current))
+                {
+                    return current;
+                }
+                await Task.Delay(100, timeout.Token);
+            }
+        }
     }
 
     [Fact]
