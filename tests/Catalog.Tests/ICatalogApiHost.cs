@@ -10,6 +10,9 @@ namespace TorrentEdge.Catalog.Tests;
 /// </summary>
 public interface ICatalogApiHost
 {
+    /// <summary>Why the cases cannot run against this host here (its store's server is absent), or null.</summary>
+    string? SkipReason => null;
+
     /// <summary>True when requests go through the Gateway (YARP) rather than to Catalog itself.</summary>
     bool ThroughGateway { get; }
 
