@@ -227,9 +227,9 @@ public sealed class MainPathTests
             MaxLifetime = TimeSpan.FromMinutes(10),
         }, Ct);
         disposables.Add(seeder);
-        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
-        // Announced, so the tracker hands it to the replicas.
+        // Announced (libtorrent announces a seed once its files are checked), so the tracker hands it to the replicas.
         await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), Ct);
+        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
         return seeder;
     }
 
