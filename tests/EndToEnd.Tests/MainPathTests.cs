@@ -137,7 +137,7 @@ public sealed class MainPathTests
             await api.ResumeAsync(hashB, Ct);
 
             // 4. Pause stops the traffic (the seeder sends nothing more), resume restarts it.
-            await WaitForUploadAsync(seederA, u => u >= 4 * MiB, TimeSpan.FromSeconds(60), "A's seeder sent 4 MiB");
+            await WaitForUploadAsync(seederA, u => u >= 4 * MiB, TimeSpan.FromSeconds(60), "A's seeder sent 4 MiB", api, hashA, suite);
             await api.PauseAsync(hashA, Ct);
             await WaitForAsync(api, hashA, s => s.State == "paused", TimeSpan.FromSeconds(20), suite, "A paused");
             await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
@@ -148,7 +148,7 @@ public sealed class MainPathTests
             Assert.True(uploadedAfterPause - uploadedAtPause <= 64 * 1024,
                 $"A's seeder kept sending while A was paused: {uploadedAtPause} -> {uploadedAfterPause} bytes");
             await api.ResumeAsync(hashA, Ct);
-            await WaitForUploadAsync(seederA, u => u >= uploadedAfterPause + MiB, TimeSpan.FromSeconds(30), "A's seeder sends again after resume");
+            await WaitForUploadAsync(seederA, u => u >= uploadedAfterPause + MiB, TimeSpan.FromSeconds(30), "A's seeder sends again after resume", api, hashA, suite);
             await WaitForAsync(api, hashA, s => s.State == "downloading", TimeSpan.FromSeconds(20), suite, "A downloading again");
 
             // 5. Kill -9 A's replica mid-download: A completes on the other replica without downloading again what was verified.
@@ -253,7 +253,8 @@ public sealed class MainPathTests
         return latest;
     }
 
-    private static async Task WaitForUploadAsync(LibtorrentPeer seeder, Func<long, bool> condition, TimeSpan bound, string what)
+    private static async Task WaitForUploadAsync(LibtorrentPeer seeder, Func<long, bool> condition, TimeSpan bound, string what,
+        GatewayClient api, string hash, SuiteRun suite)
     {
         try
         {
@@ -261,7 +262,7 @@ public sealed class MainPathTests
         }
         catch (TimeoutException e)
         {
-            Assert.Fail($"{what}: not within {bound.TotalSeconds} s. {e.Message}");
+            Assert.Fail($"{what}: not within {bound.TotalSeconds} s; the torrent's status {await api.GetAsync(hash, Ct)}\n{e.Message[..Math.Min(e.Message.Length, 3000)]}\n{suite.Tail()}");
         }
     }
 
