@@ -16,7 +16,9 @@ public sealed class MainPathTests
     private const int BigLength = 48 * 1024 * 1024;
     private const int BigPieceLength = 256 * 1024;
     // Slow enough that pausing and killing happen mid-transfer, fast enough for the test to last about two minutes.
-    private const int BigSeederRate = 2_000_000;
+    // B's seeder is slower: A loses time to the pause, and B must still be running when A's replica is killed.
+    private const int SeederRateA = 2_000_000;
+    private const int SeederRateB = 1_500_000;
     private const int Candidates = 12;
     private const long MiB = 1024 * 1024;
 
@@ -131,8 +133,8 @@ public sealed class MainPathTests
             Directory.CreateDirectory(bigSeeds);
             File.Copy(bigContent.ContentPath, Path.Combine(bigSeeds, nameA));
             File.Copy(bigContent.ContentPath, Path.Combine(bigSeeds, nameB));
-            var seederA = await StartSeederAsync(Path.Combine(work, nameA + ".torrent"), bigSeeds, BigSeederRate, disposables);
-            var seederB = await StartSeederAsync(Path.Combine(work, nameB + ".torrent"), bigSeeds, BigSeederRate, disposables);
+            var seederA = await StartSeederAsync(Path.Combine(work, nameA + ".torrent"), bigSeeds, SeederRateA, disposables);
+            var seederB = await StartSeederAsync(Path.Combine(work, nameB + ".torrent"), bigSeeds, SeederRateB, disposables);
             await api.ResumeAsync(hashA, Ct);
             await api.ResumeAsync(hashB, Ct);
 
@@ -155,6 +157,7 @@ public sealed class MainPathTests
             var beforeKill = await WaitForAsync(api, hashA, s => s.Progress >= 0.4 && s.Progress < 0.8, TimeSpan.FromSeconds(90), suite, "A between 40 % and 80 %");
             var statusB = await api.GetAsync(hashB, Ct);
             Assert.True(statusB is { Progress: < 1 }, "B finished before the kill: the two large torrents did not run at the same time");
+            Log($"B at {statusB.Progress:P1} on {statusB.WorkerId} at the kill");
             var victim = beforeKill.WorkerId!;
             var survivor = placed[hashB];
             Assert.NotEqual(victim, survivor);
