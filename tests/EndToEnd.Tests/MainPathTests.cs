@@ -91,6 +91,9 @@ public sealed class MainPathTests
 
             // 1. Register and log in through the Gateway.
             await api.RegisterAndLogInAsync("alice", "correct-horse-42", Ct);
+            // Watching live, as the web UI does: Notifier's hub through the Gateway.
+            var live = await NotifierListener.ConnectAsync(gatewayUrl, api.AccessToken!, ["torrent:added", "torrent:progress", "torrent:complete"], Ct);
+            disposables.Add(live);
 
             // 2. A multi-file .torrent by upload, another by magnet link (metadata from the swarm).
             Assert.Equal(albumHash, await api.UploadAsync(albumTorrent, paused: false, Ct));
@@ -106,6 +109,9 @@ public sealed class MainPathTests
                 payload.AssertSameAs(Path.Combine(suite.DownloadRoot, hash));
                 Log($"{payload.Name}: complete on {done.WorkerId}, downloadedBytes {done.DownloadedBytes}");
             }
+            await WaitUntilAsync(() => live.Received("torrent:complete", albumHash) && live.Received("torrent:complete", notesHash),
+                TimeSpan.FromSeconds(20), suite, "torrent:complete of both pushed to the user by Notifier");
+            Log($"Notifier pushed: {live.Summary()}");
 
             // Two large torrents on different replicas: candidates are added paused, and one per replica is kept.
             for (var i = 0; i < Candidates; i++)
@@ -269,14 +275,20 @@ public sealed class MainPathTests
         }
     }
 
-    private static async Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
+    private async Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
         SuiteRun suite, string what)
     {
         var deadline = Stopwatch.StartNew();
         TorrentStatusView? last = null;
         while (deadline.Elapsed < bound)
         {
+            var previous = last;
             last = await api.GetAsync(hash, Ct);
+            // The timeline in the test output: each change of state or replica.
+            if (last is not null && (previous is null || previous.State != last.State || previous.WorkerId != last.WorkerId))
+            {
+                Log($"  {last.Name ?? hash[..8]}: {last.State} on {last.WorkerId ?? "(no replica yet)"}, {last.Progress:P0}");
+            }
             if (last is not null && condition(last))
             {
                 return last;

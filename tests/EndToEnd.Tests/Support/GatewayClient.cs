@@ -24,6 +24,11 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http = new() { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(20) };
 
+    public Uri Gateway => gateway;
+
+    /// <summary>The access token from the last log-in.</summary>
+    public string? AccessToken => _http.DefaultRequestHeaders.Authorization?.Parameter;
+
     public async Task RegisterAndLogInAsync(string user, string password, CancellationToken cancellationToken)
     {
         var credentials = new { username = user, password };
