@@ -189,7 +189,11 @@ public sealed class MainPathTests
             AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashB, nameB));
             Assert.Equal("failed", suite.ReadState()!.Resources.Single(r => r.Name == victim).State);
 
-            // 6. Delete with data: the files go and the worker stops the torrent (the seeder loses its peer).
+            // 6. Delete with data: the files go and the worker stops the torrent (its engine has it no more, the seeder
+            // has no peer left).
+            var survivorUrl = new Uri(suite.ReadState()!.Resources.Single(r => r.Name == survivor).Url!);
+            using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var engineTorrentsBefore = await EngineTorrentsAsync(metrics, survivorUrl);
             await LatestUploadAsync(seederA);
             await api.DeleteAsync(hashA, deleteData: true, Ct);
             await api.DeleteAsync(albumHash, deleteData: true, Ct);
@@ -197,8 +201,17 @@ public sealed class MainPathTests
             await WaitUntilAsync(() => !Directory.Exists(Path.Combine(suite.DownloadRoot, hashA)) && !Directory.Exists(Path.Combine(suite.DownloadRoot, albumHash)),
                 TimeSpan.FromSeconds(30), suite, "A's and the album's folders deleted");
             await seederA.WaitForStatusAsync(s => s.GetProperty("peers").GetInt32() == 0, TimeSpan.FromSeconds(30), Ct);
+            var deadline = Stopwatch.StartNew();
+            var engineTorrentsAfter = await EngineTorrentsAsync(metrics, survivorUrl);
+            while (engineTorrentsAfter != engineTorrentsBefore - 2 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(500, Ct);
+                engineTorrentsAfter = await EngineTorrentsAsync(metrics, survivorUrl);
+            }
+            Assert.True(engineTorrentsAfter == engineTorrentsBefore - 2,
+                $"{survivor}'s engine ran {engineTorrentsBefore} torrents before A and the album were deleted and {engineTorrentsAfter} after");
             Assert.True(File.Exists(Path.Combine(suite.DownloadRoot, hashB, nameB)), "B's data went with A's");
-            Log("deleted A and the album with their data; A's seeder has no peer left");
+            Log($"deleted A and the album with their data; {survivor}'s engine runs {engineTorrentsAfter} torrents (was {engineTorrentsBefore}); A's seeder has no peer left");
         }
         finally
         {
@@ -222,6 +235,15 @@ public sealed class MainPathTests
 
     private void Log(string message) =>
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.0} s] {message}"));
+
+    /// <summary>The engine's <c>torrentedge.engine.torrents</c> gauge on a replica's Prometheus endpoint.</summary>
+    private static async Task<int> EngineTorrentsAsync(HttpClient http, Uri replica)
+    {
+        var text = await http.GetStringAsync(new Uri(replica, "/metrics"), Ct);
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"^torrentedge_engine_torrents(?:\{[^}]*\})? (\d+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(match.Success, "no torrentedge_engine_torrents in /metrics of " + replica);
+        return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
 
     private static string InfoHashOf(string torrentPath) => TorrentMetainfo.Parse(File.ReadAllBytes(torrentPath)).InfoHash.ToHex();
 
