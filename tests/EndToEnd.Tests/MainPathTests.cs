@@ -152,7 +152,9 @@ public sealed class MainPathTests
             var uploadedAtPause = await LatestUploadAsync(seederA);
             await Task.Delay(TimeSpan.FromSeconds(3), Ct);
             var uploadedAfterPause = await LatestUploadAsync(seederA);
-            Log($"A paused: the seeder sent {uploadedAfterPause - uploadedAtPause} bytes in 3 s");
+            var paused = await api.GetAsync(hashA, Ct);
+            Log($"A paused: the seeder sent {uploadedAfterPause - uploadedAtPause} bytes in 3 s; status {paused}");
+            Assert.True(paused is { State: "paused", DownloadRate: 0 }, $"A's status while paused: {paused}");
             Assert.True(uploadedAfterPause - uploadedAtPause <= 64 * 1024,
                 $"A's seeder kept sending while A was paused: {uploadedAtPause} -> {uploadedAfterPause} bytes");
             await api.ResumeAsync(hashA, Ct);
