@@ -126,10 +126,20 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     // ---- public control: each posts a command to the loop ----
 
-    /// <summary>Stops transfers; peers are disconnected and resume data saved.</summary>
-    public Task PauseAsync(CancellationToken cancellationToken = default) => RunCommandAsync(t => t.DoPause(), cancellationToken);
+    /// <summary>Stops transfers; peers are disconnected and resume data saved. Its queue slot goes to the next torrent.</summary>
+    public async Task PauseAsync(CancellationToken cancellationToken = default)
+    {
+        await RunCommandAsync(t => t.DoPause(), cancellationToken).ConfigureAwait(false);
+        await Engine.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-    public Task ResumeAsync(CancellationToken cancellationToken = default) => RunCommandAsync(t => t.DoResume(), cancellationToken);
+    /// <summary>Continues, or waits as Queued until the queue gives it a slot.</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        await RunCommandAsync(t => t.DoResume(), cancellationToken).ConfigureAwait(false);
+        // The queue passes over paused torrents: without asking it again, one added paused would stay Queued for good.
+        await Engine.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Hashes every piece on disk again and continues from what is there.</summary>
     public Task RecheckAsync(CancellationToken cancellationToken = default) => RunCommandAsync(t => t.StartCheck(forceRecheck: true), cancellationToken);

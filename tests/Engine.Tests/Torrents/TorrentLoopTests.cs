@@ -141,6 +141,38 @@ public sealed class TorrentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_AddedPaused_GetsAQueueSlotAndDownloads()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, _, _) = await MakeTorrentAsync(30, ct);
+        await using var engine = NewEngine();
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(_root, "paused"), Paused = true }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Paused, ct);
+
+        await engine.ResumeAsync(meta.InfoHash, ct);
+
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+    }
+
+    [Fact]
+    public async Task Pause_ActiveDownloadWithMaxOneActive_LetsTheQueuedOneStart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta1, _, _) = await MakeTorrentAsync(31, ct);
+        var (meta2, _, _) = await MakeTorrentAsync(32, ct);
+        await using var engine = NewEngine(maxActive: 1);
+        var first = await engine.AddAsync(meta1, new AddTorrentOptions { SavePath = Path.Combine(_root, "p1") }, ct);
+        var second = await engine.AddAsync(meta2, new AddTorrentOptions { SavePath = Path.Combine(_root, "p2") }, ct);
+        await WaitForAsync(first, x => x.State == TorrentState.Downloading, ct);
+        Assert.Equal(TorrentState.Queued, second.State);
+
+        await engine.PauseAsync(meta1.InfoHash, ct);
+
+        await WaitForAsync(second, x => x.State == TorrentState.Downloading, ct);
+        Assert.Equal(TorrentState.Paused, first.State);
+    }
+
+    [Fact]
     public async Task PauseResume_Seeder_StopsAndRestartsAndKeepsPieces()
     {
         var ct = TestContext.Current.CancellationToken;
