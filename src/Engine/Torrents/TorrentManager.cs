@@ -55,7 +55,6 @@ public sealed partial class TorrentManager : IAsyncDisposable
     // Piece state, valid once the metadata is known.
     private BitField? _have;
     private bool[] _wanted = [];
-    private int[] _availability = [];
     private PieceState[] _pieceState = [];
     private ActivePiece?[] _active = [];
     private readonly List<ActivePiece> _activeList = [];
@@ -512,6 +511,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
             Peers = _peers.Count,
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),
             HashFailures = _hashFailures,
+            ProtocolErrors = _protocolErrors,
+            MetadataHashFailures = _metadataHashFailures,
             BannedPeers = _bannedUntil.Count,
             QueuePriority = QueuePriority,
             FileBytesDone = fileDone,
@@ -529,7 +530,6 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private enum PieceState : byte
     {
         Missing,
-        Active,
         Hashing,
         Have,
     }
