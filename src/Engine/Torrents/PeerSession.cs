@@ -77,7 +77,8 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public RequestQueueDepth? QueueDepth;
     /// <summary>"reqq" from the peer's extension handshake: it drops requests beyond this many (0: not said).</summary>
     public int RemoteRequestQueueSize;
-    public long LastBlockTicks = Environment.TickCount64;
+    /// <summary>When a block last arrived, or requests were first sent after none were outstanding (the torrent's clock timestamp).</summary>
+    public long LastBlockAt;
     public long LastSendTicks = Environment.TickCount64;
     public bool Snubbed;
     public long Downloaded;
@@ -93,6 +94,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public bool MetadataRequested;
     public bool CountedAvailability;
     public byte[]? PendingBitfield;
+    /// <summary>Super-seeding (BEP 16) decides what this peer is told we have.</summary>
+    public bool SuperSeeded;
+    /// <summary>Pieces offered to a super-seeded peer (the only ones it may request).</summary>
+    public BitField? OfferedPieces;
 
     /// <summary>When the loop registered the connection (the torrent's clock); the choker favours new peers optimistically.</summary>
     public DateTimeOffset ConnectedAt { get; set; }

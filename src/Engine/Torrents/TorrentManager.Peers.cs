@@ -185,7 +185,11 @@ public sealed partial class TorrentManager
         _peers.Add(peer);
         if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c)) c.Failures = 0;
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
-        if (_have is { } have)
+        if (TryStartSuperSeeding(peer))
+        {
+            // Advertised one piece at a time instead of a bitfield.
+        }
+        else if (_have is { } have)
         {
             if (peer.SupportsFast && have.AllTrue) peer.Send(PeerMessage.HaveAll);
             else if (peer.SupportsFast && have.AllFalse) peer.Send(PeerMessage.HaveNone);
@@ -217,6 +221,7 @@ public sealed partial class TorrentManager
         _needRequests.Remove(peer);
         ReleaseRequests(peer);
         UncountAvailability(peer);
+        SuperSeedPeerClosed(peer);
         foreach (var p in _peers) _needRequests.Add(p);
         PublishStatus();
     }
@@ -235,6 +240,7 @@ public sealed partial class TorrentManager
         if (peer.CountedAvailability) _picker?.Availability.Increment(index);
         else CountAvailability(peer);
         if (!peer.AmInterested && _wanted[index] && !_have![index]) UpdateInterest(peer);
+        SuperSeedHave(peer, index);
         _needRequests.Add(peer);
     }
 
@@ -251,6 +257,7 @@ public sealed partial class TorrentManager
         peer.PeerHave = bits;
         CountAvailability(peer);
         UpdateInterest(peer);
+        SuperSeedBitfield(peer, bits!);
         _needRequests.Add(peer);
     }
 
@@ -304,7 +311,7 @@ public sealed partial class TorrentManager
     private void OnRequest(PeerSession peer, BlockRequest block)
     {
         var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
-                    _have[block.PieceIndex] && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
+                    _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
         if (peer.AmChoking || !valid || !peer.EnqueueUpload(block))
         {
@@ -379,7 +386,7 @@ public sealed partial class TorrentManager
             p.UploadedAtLastTick = up;
             uploadedNow += up;
             p.QueueDepth?.Tick();
-            if (p.Outstanding.Count > 0 && now - p.LastBlockTicks > SnubAfter.TotalMilliseconds && !p.Snubbed)
+            if (p.Outstanding.Count > 0 && !p.Snubbed && Engine.TimeProvider.GetElapsedTime(p.LastBlockAt) > SnubAfter)
             {
                 // Snubbed: its requests and pieces go back to the picker for others; it gets one block at a time.
                 p.Snubbed = true;

@@ -11,6 +11,8 @@ namespace TorrentEdge.Engine.Torrents;
 public sealed partial class TorrentManager
 {
     private bool _checking;
+    private DateTimeOffset? _restoredCompletedAt;
+    private Task _resumeSave = Task.CompletedTask;
 
     private void InitialisePieces(TorrentMetainfo m)
     {
@@ -134,8 +136,11 @@ public sealed partial class TorrentManager
                     if (loaded.Data is { } data && data.CheckConsistency(storage).IsTrusted) have = data.GetBitField();
                     if (loaded.Data is { } d2)
                     {
+                        // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
                         _uploadedBase = d2.Uploaded;
                         _downloaded = d2.Downloaded;
+                        Interlocked.Exchange(ref _seedMilliseconds, (long)d2.SeedingTime.TotalMilliseconds);
+                        _restoredCompletedAt = d2.CompletedAt;
                     }
                 }
                 if (have is null)
@@ -173,7 +178,7 @@ public sealed partial class TorrentManager
         for (var i = 0; i < _pieceState.Length; i++) _pieceState[i] = _have[i] ? PieceState.Have : PieceState.Missing;
         ResetPicker();
         _resumeDirty = true;
-        if (WantedDone() && _completedAt is null) _completedAt = Now;
+        if (WantedDone() && _completedAt is null) _completedAt = _restoredCompletedAt ?? Now;
         if (_userPaused) { SetState(TorrentState.Paused); return; }
         if (!_allowedToRun) { SetState(TorrentState.Queued); return; }
         SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
@@ -202,7 +207,7 @@ public sealed partial class TorrentManager
             return;
         }
         if (requested) peer.QueueDepth?.BlockReceived(work.Length, Engine.TimeProvider.GetElapsedTime(sentAt));
-        peer.LastBlockTicks = Environment.TickCount64;
+        peer.LastBlockAt = Engine.TimeProvider.GetTimestamp();
         peer.Snubbed = false;
         var outcome = picker.BlockReceived(peer, block, _cancellations, out var cancelCount);
         // Endgame: whoever else was asked for this block need not send it.
@@ -347,6 +352,8 @@ public sealed partial class TorrentManager
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;
         var now = Engine.TimeProvider.GetTimestamp();
+        // The snub clock starts when the peer has something to answer, not at the last block long ago.
+        if (peer.Outstanding.Count == 0) peer.LastBlockAt = now;
         for (var i = 0; i < n; i++)
         {
             var block = _picked[i];
@@ -398,13 +405,17 @@ public sealed partial class TorrentManager
         var queuePriority = QueuePriority;
         var completedAt = _completedAt;
         var addedAt = AddedAt;
+        var seedingTime = SeedTime;
         var savePath = SavePath;
         var infoHash = InfoHash.ToHex();
+        // Saves run one after another, so a slow earlier save never lands over a later one.
+        var previous = _resumeSave;
         // Flush first so the sizes and times recorded are those of data that is really on disk.
         var task = Task.Run(async () =>
         {
             try
             {
+                await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 var data = ResumeData.Create(infoHash, have, storage.ObserveFiles(), priorities) with
                 {
@@ -415,6 +426,7 @@ public sealed partial class TorrentManager
                     QueuePriority = queuePriority,
                     CompletedAt = completedAt,
                     AddedAt = addedAt,
+                    SeedingTime = seedingTime,
                 };
                 await store.SaveAsync(data, CancellationToken.None).ConfigureAwait(false);
             }
@@ -423,6 +435,7 @@ public sealed partial class TorrentManager
                 // The next save tries again; a restart without resume data rechecks.
             }
         });
+        _resumeSave = task;
         Track(task);
     }
 }

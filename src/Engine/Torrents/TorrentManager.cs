@@ -72,6 +72,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SeedRatioLimit = options.SeedRatioLimit;
         SeedTimeLimit = options.SeedTimeLimit;
         Sequential = options.Sequential;
+        SuperSeed = options.SuperSeed;
         (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = engine.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
@@ -85,6 +86,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>Pieces are picked in order rather than rarest first.</summary>
     public bool Sequential { get; }
+
+    /// <summary>Super-seeding (BEP 16) while complete: see <see cref="AddTorrentOptions.SuperSeed"/>.</summary>
+    public bool SuperSeed { get; }
 
     /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
     internal BandwidthLimiter UploadLimiter { get; }
@@ -518,6 +522,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             FileBytesDone = fileDone,
             Error = _error,
             CompletedAt = _completedAt,
+            SeedingTime = SeedTime,
         };
     }
 

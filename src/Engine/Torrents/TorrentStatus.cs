@@ -38,4 +38,6 @@ public sealed record TorrentStatus
     public IReadOnlyList<long> FileBytesDone { get; init; } = [];
     public string? Error { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
+    /// <summary>Time spent seeding, carried over restarts by the resume data (what seed-time limits count).</summary>
+    public TimeSpan SeedingTime { get; init; }
 }
