@@ -98,6 +98,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public bool SuperSeeded;
     /// <summary>Pieces offered to a super-seeded peer (the only ones it may request).</summary>
     public BitField? OfferedPieces;
+    public bool LastPieceOffered;
 
     /// <summary>When the loop registered the connection (the torrent's clock); the choker favours new peers optimistically.</summary>
     public DateTimeOffset ConnectedAt { get; set; }

@@ -316,7 +316,9 @@ public sealed partial class TorrentManager
         if (peer.AmChoking || !valid || !peer.EnqueueUpload(block))
         {
             if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
+            return;
         }
+        OfferLastPieceEarly(peer, block.PieceIndex);
     }
 
     private void Unchoke(PeerSession peer)

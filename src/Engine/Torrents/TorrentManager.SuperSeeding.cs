@@ -16,7 +16,8 @@ public sealed partial class TorrentManager
     private SuperSeeder<PeerSession>? _superSeeder;
     private readonly List<(PeerSession Peer, int Piece)> _advertise = [];
 
-    private bool IsSuperSeeding => SuperSeed && Metainfo is not null && _have is { AllTrue: true };
+    // One piece would be offered as the whole torrent at once: nothing to gain, and see OfferLastPieceEarly.
+    private bool IsSuperSeeding => SuperSeed && Metainfo is { PieceCount: > 1 } && _have is { AllTrue: true };
 
     /// <summary>On a new connection: true when super-seeding took over what we advertise to it.</summary>
     private bool TryStartSuperSeeding(PeerSession peer)
@@ -56,6 +57,24 @@ public sealed partial class TorrentManager
     private void SuperSeedPeerClosed(PeerSession peer)
     {
         if (peer.SuperSeeded) _superSeeder?.PeerDisconnected(peer);
+    }
+
+    /// <summary>
+    /// libtorrent drops a peer that turns out to be a seed while it is not interested in it (its
+    /// close_redundant_connections), and a plain offer of a peer's last missing piece looks exactly like that: the
+    /// peer finished the previous piece, lost interest, then sees every piece. So the last piece is offered while
+    /// the peer still fetches the one before, when it is interested. O(1) per request until then.
+    /// </summary>
+    private void OfferLastPieceEarly(PeerSession peer, int requestedPiece)
+    {
+        if (!peer.SuperSeeded || peer.LastPieceOffered || peer.PeerHave is not { } has || has.TrueCount != has.Length - 2 || has[requestedPiece]) return;
+        for (var p = has.NextClear(0); p >= 0; p = has.NextClear(p + 1))
+        {
+            if (p == requestedPiece) continue;
+            peer.LastPieceOffered = true;
+            if (peer.OfferedPieces?[p] != true) Offer(peer, p);
+            return;
+        }
     }
 
     /// <summary>A super-seeded peer may only fetch what it was offered.</summary>
