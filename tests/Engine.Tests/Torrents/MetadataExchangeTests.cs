@@ -36,6 +36,23 @@ public sealed class MetadataExchangeTests() : TempFolderTest("te-metadata-")
         return id;
     }
 
+    /// <summary>A scripted peer that offers metadata of <paramref name="size"/> bytes; returns it with the engine's ut_metadata id.</summary>
+    private static async Task<(ScriptedPeer Peer, byte EngineId)> MetadataSourceAsync(TorrentManager t, int size, CancellationToken ct)
+    {
+        var peer = await ScriptedPeer.ConnectAsync(t, t.InfoHash, ReservedBits.Default, ct);
+        var engineId = await EngineUtMetadataIdAsync(peer, ct);
+        await peer.SendAsync(Handshake(size), ct);
+        return (peer, engineId);
+    }
+
+    private static async Task<MetadataMessage> ReadMetadataRequestAsync(ScriptedPeer peer, CancellationToken ct)
+    {
+        var m = await peer.ReadUntilAsync(x => x.Id == MessageId.Extended && x.ExtendedId == TheirUtMetadataId, ct);
+        Assert.True(MetadataMessage.TryParse(m.ExtendedBody, out var request));
+        Assert.Equal(MetadataMessageType.Request, request.Type);
+        return request;
+    }
+
     private static PeerMessage Metadata(byte id, MetadataMessage message)
     {
         var body = new byte[message.BodyLength];
@@ -95,12 +112,9 @@ public sealed class MetadataExchangeTests() : TempFolderTest("te-metadata-")
         var ct = TestContext.Current.CancellationToken;
         var (engine, t, meta, _) = await MagnetAsync(ct);
         await using var _e = engine;
-        await using var peer = await ScriptedPeer.ConnectAsync(t, t.InfoHash, ReservedBits.Default, ct);
-        var engineId = await EngineUtMetadataIdAsync(peer, ct);
-        await peer.SendAsync(Handshake(meta.InfoBytes.Length), ct);
-        var request = await peer.ReadUntilAsync(m => m.Id == MessageId.Extended && m.ExtendedId == TheirUtMetadataId, ct);
-        Assert.True(MetadataMessage.TryParse(request.ExtendedBody, out var asked));
-        Assert.Equal(MetadataMessageType.Request, asked.Type);
+        var (peer, engineId) = await MetadataSourceAsync(t, meta.InfoBytes.Length, ct);
+        await using var _p = peer;
+        await ReadMetadataRequestAsync(peer, ct);
 
         await peer.SendAsync(PeerMessage.Extended(engineId, "d8:msg_typei1e10:total_sizei5ee"u8.ToArray()), ct);
 
@@ -115,17 +129,15 @@ public sealed class MetadataExchangeTests() : TempFolderTest("te-metadata-")
         var ct = TestContext.Current.CancellationToken;
         var (engine, t, meta, data) = await MagnetAsync(ct);
         await using var _e = engine;
-        await using var liar = await ScriptedPeer.ConnectAsync(t, t.InfoHash, ReservedBits.Default, ct);
-        var engineId = await EngineUtMetadataIdAsync(liar, ct);
         var size = meta.InfoBytes.Length;
-        await liar.SendAsync(Handshake(size), ct);
+        var (liar, engineId) = await MetadataSourceAsync(t, size, ct);
+        await using var _p = liar;
         var forged = meta.InfoBytes.ToArray();
         forged[^2] ^= 0x55; // well-formed messages, wrong bytes
         var pieces = MetadataMessage.PieceCount(size);
         for (var i = 0; i < pieces; i++)
         {
-            var request = await liar.ReadUntilAsync(m => m.Id == MessageId.Extended && m.ExtendedId == TheirUtMetadataId, ct);
-            Assert.True(MetadataMessage.TryParse(request.ExtendedBody, out var asked));
+            var asked = await ReadMetadataRequestAsync(liar, ct);
             var offset = asked.Piece * MetadataMessage.PieceLength;
             await liar.SendAsync(Metadata(engineId, MetadataMessage.DataPiece(asked.Piece, size,
                 forged.AsMemory(offset, MetadataMessage.GetPieceLength(size, asked.Piece)))), ct);
