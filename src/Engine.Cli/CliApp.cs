@@ -155,7 +155,7 @@ public static class CliApp
                 }
                 else
                 {
-                    output.WriteLine($"seeding {torrent.DisplayName}: {Size(s.BytesDone)} verified");
+                    output.WriteLine($"seeding {torrent.DisplayName}: {Size(s.BytesDone)} verified{(torrent.SuperSeed ? " (super-seeding)" : "")}");
                 }
             }
             try

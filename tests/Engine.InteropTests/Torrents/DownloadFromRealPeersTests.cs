@@ -93,4 +93,24 @@ public sealed class DownloadFromRealPeersTests
         await Eventually.TrueAsync(() => t.Status.Uploaded >= payload.TotalLength, Bound, () => t.Status.ToString(), ct);
         Assert.InRange(t.Status.Uploaded, payload.TotalLength, payload.TotalLength + payload.TotalLength / 10);
     }
+
+    [Fact]
+    public async Task Aria2_DownloadsFromCliSuperSeeder_ByteForByte()
+    {
+        if (!Aria2Peer.IsAvailable) Assert.Skip("aria2 is not installed");
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var (payload, torrent) = await LoopbackEngine.MultiFileTorrentAsync(dir, 15, 16, ct);
+        var target = dir.CreateSubdirectory("leech");
+        await using var aria = Aria2Peer.StartDownload(torrent, target);
+
+        // The command line's seed --super-seed, dialling aria2 (which cannot be told a peer).
+        await using var seeder = EngineCli.Start("seed", torrent, payload.Root, "--super-seed", "--bind", "127.0.0.1", "--peer", aria.Endpoint,
+            "--resume", dir.Combine("resume"));
+        await seeder.WaitForLineAsync(l => l.Contains("(super-seeding)", StringComparison.Ordinal), Bound, ct);
+        var code = await aria.WaitForExitAsync(Bound, ct);
+
+        Assert.True(code == 0, aria.Log + "\n" + seeder.Log);
+        payload.AssertSameAs(target);
+    }
 }
