@@ -400,7 +400,7 @@ public sealed partial class TorrentManager
         var have = _have.Clone();
         var priorities = _filePriorities.ToArray();
         var downloaded = _downloaded;
-        var uploaded = Status.Uploaded;
+        var uploaded = UploadedNow(); // not the last snapshot, which may be a second old
         var paused = _userPaused;
         var queuePriority = QueuePriority;
         var completedAt = _completedAt;

@@ -476,6 +476,14 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private void PublishStatus() => Volatile.Write(ref _status, BuildStatus());
 
+    /// <summary>Payload bytes uploaded since the torrent was added, including before restarts (loop).</summary>
+    private long UploadedNow()
+    {
+        var uploaded = _uploadedBase + _uploadedClosed;
+        foreach (var p in _peers) uploaded += p.Uploaded;
+        return uploaded;
+    }
+
     private TorrentStatus BuildStatus()
     {
         long done = 0, wanted = 0;
@@ -495,7 +503,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
                 Storage.Layout.GetVerifiedBytesPerFile(have, fileDone);
             }
         }
-        var uploaded = _uploadedBase + _uploadedClosed + _peers.Sum(p => p.Uploaded);
+        var uploaded = UploadedNow();
         return new TorrentStatus
         {
             InfoHash = InfoHash,

@@ -261,6 +261,35 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
     }
 
     [Fact]
+    public async Task SeedRatio_UploadedBeforeTheRestart_LimitReachedAfterItWithoutUploadingAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(16, ct);
+        var resume = Path.Combine(Root, "resume");
+        await using (var seeder = NewEngine(resume))
+        await using (var leecher = NewEngine())
+        {
+            var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+            await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+            var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "leech") }, ct);
+            await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+            await ConnectAsync(leecher, t, seeder);
+            await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+            await WaitForAsync(s, x => x.Uploaded >= meta.TotalLength, ct);
+            await seeder.StopAsync(meta.InfoHash, ct);
+        }
+
+        // A fresh engine with a ratio limit of 1: the bytes uploaded before count, so it finishes with no peer at all.
+        await using var again = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, SeedRatioLimit = 1.0 });
+        var restarted = await again.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+
+        await WaitForAsync(restarted, x => x.State == TorrentState.Finished, ct);
+        Assert.True(restarted.Status.Uploaded >= meta.TotalLength, restarted.Status.ToString());
+        Assert.Equal(0, restarted.Status.Peers);
+        AssertFiles(seedDir, files);
+    }
+
+    [Fact]
     public async Task Remove_WithData_DeletesDownloadedFiles()
     {
         var ct = TestContext.Current.CancellationToken;
