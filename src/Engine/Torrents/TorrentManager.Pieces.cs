@@ -342,12 +342,24 @@ public sealed partial class TorrentManager
     private readonly PeerBlockRequest[] _cancellations = new PeerBlockRequest[PiecePickerSettings.Default.MaxDuplicateRequests + 1];
     private readonly IPieceRequester[] _contributors = new IPieceRequester[64];
 
+    /// <summary>
+    /// Under a download limit a peer may have at most one second of the limited rate outstanding: what is
+    /// requested arrives whether or not the limiter lets us read it yet, so a deeper pipeline is a burst.
+    /// </summary>
+    private int DownloadLimitDepth()
+    {
+        var torrent = DownloadLimiter.Torrent.BytesPerSecond;
+        var global = DownloadLimiter.Global.BytesPerSecond;
+        var rate = torrent == 0 ? global : global == 0 ? torrent : Math.Min(torrent, global);
+        return rate == 0 ? int.MaxValue : (int)Math.Max(1, rate / BlockRequest.StandardBlockLength);
+    }
+
     /// <summary>Fills the peer's request pipeline up to its adaptive depth with blocks the picker chooses.</summary>
     private void RequestMore(PeerSession peer)
     {
         if (_state != TorrentState.Downloading || peer.IsClosed || Storage is null || _picker is not { } picker || peer.PeerHave is null) return;
         if (peer.PeerChoking && peer.AllowedFastFromPeer.Count == 0) return;
-        var room = Math.Min((peer.Snubbed ? 1 : peer.RequestDepth) - peer.Outstanding.Count, _picked.Length);
+        var room = Math.Min(Math.Min(peer.Snubbed ? 1 : peer.RequestDepth, DownloadLimitDepth()) - peer.Outstanding.Count, _picked.Length);
         if (room <= 0) return;
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;

@@ -121,7 +121,7 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         var ct = TestContext.Current.CancellationToken;
         var (meta, _, _) = await MakeTorrentAsync(30, ct);
         await using var engine = NewEngine();
-        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(_root, "paused"), Paused = true }, ct);
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "paused"), Paused = true }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Paused, ct);
 
         await engine.ResumeAsync(meta.InfoHash, ct);
@@ -136,8 +136,8 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         var (meta1, _, _) = await MakeTorrentAsync(31, ct);
         var (meta2, _, _) = await MakeTorrentAsync(32, ct);
         await using var engine = NewEngine(maxActive: 1);
-        var first = await engine.AddAsync(meta1, new AddTorrentOptions { SavePath = Path.Combine(_root, "p1") }, ct);
-        var second = await engine.AddAsync(meta2, new AddTorrentOptions { SavePath = Path.Combine(_root, "p2") }, ct);
+        var first = await engine.AddAsync(meta1, new AddTorrentOptions { SavePath = Path.Combine(Root, "p1") }, ct);
+        var second = await engine.AddAsync(meta2, new AddTorrentOptions { SavePath = Path.Combine(Root, "p2") }, ct);
         await WaitForAsync(first, x => x.State == TorrentState.Downloading, ct);
         Assert.Equal(TorrentState.Queued, second.State);
 
