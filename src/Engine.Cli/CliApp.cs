@@ -32,6 +32,8 @@ public static class CliApp
           --peer HOST:PORT    dial this peer (repeatable)
           --resume DIR        resume data folder (default DIR/.torrentedge)
           --seed              keep seeding after a download completes (until Ctrl+C)
+          --super-seed        seed as an initial seeder (BEP 16): offer one piece at a time per peer
+          --sequential        download pieces in order (streaming)
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
           --download-limit B/s download rate limit in bytes per second
@@ -140,7 +142,7 @@ public static class CliApp
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = DrainEventsAsync(engine, ct);
         output.WriteLine($"listening {engine.ListenEndPoint}");
-        var add = new AddTorrentOptions { SavePath = dir, Peers = o.Peers };
+        var add = new AddTorrentOptions { SavePath = dir, Peers = o.Peers, SuperSeed = o.SuperSeed, Sequential = o.Sequential };
         TorrentManager torrent = source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase)
             ? await engine.AddMagnetAsync(MagnetLink.Parse(source), add, ct).ConfigureAwait(false)
             : await engine.AddTorrentFileAsync(source, add, ct).ConfigureAwait(false);
@@ -187,7 +189,7 @@ public static class CliApp
                 }
                 else
                 {
-                    output.WriteLine($"seeding {torrent.DisplayName}: {Size(s.BytesDone)} verified");
+                    output.WriteLine($"seeding {torrent.DisplayName}: {Size(s.BytesDone)} verified{(torrent.SuperSeed ? " (super-seeding)" : "")}");
                 }
             }
             try

@@ -11,6 +11,12 @@ public sealed class GatewayOptions
     /// <summary>YARP load-balancing policy for clusters with several replicas.</summary>
     public string LoadBalancingPolicy { get; set; } = "PowerOfTwoChoices";
 
+    /// <summary>
+    /// Proxies Catalog's OpenAPI document (<c>/openapi/v1.json</c>) and Scalar UI (<c>/scalar</c>); unset means on in
+    /// Development only.
+    /// </summary>
+    public bool? ApiDocs { get; set; }
+
     public RateLimitOptions RateLimit { get; set; } = new();
 
     public HealthCheckOptions HealthCheck { get; set; } = new();

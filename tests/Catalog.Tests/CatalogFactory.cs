@@ -4,7 +4,10 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Confluent.Kafka;
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,15 +18,22 @@ using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Catalog.Tests;
 
-/// <summary>Catalog in memory on a temporary SQLite file, outside Development, with a key given in configuration.</summary>
-public class CatalogFactory : WebApplicationFactory<Program>
+/// <summary>
+/// Catalog on a temporary SQLite file and the embedded Kafka, outside Development, with a key given in configuration:
+/// in memory (TestServer), or on Kestrel at 127.0.0.1:0 when another process-like host (the Gateway) must reach it.
+/// </summary>
+public class CatalogFactory : WebApplicationFactory<Program>, ICatalogApiHost
 {
     public const string AdminName = "admin";
     public const string Password = "Correct-horse-1";
 
+    /// <summary>The service client configured in every test Catalog (as the AppHost configures PeerWorkers in Development).</summary>
+    public const string ServiceClientId = "peerworker";
+    public const string ServiceClientSecret = "test-service-secret-0123456789abcdef";
+
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "catalog-tests-" + Guid.NewGuid().ToString("N"));
-    private readonly SemaphoreSlim _adminLock = new(1, 1);
-    private HttpClient? _admin;
+    private readonly bool _deleteDirectory = true;
+    private readonly TestAccounts _accounts;
 
     private readonly string _group = "catalog-test-" + Guid.NewGuid().ToString("N");
     private KafkaSpecs? _publisher;
@@ -31,7 +41,45 @@ public class CatalogFactory : WebApplicationFactory<Program>
     /// <summary>The specs Catalog published, read back from the embedded Kafka's torrent-specs; can make publishing fail.</summary>
     public KafkaSpecs Publisher => _publisher ??= new KafkaSpecs(SharedKafka.Instance, _group);
 
+    public CatalogFactory()
+        : this(kestrel: false)
+    {
+    }
+
+    protected CatalogFactory(bool kestrel)
+    {
+        if (kestrel)
+        {
+            UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        }
+        _accounts = new TestAccounts(CreateApiClient);
+    }
+
+    /// <summary>On a data directory of the caller's (a restart sees what the previous instance stored), kept on dispose unless asked.</summary>
+    protected CatalogFactory(string directory, bool deleteDirectory)
+        : this(kestrel: false)
+    {
+        _directory = directory;
+        _deleteDirectory = deleteDirectory;
+    }
+
     public string DataDirectory => _directory;
+
+    public bool ThroughGateway => false;
+
+    public IServiceProvider CatalogServices => Services;
+
+    /// <summary>Where Kestrel listens (only when started with <c>kestrel: true</c>).</summary>
+    public Uri Address
+    {
+        get
+        {
+            StartServer();
+            return new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }
+    }
+
+    public HttpClient CreateApiClient() => CreateClient();
 
     protected virtual void Configure(IWebHostBuilder builder)
     {
@@ -49,6 +97,7 @@ public class CatalogFactory : WebApplicationFactory<Program>
         builder.UseSetting("Catalog:MaxTorrentFileBytes", (1024 * 1024).ToString());
         builder.UseSetting("ConnectionStrings:kafka", SharedKafka.Instance.BootstrapServers);
         builder.UseSetting("Catalog:ConsumerGroup", _group);
+        builder.UseSetting($"Auth:ServiceClients:{ServiceClientId}", ServiceClientSecret);
         builder.ConfigureTestServices(services =>
         {
             // The real Kafka publisher, behind a switch that can make it fail like a broker outage.
@@ -61,44 +110,13 @@ public class CatalogFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A client logged in as the first user (the admin).</summary>
-    public async Task<HttpClient> AdminAsync()
-    {
-        await _adminLock.WaitAsync();
-        try
-        {
-            return _admin ??= await UserAsync(AdminName);
-        }
-        finally
-        {
-            _adminLock.Release();
-        }
-    }
+    public Task<HttpClient> AdminAsync() => _accounts.AdminAsync();
 
     /// <summary>Registers a user (the admin is registered first so it is the first user) and returns a logged-in client.</summary>
-    public async Task<HttpClient> UserAsync(string? name = null)
-    {
-        if (name != AdminName)
-        {
-            await AdminAsync();
-        }
-        name ??= "user" + Guid.NewGuid().ToString("N")[..8];
-        var client = CreateClient();
-        var register = await client.PostAsJsonAsync("/api/auth/register", new { username = name, password = Password });
-        if (!register.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"register {name}: {register.StatusCode} {await register.Content.ReadAsStringAsync()}");
-        }
-        var tokens = await LoginAsync(client, name);
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
-        return client;
-    }
+    public Task<HttpClient> UserAsync(string? name = null) => _accounts.UserAsync(name);
 
-    public static async Task<TokenResponse> LoginAsync(HttpClient client, string name, string password = Password)
-    {
-        var response = await client.PostAsJsonAsync("/api/auth/login", new { username = name, password });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<TokenResponse>())!;
-    }
+    public static Task<TokenResponse> LoginAsync(HttpClient client, string name, string password = Password) =>
+        TestAccounts.LoginAsync(client, name, password);
 
     public override async ValueTask DisposeAsync()
     {
@@ -107,7 +125,10 @@ public class CatalogFactory : WebApplicationFactory<Program>
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            if (_deleteDirectory)
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
         }
         catch (IOException)
         {
@@ -115,6 +136,9 @@ public class CatalogFactory : WebApplicationFactory<Program>
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>Catalog on Kestrel at 127.0.0.1:0, for clients that need a real address (a PeerWorker's HTTP client).</summary>
+public sealed class KestrelCatalogFactory() : CatalogFactory(kestrel: true);
 
 /// <summary>Fails every publish while <see cref="KafkaSpecs.Fail"/> is set, else publishes for real.</summary>
 internal sealed class FlakyPublisher(IIntegrationEventPublisher inner, KafkaSpecs control) : IIntegrationEventPublisher

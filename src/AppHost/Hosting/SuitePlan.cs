@@ -6,13 +6,26 @@ public sealed record ReplicaPlan(ServiceSpec Service, int Index, string Name, in
     public Uri Url => new($"http://127.0.0.1:{HttpPort}");
 }
 
-/// <summary>What the whole suite was given: the addresses every child's environment is built from.</summary>
+/// <summary>
+/// What the whole suite was given: the addresses every child's environment is built from, and the PeerWorkers'
+/// service credential at Catalog (<paramref name="PeerWorkerSecret"/>; generated per run in Development, otherwise
+/// left to the environment the AppHost was started with).
+/// </summary>
 public sealed record SuiteContext(
     string DataDir,
     string Environment,
     string? KafkaBootstrapServers,
     string? RedisEndpoint,
-    IReadOnlyList<ReplicaPlan> Replicas);
+    IReadOnlyList<ReplicaPlan> Replicas,
+    string? PeerWorkerSecret = null)
+{
+    /// <summary>The PeerWorkers' client id at Catalog.</summary>
+    public const string PeerWorkerClientId = "peerworker";
+
+    /// <summary>A fresh random secret (256 bits, base64url): never a fixed default.</summary>
+    public static string NewSecret() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
 
 /// <summary>Turns the topology and the options into concrete replicas and ports, and each replica's environment.</summary>
 public static class SuitePlan
@@ -82,6 +95,20 @@ public static class SuitePlan
             for (var i = 0; i < instances.Count; i++)
             {
                 env[$"services__{reference}__http__{i}"] = instances[i].Url.ToString().TrimEnd('/');
+            }
+        }
+
+        if (suite.PeerWorkerSecret is { } secret)
+        {
+            // Catalog trades it for a service token that reads metainfo too large to travel in a spec.
+            if (service == Topology.Catalog)
+            {
+                env[$"Auth__ServiceClients__{SuiteContext.PeerWorkerClientId}"] = secret;
+            }
+            else if (service.IsPeerWorker)
+            {
+                env["PeerWorker__CatalogClientId"] = SuiteContext.PeerWorkerClientId;
+                env["PeerWorker__CatalogClientSecret"] = secret;
             }
         }
 

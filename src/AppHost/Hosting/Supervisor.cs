@@ -67,7 +67,8 @@ public sealed class Supervisor : IAsyncDisposable
 
         StartKafka();
         var redisEndpoint = await StartRedisAsync(shutdown).ConfigureAwait(false);
-        var suite = new SuiteContext(DataDir, _options.Environment, _kafka?.BootstrapServers, redisEndpoint, replicas);
+        var peerWorkerSecret = string.Equals(_options.Environment, "Development", StringComparison.OrdinalIgnoreCase) ? SuiteContext.NewSecret() : null;
+        var suite = new SuiteContext(DataDir, _options.Environment, _kafka?.BootstrapServers, redisEndpoint, replicas, peerWorkerSecret);
         var dotnet = DotnetHost();
         var probe = new HealthProbe(_http);
         foreach (var replica in replicas)

@@ -24,6 +24,7 @@ public static partial class AuthApi
         api.MapPost("/login", Login).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
         api.MapPost("/refresh", Refresh).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
         api.MapPost("/logout", Logout).AllowAnonymous();
+        api.MapPost("/service-token", ServiceToken).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
         api.MapGet("/me", Me).RequireAuthorization();
         api.MapGet("/tokens", ListApiTokens).RequireAuthorization();
         api.MapPost("/tokens", CreateApiToken).RequireAuthorization();
@@ -211,6 +212,27 @@ public static partial class AuthApi
         return TypedResults.NoContent();
     }
 
+    /// <summary>
+    /// Client credentials for services: a configured client id and its secret buy a short-lived service token (role
+    /// <c>service</c>, its own audience) that reads any torrent's metainfo and nothing else.
+    /// </summary>
+    public static Results<Ok<ServiceTokenResponse>, ProblemHttpResult> ServiceToken(
+        ServiceTokenRequest? request, TokenService tokens, ILoggerFactory loggers)
+    {
+        if (string.IsNullOrEmpty(request?.ClientId) || string.IsNullOrEmpty(request.ClientSecret)
+            || request.ClientId.Length > 128 || request.ClientSecret.Length > 1024)
+        {
+            return Problems.BadRequest("Invalid request", "Give {\"clientId\": \"...\", \"clientSecret\": \"...\"}.");
+        }
+        if (!tokens.CheckServiceClient(request.ClientId, request.ClientSecret))
+        {
+            LogServiceClientRefused(loggers.CreateLogger(typeof(AuthApi).FullName!));
+            return Problems.Unauthorized("Invalid client credentials", "The client id or secret is wrong.");
+        }
+        var (token, expiresIn) = tokens.CreateServiceToken(request.ClientId);
+        return TypedResults.Ok(new ServiceTokenResponse(token, expiresIn, "Bearer"));
+    }
+
     public static async Task<Results<Ok<UserView>, ProblemHttpResult>> Me(ClaimsPrincipal principal, ICatalogStore store, CancellationToken cancellationToken)
     {
         var user = await store.FindUserByIdAsync(principal.GetUserId(), cancellationToken);
@@ -263,6 +285,10 @@ public static partial class AuthApi
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} is locked out after repeated failed log-ins")]
     private static partial void LogLockedOut(ILogger logger, string userId);
 
+    // Neither the client id nor the secret is logged: a secret pasted into the id field would end up in the logs.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A service token request with wrong client credentials was refused")]
+    private static partial void LogServiceClientRefused(ILogger logger);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse for user {UserId}; the log-in was revoked")]
     private static partial void LogRefreshReuse(ILogger logger, string userId);
 }
@@ -274,6 +300,11 @@ public sealed record LoginRequest(string? Username, string? Password);
 public sealed record RefreshRequest(string? RefreshToken);
 
 public sealed record TokenResponse(string AccessToken, string RefreshToken, int ExpiresIn, string TokenType);
+
+public sealed record ServiceTokenRequest(string? ClientId, string? ClientSecret);
+
+/// <summary>A service token: no refresh token, the client asks again with its credentials.</summary>
+public sealed record ServiceTokenResponse(string AccessToken, int ExpiresIn, string TokenType);
 
 public sealed record CreateApiTokenRequest(string? Name, int? ExpiresInDays);
 

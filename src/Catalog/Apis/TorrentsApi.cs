@@ -17,8 +17,18 @@ public static partial class TorrentsApi
     private const int MaxMagnetLength = 16 * 1024;
     private const long MaxJsonBodyBytes = 64 * 1024;
 
+    /// <summary>Users (their own torrents; admins all) and service clients (any torrent) may read metainfo.</summary>
+    public const string MetainfoReaderPolicy = "metainfo-reader";
+
+    /// <summary>What POST /api/torrents accepts, for 415 answers.</summary>
+    internal const string AddContentTypes =
+        "Send a .torrent as multipart/form-data (field 'file') or a magnet as application/json ({\"magnetURI\": \"...\"}).";
+
     public static IEndpointRouteBuilder MapTorrentsApi(this IEndpointRouteBuilder app)
     {
+        // Outside the group: the group's default policy admits people only, this endpoint PeerWorkers as well.
+        app.MapGet("/api/torrents/{infoHash}/metainfo", GetMetainfo).WithTags("Torrents").RequireAuthorization(MetainfoReaderPolicy);
+
         var api = app.MapGroup("/api/torrents").WithTags("Torrents").RequireAuthorization();
         api.MapPost("/", AddTorrent).DisableAntiforgery().Accepts<AddMagnetRequest>("application/json", "multipart/form-data");
         api.MapGet("/", ListTorrents);
@@ -29,7 +39,6 @@ public static partial class TorrentsApi
         api.MapPut("/{infoHash}/priority", SetPriority);
         api.MapPut("/{infoHash}/files", SetFilePriorities);
         api.MapDelete("/{infoHash}", RemoveTorrent);
-        api.MapGet("/{infoHash}/metainfo", GetMetainfo);
         return app;
     }
 
@@ -54,7 +63,7 @@ public static partial class TorrentsApi
             ? await ReadUploadAsync(request, parser, maxTorrent, cancellationToken)
             : request.HasJsonContentType()
                 ? await ReadMagnetAsync(request, parser, cancellationToken)
-                : (null, Problems.UnsupportedMediaType("Send a .torrent as multipart/form-data (field 'file') or a magnet as application/json ({\"magnetURI\": \"...\"})."));
+                : (null, Problems.UnsupportedMediaType(AddContentTypes));
         if (parsedInput.Problem is not null)
         {
             return parsedInput.Problem;
@@ -415,7 +424,10 @@ public static partial class TorrentsApi
         {
             return InvalidInfoHash();
         }
-        var torrent = await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
+        // A worker (service token) fetches metainfo too large for the spec, whoever owns the torrent.
+        var torrent = user.IsService()
+            ? await services.GetRequiredService<ICatalogStore>().FindTorrentAsync(hash, cancellationToken) is { Removed: false } any ? any : null
+            : await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
         if (torrent is null)
         {
             return UnknownTorrent(hash);

@@ -1,8 +1,10 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -35,6 +37,7 @@ public static class Extensions
 
         // Loaded now, not lazily: a service without key material must fail at start, not at the first log-in.
         services.AddSingleton(SigningKeys.Load(authOptions, builder.Environment.IsDevelopment(), dataDirectory));
+        ValidateServiceClients(authOptions);
         services.AddSingleton<TokenService>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
 
@@ -54,6 +57,18 @@ public static class Extensions
         services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = catalogOptions.MaxTorrentFileBytes + 64 * 1024);
+        // Routing refuses a content type an endpoint does not accept before the handler runs: say what it accepts.
+        services.Configure<ProblemDetailsOptions>(o => o.CustomizeProblemDetails = context =>
+        {
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+            {
+                var request = context.HttpContext.Request;
+                context.ProblemDetails.Title = "Unsupported content type";
+                context.ProblemDetails.Detail = request.Path.StartsWithSegments("/api/torrents") && HttpMethods.IsPost(request.Method)
+                    ? TorrentsApi.AddContentTypes
+                    : $"This endpoint does not accept '{request.ContentType}'; send application/json.";
+            }
+        });
         services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = e => e is BadHttpRequestException bad
             ? bad.StatusCode
             : StatusCodes.Status500InternalServerError);
@@ -73,7 +88,8 @@ public static class Extensions
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = auth.Value.Issuer,
-                    ValidAudience = auth.Value.Audience,
+                    // Users' tokens and service tokens; OnTokenValidated pairs each audience with its kind.
+                    ValidAudiences = [auth.Value.Audience, auth.Value.ServiceAudience],
                     IssuerSigningKey = keys.PublicKey,
                     ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                     NameClaimType = CatalogClaims.Name,
@@ -85,6 +101,19 @@ public static class Extensions
                     // A token outlives a disabled or deleted account by up to its lifetime unless checked here.
                     OnTokenValidated = async context =>
                     {
+                        var auth = context.HttpContext.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value;
+                        var isServiceToken = context.Principal?.HasClaim(JwtAudience, auth.ServiceAudience) == true;
+                        if (isServiceToken || context.Principal?.IsService() == true)
+                        {
+                            // Both or neither: the service audience and the service role; and the client still configured.
+                            var clientId = context.Principal?.FindFirst(CatalogClaims.Name)?.Value;
+                            if (!isServiceToken || context.Principal?.IsService() != true || clientId is null
+                                || !auth.ServiceClients.ContainsKey(clientId))
+                            {
+                                context.Fail("The service token is not valid or its client is no longer configured.");
+                            }
+                            return;
+                        }
                         var store = context.HttpContext.RequestServices.GetRequiredService<ICatalogStore>();
                         var userId = context.Principal?.FindFirst(CatalogClaims.Subject)?.Value;
                         var user = userId is null ? null : await store.FindUserByIdAsync(userId, context.HttpContext.RequestAborted);
@@ -95,8 +124,18 @@ public static class Extensions
                     },
                 };
             });
+        // The default policy (RequireAuthorization()) is for people: a service token is good for the metainfo only.
         services.AddAuthorizationBuilder()
-            .AddPolicy(AdminApi.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.Admin, Roles.User).Build())
+            .AddPolicy(AdminApi.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin))
+            .AddPolicy(TorrentsApi.MetainfoReaderPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin, Roles.User, Roles.Service));
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            // Behind the Gateway every request comes from the Gateway: the client's address (which the log-in rate
+            // limit partitions by) is in X-Forwarded-For. Trusted only from loopback unless configured (KnownProxies,
+            // KnownNetworks, or ASPNETCORE_FORWARDEDHEADERS_ENABLED in a cluster where Catalog is not exposed).
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        });
 
         services.AddRateLimiter(o =>
         {
@@ -124,6 +163,22 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>JWT "aud" claim type (inbound claims are not mapped).</summary>
+    private const string JwtAudience = "aud";
+
+    /// <summary>Refuses to start with a service client whose secret is empty or short enough to guess.</summary>
+    private static void ValidateServiceClients(AuthOptions options)
+    {
+        foreach (var (clientId, secret) in options.ServiceClients)
+        {
+            if (string.IsNullOrEmpty(secret) || secret.Length < AuthOptions.MinServiceSecretLength)
+            {
+                throw new InvalidOperationException(
+                    $"The secret of service client '{clientId}' (Auth:ServiceClients:{clientId}) must have at least {AuthOptions.MinServiceSecretLength} characters.");
+            }
+        }
+    }
+
     public static string GetDataDirectory(IConfiguration configuration) =>
         Path.GetFullPath(configuration["TorrentEdge:DataDir"] is { Length: > 0 } dir ? dir : ".torrentedge");
 
@@ -145,6 +200,7 @@ public static class Extensions
     /// <summary>Problem details for every error, authentication, rate limits, and the endpoints.</summary>
     public static WebApplication MapCatalogApi(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -55,4 +55,7 @@ public static class ClaimsPrincipalExtensions
         principal.FindFirstValue(CatalogClaims.Subject) ?? throw new InvalidOperationException("The principal has no subject.");
 
     public static bool IsAdmin(this ClaimsPrincipal principal) => principal.IsInRole(Model.Roles.Admin);
+
+    /// <summary>A service client's token (see <see cref="TokenService.CreateServiceToken"/>), not a user.</summary>
+    public static bool IsService(this ClaimsPrincipal principal) => principal.IsInRole(Model.Roles.Service);
 }

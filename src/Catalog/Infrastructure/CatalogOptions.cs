@@ -22,6 +22,20 @@ public sealed class AuthOptions
     /// <summary>Log-in and registration attempts allowed per client address per minute.</summary>
     public int LoginPermitsPerMinute { get; set; } = 10;
     public int MinPasswordLength { get; set; } = 8;
+
+    /// <summary>
+    /// Services that may get a service token (client id → shared secret), e.g. <c>Auth:ServiceClients:peerworker</c>.
+    /// None by default, in every environment: the AppHost generates one per run and hands it to Catalog and the workers.
+    /// </summary>
+    public Dictionary<string, string> ServiceClients { get; set; } = [];
+
+    /// <summary>Audience of service tokens; distinct from <see cref="Audience"/> so no other service accepts them.</summary>
+    public string ServiceAudience { get; set; } = "torrentedge-catalog";
+
+    public TimeSpan ServiceTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Shortest shared secret accepted for a service client (checked at start).</summary>
+    public const int MinServiceSecretLength = 32;
 }
 
 /// <summary>Settings of the torrent registry (configuration section <c>Catalog</c>).</summary>

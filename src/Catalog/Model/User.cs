@@ -20,11 +20,14 @@ public sealed class User
     public static string Normalize(string userName) => userName.Trim().ToUpperInvariant();
 }
 
-/// <summary>The roles a user can have.</summary>
+/// <summary>The roles a user can have, and the role of service tokens (never a user's).</summary>
 public static class Roles
 {
     public const string Admin = "admin";
     public const string User = "user";
+
+    /// <summary>A service (a PeerWorker) holding a client-credentials token: it may read any torrent's metainfo, nothing else.</summary>
+    public const string Service = "service";
 
     public static bool IsValid(string? role) => role is Admin or User;
 }

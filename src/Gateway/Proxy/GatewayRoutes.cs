@@ -3,8 +3,11 @@ namespace TorrentEdge.Gateway.Proxy;
 /// <summary>The Gateway's route table as data: which path prefix goes to which service.</summary>
 public static class GatewayRoutes
 {
-    /// <summary>One route: a path pattern, the service (cluster) it goes to, and its precedence (lower wins).</summary>
-    public sealed record Route(string Id, string Path, string Service, int Order, bool WebSockets = false);
+    /// <summary>
+    /// One route: a path pattern, the service (cluster) it goes to, and its precedence (lower wins). An
+    /// <paramref name="ApiDocs"/> route exists only while <see cref="GatewayOptions.ApiDocs"/> is on (Development).
+    /// </summary>
+    public sealed record Route(string Id, string Path, string Service, int Order, bool WebSockets = false, bool ApiDocs = false);
 
     public const string Catalog = "catalog";
     public const string Analytics = "analytics";
@@ -19,5 +22,8 @@ public static class GatewayRoutes
         new("statistics", "/api/statistics/{**rest}", Analytics, Order: 0),
         new("api", "/api/{**rest}", Catalog, Order: 10),
         new("hubs", "/hubs/{**rest}", Notifier, Order: 0, WebSockets: true),
+        // Catalog's OpenAPI document and the Scalar UI that reads it (Catalog serves Scalar in Development only).
+        new("openapi", "/openapi/{**rest}", Catalog, Order: 0, ApiDocs: true),
+        new("scalar", "/scalar/{**rest}", Catalog, Order: 0, ApiDocs: true),
     ];
 }

@@ -14,13 +14,15 @@ public sealed class ServiceDiscoveryProxyConfigProvider : IProxyConfigProvider, 
 {
     private readonly IConfiguration _configuration;
     private readonly IOptionsMonitor<GatewayOptions> _options;
+    private readonly IHostEnvironment _environment;
     private readonly IDisposable _reloadRegistration;
     private volatile Snapshot _snapshot;
 
-    public ServiceDiscoveryProxyConfigProvider(IConfiguration configuration, IOptionsMonitor<GatewayOptions> options)
+    public ServiceDiscoveryProxyConfigProvider(IConfiguration configuration, IOptionsMonitor<GatewayOptions> options, IHostEnvironment environment)
     {
         _configuration = configuration;
         _options = options;
+        _environment = environment;
         _snapshot = Build();
         _reloadRegistration = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
@@ -43,7 +45,8 @@ public sealed class ServiceDiscoveryProxyConfigProvider : IProxyConfigProvider, 
     private Snapshot Build()
     {
         var options = _options.CurrentValue;
-        var routes = GatewayRoutes.All.Select(r => new RouteConfig
+        var apiDocs = options.ApiDocs ?? _environment.IsDevelopment();
+        var routes = GatewayRoutes.All.Where(r => apiDocs || !r.ApiDocs).Select(r => new RouteConfig
         {
             RouteId = r.Id,
             ClusterId = r.Service,

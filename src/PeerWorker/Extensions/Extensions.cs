@@ -32,6 +32,7 @@ public static class Extensions
         services.AddSingleton<EngineTorrentRuntime>();
         services.AddSingleton<ITorrentRuntime>(sp => sp.GetRequiredService<EngineTorrentRuntime>());
         services.AddSingleton<IKafkaPartitionListener, PartitionOwnership>();
+        services.AddSingleton<CatalogServiceToken>();
         services.AddHttpClient<IMetainfoSource, CatalogMetainfoClient>(http => http.BaseAddress = new Uri(CatalogMetainfoClient.BaseAddress));
 
         // Hosted services stop in reverse order: the reconciler first (torrents stop, resume data saved, final status

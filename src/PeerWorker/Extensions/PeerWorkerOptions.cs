@@ -36,8 +36,14 @@ public sealed class PeerWorkerOptions
     /// <summary>Download limit of the replica in bytes per second; 0 is unlimited.</summary>
     public long DownloadRateLimit { get; set; }
 
-    /// <summary>Bearer token sent to Catalog when fetching metainfo; none when unset.</summary>
-    public string? ServiceToken { get; set; }
+    /// <summary>Client id of the replicas' service credential at Catalog (<c>Auth:ServiceClients:&lt;id&gt;</c> there).</summary>
+    public string CatalogClientId { get; set; } = "peerworker";
+
+    /// <summary>
+    /// Shared secret of that client; the replica trades it for a short-lived service token to fetch metainfo that is
+    /// not inline in a spec. No default: the AppHost generates one per run; elsewhere it comes from a secret store.
+    /// </summary>
+    public string? CatalogClientSecret { get; set; }
 
     /// <summary>Kafka session timeout of the replica: how soon a killed replica's torrents move to the others (default 10 s).</summary>
     public TimeSpan? SessionTimeout { get; set; }

@@ -77,4 +77,34 @@ public sealed class SuitePlanTests
         Assert.Equal("127.0.0.1:6379", withRedis["ConnectionStrings__redis"]);
         Assert.DoesNotContain("ConnectionStrings__redis", withoutRedis.Keys);
     }
+
+    [Fact]
+    public void EnvironmentFor_WithPeerWorkerSecret_CatalogAndWorkersShareItOthersDoNot()
+    {
+        var replicas = Plan(new AppHostOptions());
+        var secret = SuiteContext.NewSecret();
+        var suite = new SuiteContext("/data", "Development", null, null, replicas, secret);
+
+        var catalog = SuitePlan.EnvironmentFor(replicas.Single(r => r.Name == "catalog"), suite);
+        var worker = SuitePlan.EnvironmentFor(replicas.Single(r => r.Name == "peerworker-0"), suite);
+        var gateway = SuitePlan.EnvironmentFor(replicas[0], suite);
+
+        Assert.True(secret.Length >= 32);
+        Assert.NotEqual(secret, SuiteContext.NewSecret());
+        Assert.Equal(secret, catalog["Auth__ServiceClients__peerworker"]);
+        Assert.Equal("peerworker", worker["PeerWorker__CatalogClientId"]);
+        Assert.Equal(secret, worker["PeerWorker__CatalogClientSecret"]);
+        Assert.DoesNotContain(gateway.Values, v => v == secret);
+        Assert.DoesNotContain("PeerWorker__CatalogClientSecret", catalog.Keys);
+    }
+
+    [Fact]
+    public void EnvironmentFor_NoPeerWorkerSecret_NoneHandedOut()
+    {
+        var replicas = Plan(new AppHostOptions());
+        var suite = new SuiteContext("/data", "Production", null, null, replicas);
+
+        Assert.DoesNotContain("Auth__ServiceClients__peerworker", SuitePlan.EnvironmentFor(replicas.Single(r => r.Name == "catalog"), suite).Keys);
+        Assert.DoesNotContain("PeerWorker__CatalogClientSecret", SuitePlan.EnvironmentFor(replicas.Single(r => r.Name == "peerworker-0"), suite).Keys);
+    }
 }

@@ -10,22 +10,36 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TorrentEdge.Catalog.Apis;
 using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Catalog.Tests.ThroughGateway;
 using static TorrentEdge.Catalog.Tests.Apis.ProblemAssert;
 
 namespace TorrentEdge.Catalog.Tests.Apis;
 
-public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<CatalogFactory>
+/// <summary>Accounts, tokens and auth cases. Run directly against Catalog and through the Gateway (see the classes at the end).</summary>
+public abstract class AuthApiCases
 {
+    private readonly ICatalogApiHost _host;
+
+    protected AuthApiCases(ICatalogApiHost host)
+    {
+        // A host whose store has no server here (MongoDB without Docker): every case is skipped with the reason.
+        if (host.SkipReason is { } reason)
+        {
+            Assert.Skip(reason);
+        }
+        _host = host;
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Register_FirstUserIsAdminLaterUsersAreUsers()
     {
-        var admin = await factory.AdminAsync();
+        var admin = await _host.AdminAsync();
         var me = await IsAsync<UserView>(await admin.GetAsync("/api/auth/me", Ct), HttpStatusCode.OK);
         Assert.Equal("admin", me.Role);
 
-        var client = factory.CreateClient();
+        var client = _host.CreateApiClient();
         var response = await client.PostAsJsonAsync("/api/auth/register", new { username = "bob", password = CatalogFactory.Password }, Ct);
         var bob = await IsAsync<UserView>(response, HttpStatusCode.Created);
         Assert.Equal("user", bob.Role);
@@ -36,8 +50,8 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Register_TakenNameInOtherCase_Conflict()
     {
-        await factory.UserAsync("carol");
-        var response = await factory.CreateClient().PostAsJsonAsync("/api/auth/register", new { username = "CAROL", password = CatalogFactory.Password }, Ct);
+        await _host.UserAsync("carol");
+        var response = await _host.CreateApiClient().PostAsJsonAsync("/api/auth/register", new { username = "CAROL", password = CatalogFactory.Password }, Ct);
         await IsProblemAsync(response, HttpStatusCode.Conflict, "User name taken");
     }
 
@@ -47,7 +61,7 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [InlineData("")]
     public async Task Register_WeakPassword_BadRequest(string password)
     {
-        var response = await factory.CreateClient().PostAsJsonAsync("/api/auth/register", new { username = "weakling", password }, Ct);
+        var response = await _host.CreateApiClient().PostAsJsonAsync("/api/auth/register", new { username = "weakling", password }, Ct);
         await IsProblemAsync(response, HttpStatusCode.BadRequest, "Weak password");
     }
 
@@ -58,29 +72,29 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [InlineData("ab")]
     public async Task Register_HostileOrInvalidName_BadRequest(string username)
     {
-        var response = await factory.CreateClient().PostAsJsonAsync("/api/auth/register", new { username, password = CatalogFactory.Password }, Ct);
+        var response = await _host.CreateApiClient().PostAsJsonAsync("/api/auth/register", new { username, password = CatalogFactory.Password }, Ct);
         await IsProblemAsync(response, HttpStatusCode.BadRequest, "Invalid user name");
     }
 
     [Fact]
     public async Task Register_VeryLongName_BadRequest()
     {
-        var response = await factory.CreateClient().PostAsJsonAsync("/api/auth/register", new { username = new string('a', 100_000), password = CatalogFactory.Password }, Ct);
+        var response = await _host.CreateApiClient().PostAsJsonAsync("/api/auth/register", new { username = new string('a', 100_000), password = CatalogFactory.Password }, Ct);
         await IsProblemAsync(response, HttpStatusCode.BadRequest);
     }
 
     [Fact]
     public async Task Register_MalformedJson_BadRequestProblem()
     {
-        var response = await factory.CreateClient().PostAsync("/api/auth/register", new StringContent("{not json", null, "application/json"), Ct);
+        var response = await _host.CreateApiClient().PostAsync("/api/auth/register", new StringContent("{not json", null, "application/json"), Ct);
         await IsProblemAsync(response, HttpStatusCode.BadRequest);
     }
 
     [Fact]
     public async Task Login_ValidCredentials_ReturnsTokens()
     {
-        await factory.UserAsync("dave");
-        var response = await factory.CreateClient().PostAsJsonAsync("/api/auth/login", new { username = "dave", password = CatalogFactory.Password }, Ct);
+        await _host.UserAsync("dave");
+        var response = await _host.CreateApiClient().PostAsJsonAsync("/api/auth/login", new { username = "dave", password = CatalogFactory.Password }, Ct);
         var tokens = await IsAsync<TokenResponse>(response, HttpStatusCode.OK);
         Assert.False(string.IsNullOrEmpty(tokens.AccessToken));
         Assert.False(string.IsNullOrEmpty(tokens.RefreshToken));
@@ -93,8 +107,8 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Login_WrongPasswordOrUnknownUser_Unauthorized()
     {
-        await factory.UserAsync("erin");
-        var client = factory.CreateClient();
+        await _host.UserAsync("erin");
+        var client = _host.CreateApiClient();
         await IsProblemAsync(await client.PostAsJsonAsync("/api/auth/login", new { username = "erin", password = "Wrong-password-1" }, Ct),
             HttpStatusCode.Unauthorized, "Invalid credentials");
         await IsProblemAsync(await client.PostAsJsonAsync("/api/auth/login", new { username = "nobody", password = "Wrong-password-1" }, Ct),
@@ -104,8 +118,8 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Login_RepeatedFailures_LocksOutEvenWithRightPassword()
     {
-        await factory.UserAsync("frank");
-        var client = factory.CreateClient();
+        await _host.UserAsync("frank");
+        var client = _host.CreateApiClient();
         for (var i = 0; i < 5; i++)
         {
             await client.PostAsJsonAsync("/api/auth/login", new { username = "frank", password = "Wrong-password-1" }, Ct);
@@ -118,16 +132,16 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Me_NoToken_UnauthorizedProblem()
     {
-        await IsProblemAsync(await factory.CreateClient().GetAsync("/api/auth/me", Ct), HttpStatusCode.Unauthorized);
+        await IsProblemAsync(await _host.CreateApiClient().GetAsync("/api/auth/me", Ct), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
     public async Task Me_ExpiredToken_Unauthorized()
     {
-        var user = await factory.UserAsync();
-        var keys = factory.Services.GetRequiredService<SigningKeys>();
+        var user = await _host.UserAsync();
+        var keys = _host.CatalogServices.GetRequiredService<SigningKeys>();
         var token = CreateToken(keys.SigningCredentials, SubjectOf(user), DateTime.UtcNow.AddHours(-2), DateTime.UtcNow.AddHours(-1));
-        var client = factory.CreateClient();
+        var client = _host.CreateApiClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         await IsProblemAsync(await client.GetAsync("/api/auth/me", Ct), HttpStatusCode.Unauthorized);
     }
@@ -135,13 +149,13 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Me_WrongSignature_Unauthorized()
     {
-        var user = await factory.UserAsync();
-        var keys = factory.Services.GetRequiredService<SigningKeys>();
+        var user = await _host.UserAsync();
+        var keys = _host.CatalogServices.GetRequiredService<SigningKeys>();
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         // Same key id as the real key, so only the signature can give it away.
         var credentials = new SigningCredentials(new ECDsaSecurityKey(other) { KeyId = keys.KeyId }, SecurityAlgorithms.EcdsaSha256);
         var token = CreateToken(credentials, SubjectOf(user), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(10));
-        var client = factory.CreateClient();
+        var client = _host.CreateApiClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         await IsProblemAsync(await client.GetAsync("/api/auth/me", Ct), HttpStatusCode.Unauthorized);
 
@@ -169,8 +183,8 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Refresh_RotatesAndDetectsReuse()
     {
-        await factory.UserAsync("grace");
-        var client = factory.CreateClient();
+        await _host.UserAsync("grace");
+        var client = _host.CreateApiClient();
         var first = await CatalogFactory.LoginAsync(client, "grace");
 
         var second = await IsAsync<TokenResponse>(await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = first.RefreshToken }, Ct), HttpStatusCode.OK);
@@ -186,15 +200,15 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Refresh_UnknownToken_Unauthorized()
     {
-        await IsProblemAsync(await factory.CreateClient().PostAsJsonAsync("/api/auth/refresh", new { refreshToken = "{\"$ne\":null}" }, Ct),
+        await IsProblemAsync(await _host.CreateApiClient().PostAsJsonAsync("/api/auth/refresh", new { refreshToken = "{\"$ne\":null}" }, Ct),
             HttpStatusCode.Unauthorized, "Invalid refresh token");
     }
 
     [Fact]
     public async Task Logout_WithRefreshToken_RevokesIt()
     {
-        await factory.UserAsync("heidi");
-        var client = factory.CreateClient();
+        await _host.UserAsync("heidi");
+        var client = _host.CreateApiClient();
         var tokens = await CatalogFactory.LoginAsync(client, "heidi");
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = tokens.RefreshToken }, Ct)).StatusCode);
         await IsProblemAsync(await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = tokens.RefreshToken }, Ct), HttpStatusCode.Unauthorized);
@@ -203,8 +217,8 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Logout_Authenticated_RevokesEveryLogin()
     {
-        var user = await factory.UserAsync("ivan");
-        var other = await CatalogFactory.LoginAsync(factory.CreateClient(), "ivan");
+        var user = await _host.UserAsync("ivan");
+        var other = await CatalogFactory.LoginAsync(_host.CreateApiClient(), "ivan");
         Assert.Equal(HttpStatusCode.NoContent, (await user.PostAsync("/api/auth/logout", null, Ct)).StatusCode);
         await IsProblemAsync(await user.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = other.RefreshToken }, Ct), HttpStatusCode.Unauthorized);
     }
@@ -212,16 +226,17 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task Logout_Anonymous_Unauthorized()
     {
-        await IsProblemAsync(await factory.CreateClient().PostAsync("/api/auth/logout", null, Ct), HttpStatusCode.Unauthorized);
+        await IsProblemAsync(await _host.CreateApiClient().PostAsync("/api/auth/logout", null, Ct), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
     public async Task Jwks_BothAddresses_PublishKeyThatValidatesAccessTokens()
     {
-        var user = await factory.UserAsync();
-        foreach (var path in new[] { "/.well-known/jwks.json", "/api/auth/jwks" })
+        var user = await _host.UserAsync();
+        // The Gateway exposes only /api: the well-known address is for the services that reach Catalog directly.
+        foreach (var path in _host.ThroughGateway ? ["/api/auth/jwks"] : new[] { "/.well-known/jwks.json", "/api/auth/jwks" })
         {
-            var json = await (await factory.CreateClient().GetAsync(path, Ct)).Content.ReadAsStringAsync(Ct);
+            var json = await (await _host.CreateApiClient().GetAsync(path, Ct)).Content.ReadAsStringAsync(Ct);
             var set = new JsonWebKeySet(json);
             var key = Assert.Single(set.Keys);
             Assert.Equal("EC", key.Kty);
@@ -240,11 +255,11 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task ApiTokens_CreateUseListRevoke()
     {
-        var user = await factory.UserAsync();
+        var user = await _host.UserAsync();
         var created = await IsAsync<CreatedApiToken>(await user.PostAsJsonAsync("/api/auth/tokens", new { name = "script", expiresInDays = 30 }, Ct), HttpStatusCode.Created);
         Assert.StartsWith("te_pat_", created.Token);
 
-        var script = factory.CreateClient();
+        var script = _host.CreateApiClient();
         script.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.Token);
         Assert.Equal(HttpStatusCode.OK, (await script.GetAsync("/api/auth/me", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await script.GetAsync("/api/torrents", Ct)).StatusCode);
@@ -261,7 +276,7 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task ApiTokens_InvalidName_BadRequest()
     {
-        var user = await factory.UserAsync();
+        var user = await _host.UserAsync();
         await IsProblemAsync(await user.PostAsJsonAsync("/api/auth/tokens", new { name = "" }, Ct), HttpStatusCode.BadRequest, "Invalid token name");
         await IsProblemAsync(await user.PostAsJsonAsync("/api/auth/tokens", new { name = "x", expiresInDays = 0 }, Ct), HttpStatusCode.BadRequest, "Invalid expiry");
     }
@@ -269,22 +284,47 @@ public sealed class AuthApiTests(CatalogFactory factory) : IClassFixture<Catalog
     [Fact]
     public async Task ApiTokens_OtherUsersToken_CannotRevoke()
     {
-        var alice = await factory.UserAsync();
-        var mallory = await factory.UserAsync();
+        var alice = await _host.UserAsync();
+        var mallory = await _host.UserAsync();
         var created = await IsAsync<CreatedApiToken>(await alice.PostAsJsonAsync("/api/auth/tokens", new { name = "mine" }, Ct), HttpStatusCode.Created);
         await IsProblemAsync(await mallory.DeleteAsync($"/api/auth/tokens/{created.Id}", Ct), HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("{\"$gt\":\"\"}", "{\"$ne\":null}")]
+    [InlineData("admin' --", "' OR '1'='1")]
+    [InlineData("$where", "sleep(1000)")]
+    public async Task Login_HostileCredentials_TreatedAsData(string username, string password)
+    {
+        await _host.AdminAsync();
+        await IsProblemAsync(await _host.CreateApiClient().PostAsJsonAsync("/api/auth/login", new { username, password }, Ct),
+            HttpStatusCode.Unauthorized, "Invalid credentials");
+    }
+
+    [Fact]
+    public async Task ApiTokens_HostileNameAndId_TreatedAsData()
+    {
+        var user = await _host.UserAsync();
+        const string name = "{\"$where\": \"this.a == 'b'\"} \\ \"quoted\"";
+        var created = await IsAsync<CreatedApiToken>(await user.PostAsJsonAsync("/api/auth/tokens", new { name }, Ct), HttpStatusCode.Created);
+        Assert.Equal(name, created.Name);
+        var listed = await IsAsync<List<ApiTokenView>>(await user.GetAsync("/api/auth/tokens", Ct), HttpStatusCode.OK);
+        Assert.Equal(name, Assert.Single(listed).Name);
+        await IsProblemAsync(await user.DeleteAsync("/api/auth/tokens/%24where", Ct), HttpStatusCode.NotFound);
+        await IsProblemAsync(await user.DeleteAsync("/api/auth/tokens/" + new string('x', 4000), Ct), HttpStatusCode.NotFound);
+        Assert.Single(await IsAsync<List<ApiTokenView>>(await user.GetAsync("/api/auth/tokens", Ct), HttpStatusCode.OK));
     }
 
     [Fact]
     public async Task UnknownRoute_NotFoundProblem()
     {
-        await IsProblemAsync(await factory.CreateClient().GetAsync("/api/nothing-here", Ct), HttpStatusCode.NotFound);
+        await IsProblemAsync(await _host.CreateApiClient().GetAsync("/api/nothing-here", Ct), HttpStatusCode.NotFound);
     }
 
     [Fact]
     public async Task OpenApi_DocumentListsEndpoints()
     {
-        var json = await (await factory.CreateClient().GetAsync("/openapi/v1.json", Ct)).Content.ReadAsStringAsync(Ct);
+        var json = await (await _host.CreateApiClient().GetAsync("/openapi/v1.json", Ct)).Content.ReadAsStringAsync(Ct);
         var paths = JsonDocument.Parse(json).RootElement.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/torrents/{infoHash}", out _));
         Assert.True(paths.TryGetProperty("/api/auth/login", out _));
@@ -342,3 +382,12 @@ public sealed class SigningKeyStartupTests
         Assert.Equal(kid, reloaded.KeyId);
     }
 }
+
+/// <summary>The AuthApi cases against Catalog itself.</summary>
+public sealed class AuthApiTests(CatalogFactory factory) : AuthApiCases(factory), IClassFixture<CatalogFactory>;
+
+/// <summary>The AuthApi cases through the real Gateway in front of a real Catalog.</summary>
+public sealed class AuthApiThroughGatewayTests(GatewayCatalogFixture fixture) : AuthApiCases(fixture), IClassFixture<GatewayCatalogFixture>;
+
+/// <summary>The AuthApi cases through the real Gateway in front of Catalog on MongoDB (skipped without a server).</summary>
+public sealed class AuthApiThroughGatewayOnMongoTests(MongoGatewayCatalogFixture fixture) : AuthApiCases(fixture), IClassFixture<MongoGatewayCatalogFixture>;

@@ -29,15 +29,26 @@ internal static class MongoServer
 
     public static async Task<string> GetConnectionStringAsync()
     {
+        var (connectionString, reason) = await TryGetConnectionStringAsync();
+        if (connectionString is null)
+        {
+            Assert.Skip(reason!);
+        }
+        return connectionString;
+    }
+
+    /// <summary>The server's connection string, or null and why there is none.</summary>
+    public static async Task<(string? ConnectionString, string? SkipReason)> TryGetConnectionStringAsync()
+    {
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } given)
         {
-            return given;
+            return (given, null);
         }
         if (DockerUnavailableReason() is { } reason)
         {
-            Assert.Skip($"No MongoDB to test against: {reason}, and {EnvironmentVariable} is not set.");
+            return (null, $"No MongoDB to test against: {reason}, and {EnvironmentVariable} is not set.");
         }
-        return await Server.Value;
+        return (await Server.Value, null);
     }
 
     private static async Task<string> StartAsync()

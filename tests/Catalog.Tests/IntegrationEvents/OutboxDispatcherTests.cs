@@ -83,12 +83,34 @@ public sealed class OutboxServiceTests(CatalogFactory factory) : IClassFixture<C
         var user = await factory.UserAsync();
         factory.Publisher.Fail = true;
         var torrent = TestTorrents.Single("outage-" + Guid.NewGuid().ToString("N"));
-        Assert.Equal(HttpStatusCode.Created, (await TorrentsApiTests.UploadAsync(user, torrent.Bytes)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await TorrentsApiCases.UploadAsync(user, torrent.Bytes)).StatusCode);
         await Task.Delay(500, TestContext.Current.CancellationToken);
         Assert.DoesNotContain(factory.Publisher.Published, p => p.Key == torrent.InfoHash);
 
         factory.Publisher.Fail = false;
         var spec = await factory.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash, TimeSpan.FromSeconds(30));
         Assert.Equal(1, spec.Revision);
+    }
+    private sealed class RestartedFactory(string directory, bool deleteDirectory) : CatalogFactory(directory, deleteDirectory);
+
+    [Fact]
+    public async Task AddTorrent_CatalogStopsBeforePublishing_NextStartPublishesIt()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "catalog-restart-" + Guid.NewGuid().ToString("N"));
+        var torrent = TestTorrents.Single("restart-" + Guid.NewGuid().ToString("N"));
+        await using (var first = new RestartedFactory(directory, deleteDirectory: false))
+        {
+            var user = await first.UserAsync();
+            first.Publisher.Fail = true;
+            Assert.Equal(HttpStatusCode.Created, (await TorrentsApiCases.UploadAsync(user, torrent.Bytes)).StatusCode);
+            await Task.Delay(300, TestContext.Current.CancellationToken);
+            // Stopped (as by a crash or a deploy) with the torrent stored and its spec not yet on Kafka.
+        }
+
+        await using var second = new RestartedFactory(directory, deleteDirectory: true);
+        _ = second.Services;
+        var spec = await second.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, spec.Revision);
+        Assert.Equal(torrent.Bytes, spec.Metainfo);
     }
 }

@@ -20,7 +20,7 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
     {
         var user = await factory.UserAsync();
         var torrent = TestTorrents.Multi("proj-" + Guid.NewGuid().ToString("N"), ("a.bin", 20_000), ("b.bin", 20_000));
-        await TorrentsApiTests.UploadAsync(user, torrent.Bytes);
+        await TorrentsApiCases.UploadAsync(user, torrent.Bytes);
         string[] owners = ["x"];
 
         await Projector.ProjectAsync(new TorrentAdded(torrent.InfoHash, owners, torrent.Name, 40_000, "worker-1"), Ct);
@@ -69,7 +69,7 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
     {
         var user = await factory.UserAsync();
         var torrent = TestTorrents.Single("order-" + Guid.NewGuid().ToString("N"));
-        await TorrentsApiTests.UploadAsync(user, torrent.Bytes);
+        await TorrentsApiCases.UploadAsync(user, torrent.Bytes);
         var now = DateTimeOffset.UtcNow;
         await Projector.ProjectAsync(new TorrentStateChanged(torrent.InfoHash, [], TorrentState.Seeding, "w") { OccurredAt = now }, Ct);
         await Projector.ProjectAsync(new TorrentStateChanged(torrent.InfoHash, [], TorrentState.Checking, "w") { OccurredAt = now.AddSeconds(-5) }, Ct);
@@ -111,7 +111,7 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
     {
         var user = await factory.UserAsync();
         var torrent = TestTorrents.Single("kafka-" + Guid.NewGuid().ToString("N"));
-        await TorrentsApiTests.UploadAsync(user, torrent.Bytes);
+        await TorrentsApiCases.UploadAsync(user, torrent.Bytes);
 
         // What a PeerWorker does: publish to torrent-events keyed by info-hash.
         var publisher = factory.Services.GetRequiredService<TorrentEdge.ServiceDefaults.Messaging.IIntegrationEventPublisher>();

@@ -43,6 +43,29 @@ public sealed class ReverseProxyTests
         Assert.Equal(0, catalog.Requests);
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    public async Task Proxy_ApiDocsInDevelopment_RoutedToCatalogUnlessTurnedOff(string? apiDocs, bool routed)
+    {
+        await using var catalog = await Backend.StartAsync("catalog", Ct);
+        var settings = GatewayFactory.Discovery(("catalog", [catalog]));
+        settings["Gateway:ApiDocs"] = apiDocs;
+        await using var gateway = new GatewayFactory(settings);
+        using var client = gateway.CreateRealClient();
+
+        foreach (var path in new[] { "/openapi/v1.json", "/scalar/v1" })
+        {
+            using var response = await client.GetAsync(path, Ct);
+            Assert.Equal(routed ? HttpStatusCode.OK : HttpStatusCode.NotFound, response.StatusCode);
+            if (routed)
+            {
+                Assert.Equal(path, (await response.Content.ReadFromJsonAsync<Echo>(Ct))!.Path);
+            }
+        }
+        Assert.Equal(routed ? 2 : 0, catalog.Requests);
+    }
+
     [Fact]
     public async Task Proxy_Request_CarriesForwardedHeadersToTheBackend()
     {
