@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TorrentEdge.Contracts;
 using TorrentEdge.Contracts.Torrents;
 using TorrentEdge.PeerWorker.Ownership;
@@ -60,6 +61,12 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
             var health = await client.GetAsync("/health", ct);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
+        // /health covers the Kafka consumer (with the partitions it holds) and the engine.
+        var report = await b.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
+        Assert.Equal(HealthStatus.Healthy, report.Entries["engine"].Status);
+        var consumer = report.Entries[$"kafka:{Topics.TorrentSpecs}/peerworker"];
+        Assert.Equal(HealthStatus.Healthy, consumer.Status);
+        Assert.Equal(string.Join(",", partitionsB.Order()), consumer.Data["partitions"]);
 
         var hadA = Owned(a);
         _hosts.Remove(a);
