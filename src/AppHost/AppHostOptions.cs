@@ -16,6 +16,9 @@ public sealed record AppHostOptions
     /// <summary>Start redis-server when installed (the default); false runs the suite without it.</summary>
     public bool Redis { get; init; } = true;
 
+    /// <summary>Restart a service that exits unasked (the default); false leaves it stopped (tests that kill a replica on purpose).</summary>
+    public bool Restart { get; init; } = true;
+
     /// <summary>How long each service gets to answer /health 200 after it starts.</summary>
     public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -38,6 +41,7 @@ public sealed record AppHostOptions
           --workers <n>            PeerWorker replicas (default 2)
           --environment <name>     ASPNETCORE_ENVIRONMENT for the services (default Development)
           --no-redis               Do not start redis-server even if it is installed
+          --no-restart             Do not restart a service that exits unasked (it is marked failed)
           --health-timeout <sec>   Seconds each service gets to report healthy (default 120)
           --configuration <name>   Build configuration of the services to launch (default: the AppHost's own)
           --print-topology         Print the topology (services, replicas, references, topics) as JSON and exit
@@ -73,6 +77,7 @@ public sealed record AppHostOptions
                 "--workers" => options with { Workers = ParseInt(arg, Value(), 0, 64) },
                 "--environment" => options with { Environment = NonEmpty(arg, Value()) },
                 "--no-redis" => options with { Redis = false },
+                "--no-restart" => options with { Restart = false },
                 "--print-topology" => options with { PrintTopology = true },
                 "--health-timeout" => options with { HealthTimeout = TimeSpan.FromSeconds(ParseInt(arg, Value(), 1, 3600)) },
                 "--configuration" => options with { Configuration = NonEmpty(arg, Value()) },

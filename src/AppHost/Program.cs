@@ -49,7 +49,8 @@ catch (InvalidOperationException e)
     return 1;
 }
 
-await using var supervisor = new Supervisor(options, log, layout);
+// --no-restart: a policy that gives up at the first crash, so a replica killed on purpose stays down.
+await using var supervisor = new Supervisor(options, log, layout, options.Restart ? null : new RestartPolicy { MaxRapidCrashes = 0 });
 try
 {
     if (!await supervisor.StartAsync(shutdown.Token))

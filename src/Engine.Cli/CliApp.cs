@@ -24,6 +24,8 @@ public static class CliApp
           --peer HOST:PORT    dial this peer (repeatable)
           --resume DIR        resume data folder (default DIR/.torrentedge)
           --seed              keep seeding after a download completes (until Ctrl+C)
+          --super-seed        seed as an initial seeder (BEP 16): offer one piece at a time per peer
+          --sequential        download pieces in order (streaming)
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
           --download-limit B/s download rate limit in bytes per second
@@ -113,7 +115,7 @@ public static class CliApp
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         output.WriteLine($"listening {engine.ListenEndPoint}");
-        var add = new AddTorrentOptions { SavePath = dir, Peers = o.Peers };
+        var add = new AddTorrentOptions { SavePath = dir, Peers = o.Peers, SuperSeed = o.SuperSeed, Sequential = o.Sequential };
         TorrentManager torrent = source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase)
             ? await engine.AddMagnetAsync(MagnetLink.Parse(source), add, ct).ConfigureAwait(false)
             : await engine.AddTorrentFileAsync(source, add, ct).ConfigureAwait(false);
@@ -153,7 +155,7 @@ public static class CliApp
                 }
                 else
                 {
-                    output.WriteLine($"seeding {torrent.DisplayName}: {Size(s.BytesDone)} verified");
+                    output.WriteLine($"seeding {torrent.DisplayName}: {Size(s.BytesDone)} verified{(torrent.SuperSeed ? " (super-seeding)" : "")}");
                 }
             }
             try

@@ -15,6 +15,8 @@ public sealed class CliOptions
     public List<string> Trackers { get; } = [];
     public string? Resume { get; private set; }
     public bool SeedAfter { get; private set; }
+    public bool SuperSeed { get; private set; }
+    public bool Sequential { get; private set; }
     public TimeSpan? Timeout { get; private set; }
     public long UploadLimit { get; private set; }
     public long DownloadLimit { get; private set; }
@@ -39,6 +41,8 @@ public sealed class CliOptions
                 case "--tracker" or "-t": o.Trackers.Add(Next()); break;
                 case "--resume": o.Resume = Next(); break;
                 case "--seed": o.SeedAfter = true; break;
+                case "--super-seed": o.SuperSeed = true; break;
+                case "--sequential": o.Sequential = true; break;
                 case "--timeout": o.Timeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--upload-limit": o.UploadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--download-limit": o.DownloadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;

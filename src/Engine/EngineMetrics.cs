@@ -11,6 +11,7 @@ public sealed class EngineMetrics : IDisposable
     private readonly Counter<long> _uploaded;
     private readonly Counter<long> _verified;
     private readonly Counter<long> _hashFailed;
+    private readonly Counter<long> _protocolErrors;
 
     internal EngineMetrics(ClientEngine engine, IMeterFactory? factory)
     {
@@ -19,6 +20,7 @@ public sealed class EngineMetrics : IDisposable
         _uploaded = _meter.CreateCounter<long>("torrentedge.engine.bytes_uploaded", "By", "Payload bytes sent to peers.");
         _verified = _meter.CreateCounter<long>("torrentedge.engine.pieces_verified", "{piece}", "Pieces that passed the hash check.");
         _hashFailed = _meter.CreateCounter<long>("torrentedge.engine.pieces_hash_failed", "{piece}", "Pieces that failed the hash check.");
+        _protocolErrors = _meter.CreateCounter<long>("torrentedge.engine.protocol_errors", "{peer}", "Peers disconnected for malformed or unsolicited messages.");
         _meter.CreateObservableGauge("torrentedge.engine.torrents", () => engine.Torrents.Count, "{torrent}", "Torrents in the engine.");
         _meter.CreateObservableGauge("torrentedge.engine.peers", () => engine.Torrents.Sum(t => t.Status.Peers), "{peer}", "Connected peers.");
         _meter.CreateObservableGauge("torrentedge.engine.download_rate", () => engine.Torrents.Sum(t => t.Status.DownloadRate), "By/s", "Payload download rate.");
@@ -34,6 +36,8 @@ public sealed class EngineMetrics : IDisposable
     internal void PieceVerified() => _verified.Add(1);
 
     internal void HashFailed() => _hashFailed.Add(1);
+
+    internal void ProtocolError() => _protocolErrors.Add(1);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -75,6 +75,12 @@ public sealed record AddTorrentOptions
     /// <summary>Download pieces in order (within the highest file priority) instead of rarest first, for streaming.</summary>
     public bool Sequential { get; init; }
 
+    /// <summary>
+    /// Super-seeding (BEP 16) while this torrent is complete: peers that connect get no bitfield but one piece at
+    /// a time through HAVE, the rarest not yet handed to another peer, so an initial seed uploads each piece about once.
+    /// </summary>
+    public bool SuperSeed { get; init; }
+
     /// <summary>Overrides <see cref="EngineOptions.SeedRatioLimit"/> for this torrent.</summary>
     public double? SeedRatioLimit { get; init; }
 

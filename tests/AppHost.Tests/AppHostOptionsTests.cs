@@ -12,6 +12,7 @@ public sealed class AppHostOptionsTests
         Assert.Equal(2, options.Workers);
         Assert.Equal("Development", options.Environment);
         Assert.True(options.Redis);
+        Assert.True(options.Restart);
         Assert.False(options.Help);
     }
 
@@ -19,13 +20,14 @@ public sealed class AppHostOptionsTests
     public void Parse_AllOptions_Taken()
     {
         var options = AppHostOptions.Parse(
-            ["--gateway-port", "8080", "--data-dir=/tmp/x", "--workers", "3", "--environment", "Production", "--no-redis", "--health-timeout", "30"]);
+            ["--gateway-port", "8080", "--data-dir=/tmp/x", "--workers", "3", "--environment", "Production", "--no-redis", "--no-restart", "--health-timeout", "30"]);
 
         Assert.Equal(8080, options.GatewayPort);
         Assert.Equal("/tmp/x", options.DataDir);
         Assert.Equal(3, options.Workers);
         Assert.Equal("Production", options.Environment);
         Assert.False(options.Redis);
+        Assert.False(options.Restart);
         Assert.Equal(TimeSpan.FromSeconds(30), options.HealthTimeout);
     }
 

@@ -3,7 +3,10 @@ using TorrentEdge.Contracts.Torrents;
 
 namespace TorrentEdge.Catalog.Apis;
 
-/// <summary>A torrent as the API shows it: desired state and the last status projected from torrent-events.</summary>
+/// <summary>
+/// A torrent as the API shows it: desired state and the last status projected from torrent-events, with the PeerWorker
+/// replica that reported it last (<see cref="WorkerId"/>: which replica runs it, for operators and tests).
+/// </summary>
 public sealed record TorrentView(
     string InfoHash,
     string? Name,
@@ -28,7 +31,8 @@ public sealed record TorrentView(
     IReadOnlyList<TrackerView> Trackers,
     string? Error,
     IReadOnlyList<string>? Owners,
-    DateTimeOffset? StatusUpdatedAt)
+    DateTimeOffset? StatusUpdatedAt,
+    string? WorkerId)
 {
     /// <param name="showOwners">Owners are shown to admins only: users do not learn who else downloads something.</param>
     public static TorrentView From(CatalogTorrent t, bool showOwners)
@@ -53,7 +57,7 @@ public sealed record TorrentView(
             t.InfoHash, t.Name, t.TotalBytes, t.AddedAt, t.EffectiveState, s.Progress, s.DownloadRate, s.UploadRate,
             s.DownloadedBytes, s.UploadedBytes, s.PeersConnected, s.PeersTotal, ratio, s.EtaSeconds, t.Paused, t.Priority,
             t.SavePath, t.Metainfo is not null, t.MagnetUri, files, trackers, s.Error,
-            showOwners ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt);
+            showOwners ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt, s.WorkerId);
     }
 }
 

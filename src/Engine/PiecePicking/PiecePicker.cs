@@ -32,6 +32,8 @@ public sealed class PiecePicker
     private readonly PieceProgress?[] _progress;
     private readonly List<PieceProgress> _active = [];
     private readonly Stack<PieceProgress> _pool = new();
+    // The piece each peer fetches now (a hint, checked before use), so topping up a pipeline does not scan every started piece.
+    private readonly Dictionary<IPieceRequester, PieceProgress> _current = new(ReferenceEqualityComparer.Instance);
     private readonly PieceSet _wanted;
     private readonly PieceSet _startable;
     private readonly PieceSet _candidates;
@@ -124,6 +126,9 @@ public sealed class PiecePicker
         RecomputeWanted();
     }
 
+    /// <summary>Whether blocks of <paramref name="piece"/> are being tracked (requested or received, not yet verified or failed).</summary>
+    public bool IsStarted(int piece) => (uint)piece < (uint)PieceCount && _progress[piece] is not null;
+
     /// <summary>Whether the peer has any piece we still want (so we should be interested).</summary>
     public bool IsInteresting(IPieceRequester peer)
     {
@@ -143,13 +148,22 @@ public sealed class PiecePicker
 
         var pieces = peer.Pieces;
         var n = 0;
-        // Finish started pieces first: fewer partial pieces means pieces verify (and can be shared) sooner.
+        // 1. The piece this peer is fetching: the common case (a block arrived, one more is wanted) costs O(1).
+        if (_current.TryGetValue(peer, out var current) && ReferenceEquals(current.Owner, peer) && current.FreeCount > 0 &&
+            _wanted[current.Piece] && pieces[current.Piece])
+            n += TakeFree(current, peer, destination);
+        // 2. Other pieces it owns, and pieces whose owner left or stalls: fewer partial pieces verify (and spread) sooner.
+        //    A piece otherwise stays with one peer, so a hash failure almost always has a single culprit.
         for (var i = 0; i < _active.Count && n < destination.Length; i++)
         {
             var progress = _active[i];
-            if (progress.FreeCount > 0 && _wanted[progress.Piece] && pieces[progress.Piece])
-                n += TakeFree(progress, peer, destination[n..]);
+            if (progress.FreeCount == 0 || !_wanted[progress.Piece] || !pieces[progress.Piece]) continue;
+            if (progress.Owner is { } owner && !ReferenceEquals(owner, peer) && !owner.IsSnubbed) continue;
+            progress.Owner = peer;
+            _current[peer] = progress;
+            n += TakeFree(progress, peer, destination[n..]);
         }
+        // 3. New pieces from the strategy chain.
         if (n < destination.Length && _startableCount > 0)
         {
             _candidates.CopyFrom(pieces);
@@ -159,9 +173,18 @@ public sealed class PiecePicker
                 var piece = _selector.SelectPiece(peer, _candidates);
                 if (piece < 0) break;
                 _candidates[piece] = false;
-                n += TakeFree(Start(piece), peer, destination[n..]);
+                var progress = Start(piece, peer);
+                n += TakeFree(progress, peer, destination[n..]);
             }
         }
+        // 4. Nothing new this peer could start: help with free blocks of pieces other peers are fetching.
+        for (var i = 0; i < _active.Count && n < destination.Length; i++)
+        {
+            var progress = _active[i];
+            if (progress.FreeCount > 0 && _wanted[progress.Piece] && pieces[progress.Piece])
+                n += TakeFree(progress, peer, destination[n..]);
+        }
+        // 5. Endgame: blocks already in flight, within the duplicate budget.
         if (n < destination.Length && IsEndgame) n += PickDuplicates(peer, destination[n..]);
         return n;
     }
@@ -179,7 +202,7 @@ public sealed class PiecePicker
             // A late block (its request timed out and the piece was let go) is still worth keeping.
             if (!IsValidBlock(block, out b) || !_wanted[block.PieceIndex] || _progress[block.PieceIndex] is not null)
                 return BlockOutcome.Unexpected;
-            progress = Start(block.PieceIndex);
+            progress = Start(block.PieceIndex, peer);
         }
         var slots = progress.Requesters.AsSpan(b * _maxRequesters, _maxRequesters);
         if (progress.State[b] == BlockState.Received)
@@ -214,9 +237,11 @@ public sealed class PiecePicker
     /// <summary>The peer disconnected: every block it was asked for goes back to the pool.</summary>
     public void PeerGone(IPieceRequester peer)
     {
+        _current.Remove(peer);
         for (var i = _active.Count - 1; i >= 0; i--)
         {
             var progress = _active[i];
+            if (ReferenceEquals(progress.Owner, peer)) progress.Owner = null;
             for (var b = 0; b < progress.BlockCount; b++)
                 if (progress.RequesterCount[b] > 0) RemoveRequester(progress, b, peer);
             ReleaseIfUntouched(progress);
@@ -270,7 +295,7 @@ public sealed class PiecePicker
         {
             if (n == destination.Length) break;
             if ((uint)piece >= (uint)PieceCount || !_wanted[piece] || !peer.Pieces[piece]) continue;
-            var progress = _progress[piece] ?? Start(piece);
+            var progress = _progress[piece] ?? Start(piece, peer);
             n += TakeFree(progress, peer, destination[n..]);
         }
         return n;
@@ -353,11 +378,13 @@ public sealed class PiecePicker
         return b < GetBlockCount(block.PieceIndex) && block.Length == GetBlockLength(block.PieceIndex, b);
     }
 
-    private PieceProgress Start(int piece)
+    private PieceProgress Start(int piece, IPieceRequester owner)
     {
         var blocks = GetBlockCount(piece);
         var progress = _pool.Count > 0 ? _pool.Pop() : new PieceProgress();
         progress.Reset(piece, blocks, _maxRequesters);
+        progress.Owner = owner;
+        _current[owner] = progress;
         _progress[piece] = progress;
         _active.Add(progress);
         SetStartable(piece, false);
@@ -377,6 +404,7 @@ public sealed class PiecePicker
         _active.Remove(progress);
         progress.Requesters.AsSpan().Clear();
         progress.Deliverers.AsSpan().Clear();
+        progress.Owner = null;
         _pool.Push(progress);
         if (_wanted[piece]) SetStartable(piece, true);
     }
@@ -427,6 +455,8 @@ public sealed class PiecePicker
         public int RequestedCount;
         public int ReceivedCount;
         public int FirstFreeHint;
+        /// <summary>The peer that started the piece (or took it over); others leave its free blocks alone until step 4.</summary>
+        public IPieceRequester? Owner;
         public BlockState[] State = [];
         public byte[] RequesterCount = [];
         public IPieceRequester?[] Requesters = [];

@@ -21,6 +21,13 @@ public sealed record RequestQueueDepthOptions
     /// <summary>Rate is measured over windows of this length and smoothed.</summary>
     public TimeSpan RateWindow { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Keep at least this much of the measured rate outstanding (libtorrent's request_queue_time idea). On loopback
+    /// and LANs the round trip is far shorter than the time a peer takes to serve a batch, so the bandwidth-delay
+    /// product alone would starve a fast peer; zero leaves only the product.
+    /// </summary>
+    public TimeSpan MinQueueTime { get; init; }
+
     /// <summary>The minimum latency is forgotten after this long, so a route change is noticed.</summary>
     public TimeSpan MinLatencyLifetime { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -93,5 +100,8 @@ public sealed class RequestQueueDepth
         _windowStart = now;
         if (MinLatency > TimeSpan.Zero)
             Depth = Compute(BytesPerSecond * _options.Gain, MinLatency, _options.BlockLength, _options.MinDepth, _options.MaxDepth);
+        if (_options.MinQueueTime > TimeSpan.Zero)
+            Depth = Math.Max(MinLatency > TimeSpan.Zero ? Depth : _options.MinDepth,
+                Compute(BytesPerSecond, _options.MinQueueTime, _options.BlockLength, _options.MinDepth, _options.MaxDepth));
     }
 }

@@ -1,57 +1,35 @@
 using System.Buffers;
-using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Torrents;
 
 /// <summary>
-/// A piece being downloaded: a pooled buffer that sessions copy blocks into straight from their
-/// receive buffers, plus the loop's bookkeeping of which block was requested from whom.
+/// The pooled buffer of a piece being downloaded: sessions copy blocks into it straight from their receive
+/// buffers; which block was requested from whom is the <see cref="PiecePicking.PiecePicker"/>'s business.
 /// Only <see cref="TryCopy"/> runs off the loop; it takes <see cref="_gate"/>, and the loop seals the
 /// piece under the same gate before hashing, so no block lands in a buffer already handed back.
 /// </summary>
 internal sealed class ActivePiece
 {
-    public const int BlockLength = BlockRequest.StandardBlockLength;
     private readonly Lock _gate = new();
+    private readonly int _blockLength;
     private bool _sealed;
 
-    public ActivePiece(int index, int length)
+    public ActivePiece(int index, int length, int blockLength)
     {
         Index = index;
         Length = length;
-        BlockCount = (length + BlockLength - 1) / BlockLength;
+        _blockLength = blockLength;
         Buffer = ArrayPool<byte>.Shared.Rent(length);
-        RequestedBy = new PeerSession?[BlockCount];
-        Received = new bool[BlockCount];
     }
 
     public int Index { get; }
     public int Length { get; }
-    public int BlockCount { get; }
     public byte[] Buffer { get; }
-
-    /// <summary>Who the block was first requested from (null: nobody, or its requester went away).</summary>
-    public PeerSession?[] RequestedBy { get; }
-    public bool[] Received { get; }
-    public int ReceivedCount { get; set; }
-
-    /// <summary>The peer this piece is assigned to; other peers take other pieces until endgame.</summary>
-    public PeerSession? Owner { get; set; }
-
-    /// <summary>Peers that delivered blocks of it (strikes go to them when the hash fails).</summary>
-    public List<PeerSession> Contributors { get; } = new(2);
-
-    /// <summary>Endgame duplicates: (block, peer) beyond <see cref="RequestedBy"/>.</summary>
-    public List<(int Block, PeerSession Peer)>? Duplicates { get; set; }
-
-    public int GetBlockLength(int block) => Math.Min(BlockLength, Length - block * BlockLength);
-
-    public BlockRequest GetBlock(int block) => new(Index, block * BlockLength, GetBlockLength(block));
 
     /// <summary>Copies a received block into the buffer (session thread). False if it does not fit or the piece is sealed.</summary>
     public bool TryCopy(int begin, in ReadOnlySequence<byte> data)
     {
-        if (begin % BlockLength != 0 || begin >= Length || data.Length != GetBlockLength(begin / BlockLength)) return false;
+        if (begin < 0 || begin % _blockLength != 0 || begin >= Length || data.Length != Math.Min(_blockLength, Length - begin)) return false;
         lock (_gate)
         {
             if (_sealed) return false;
@@ -64,15 +42,5 @@ internal sealed class ActivePiece
     public void Seal()
     {
         lock (_gate) _sealed = true;
-    }
-
-    public bool HasUnrequested(out int block)
-    {
-        for (var b = 0; b < BlockCount; b++)
-        {
-            if (!Received[b] && RequestedBy[b] is null) { block = b; return true; }
-        }
-        block = -1;
-        return false;
     }
 }

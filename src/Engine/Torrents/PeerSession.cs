@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using TorrentEdge.Engine.Choking;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.PiecePicking;
 using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Torrents;
@@ -14,8 +16,11 @@ namespace TorrentEdge.Engine.Torrents;
 /// queued in batches; its upload task reads requested blocks from storage. Fields under "loop state"
 /// are touched only by the torrent loop.
 /// </summary>
-internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
+internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceRequester
 {
+    /// <summary>Allowed-fast pieces kept per peer (BEP 6 suggests about 10); more are ignored.</summary>
+    public const int MaxAllowedFast = 32;
+
     private const int SendHighWater = 512 * 1024;
     private const int MaxUploadQueue = 256;
 
@@ -64,11 +69,16 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
     public bool AmInterested;
     public bool PeerChoking = true;
     public bool PeerInterested;
+    /// <summary>The peer's pieces; non-null once the metadata is known (all set for a have-all peer).</summary>
     public BitField? PeerHave;
     public bool PeerHasAll;
-    public readonly List<BlockRequest> Outstanding = new(64);
-    public int MaxOutstanding = 32;
-    public long LastBlockTicks = Environment.TickCount64;
+    public readonly OutstandingRequests Outstanding = new();
+    /// <summary>Sizes the request pipeline from the measured rate and latency; set when the peer is registered.</summary>
+    public RequestQueueDepth? QueueDepth;
+    /// <summary>"reqq" from the peer's extension handshake: it drops requests beyond this many (0: not said).</summary>
+    public int RemoteRequestQueueSize;
+    /// <summary>When a block last arrived, or requests were first sent after none were outstanding (the torrent's clock timestamp).</summary>
+    public long LastBlockAt;
     public long LastSendTicks = Environment.TickCount64;
     public bool Snubbed;
     public long Downloaded;
@@ -78,12 +88,17 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
     public long UploadRate;
     public long UnchokedAtTicks;
     public bool Registered;
-    public readonly HashSet<int> AllowedFastFromPeer = [];
+    public readonly List<int> AllowedFastFromPeer = [];
     public byte RemoteUtMetadataId;
     public int RemoteMetadataSize;
     public bool MetadataRequested;
     public bool CountedAvailability;
     public byte[]? PendingBitfield;
+    /// <summary>Super-seeding (BEP 16) decides what this peer is told we have.</summary>
+    public bool SuperSeeded;
+    /// <summary>Pieces offered to a super-seeded peer (the only ones it may request).</summary>
+    public BitField? OfferedPieces;
+    public bool LastPieceOffered;
 
     /// <summary>When the loop registered the connection (the torrent's clock); the choker favours new peers optimistically.</summary>
     public DateTimeOffset ConnectedAt { get; set; }
@@ -94,6 +109,21 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer
     long IChokePeer.UploadRate => UploadRate;
     bool IChokePeer.IsSeed => PeerHasAll || PeerHave is { AllTrue: true };
     bool IChokePeer.IsSnubbed => Snubbed;
+
+    BitField IPieceRequester.Pieces => PeerHave!;
+    bool IPieceRequester.IsChokingUs => PeerChoking;
+    ReadOnlySpan<int> IPieceRequester.AllowedFast => CollectionsMarshal.AsSpan(AllowedFastFromPeer);
+    bool IPieceRequester.IsSnubbed => Snubbed;
+
+    /// <summary>How many requests to keep outstanding: the adaptive depth, within what the peer said it accepts.</summary>
+    public int RequestDepth
+    {
+        get
+        {
+            var depth = QueueDepth?.Depth ?? 1;
+            return RemoteRequestQueueSize > 0 ? Math.Min(depth, RemoteRequestQueueSize) : depth;
+        }
+    }
 
     public override string ToString() => $"{Name} ({PeerId})";
 

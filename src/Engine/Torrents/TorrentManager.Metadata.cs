@@ -1,74 +1,95 @@
+using System.Buffers;
 using System.Security.Cryptography;
-using TorrentEdge.Engine.Bencoding;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Torrents;
 
-/// <summary>The extension protocol (BEP 10) and metadata exchange (BEP 9): fetch the info dictionary for a magnet, serve it otherwise.</summary>
+/// <summary>
+/// The extension protocol (BEP 10) and metadata exchange (BEP 9) through the codecs in <c>Protocol</c>
+/// (<see cref="ExtensionHandshake"/>, <see cref="MetadataMessage"/>): fetch the info dictionary for a magnet,
+/// serve it otherwise.
+/// </summary>
+/// <remarks>
+/// Malformed input is the peer's fault and costs it the connection, never the loop: an extended message
+/// without the extension bit negotiated, a handshake that is not a bencoded dictionary, a ut_metadata message
+/// the codec rejects, or data whose total_size is not the size we are fetching closes the peer and is counted
+/// in <see cref="TorrentStatus.ProtocolErrors"/>. Fields BEP 10 makes optional may be missing (a peer without
+/// metadata_size is simply no metadata source). Assembled metadata that fails the info-hash is discarded and
+/// every peer that delivered a piece of it gets a strike and is disconnected.
+/// </remarks>
 public sealed partial class TorrentManager
 {
     /// <summary>Our id for ut_metadata messages sent to us.</summary>
     private const byte LocalUtMetadataId = 3;
-    private const int MetadataPieceLength = 16 * 1024;
     private const int MaxMetadataSize = 16 * 1024 * 1024;
     private byte[]? _metadata;
     private bool[]? _metadataHave;
+    private PeerSession?[]? _metadataFrom;
     private int _metadataRound;
+    private int _protocolErrors;
+    private int _metadataHashFailures;
 
     private void SendExtensionHandshake(PeerSession peer)
     {
-        var d = new BDictionary();
-        var m = new BDictionary();
-        m.Add("ut_metadata", new BInteger(LocalUtMetadataId));
-        d.Add("m", m);
-        if (Metainfo is not null) d.Add("metadata_size", new BInteger(Metainfo.InfoBytes.Length));
-        d.Add("reqq", new BInteger(250));
-        d.Add("v", new BString("TorrentEdge " + EngineInfo.PeerIdPrefix.Trim('-')));
-        peer.Send(PeerMessage.Extended(0, d.Encode()));
+        var handshake = new ExtensionHandshake
+        {
+            Extensions = { [ExtensionNames.UtMetadata] = LocalUtMetadataId },
+            MetadataSize = Metainfo?.InfoBytes.Length,
+            RequestQueueSize = 250,
+            ClientVersion = "TorrentEdge " + EngineInfo.PeerIdPrefix.Trim('-'),
+        };
+        peer.Send(handshake.ToMessage());
     }
 
     private void OnExtended(PeerSession peer, int extendedId, byte[] payload)
     {
-        try
+        if (!peer.SupportsExtensionProtocol)
         {
-            if (extendedId == 0) OnExtensionHandshake(peer, payload);
-            else if (extendedId == LocalUtMetadataId) OnUtMetadata(peer, payload);
+            ProtocolError(peer);
+            return;
         }
-        catch (BencodeException)
-        {
-            peer.Close();
-        }
+        if (extendedId == 0) OnExtensionHandshake(peer, payload);
+        else if (extendedId == LocalUtMetadataId) OnUtMetadata(peer, payload);
+        // Other ids are extensions we never announced: ignored, as BEP 10 allows for ids we do not know.
+    }
+
+    /// <summary>The peer broke the protocol: counted and disconnected.</summary>
+    private void ProtocolError(PeerSession peer)
+    {
+        _protocolErrors++;
+        Engine.Metrics.ProtocolError();
+        peer.Close();
     }
 
     private void OnExtensionHandshake(PeerSession peer, byte[] payload)
     {
-        var d = BencodeReader.DecodeDictionary(payload);
-        if (d.Get<BDictionary>("m") is { } m && m.Get<BInteger>("ut_metadata") is { } id && id.Value is > 0 and < 256)
-            peer.RemoteUtMetadataId = (byte)id.Value;
-        if (d.Get<BInteger>("metadata_size") is { } size && size.Value is > 0 and <= MaxMetadataSize)
-            peer.RemoteMetadataSize = (int)size.Value;
+        if (!ExtensionHandshake.TryParse(payload, out var handshake))
+        {
+            ProtocolError(peer);
+            return;
+        }
+        // A later handshake may update or disable an extension (id 0), so each one replaces what we knew.
+        peer.RemoteUtMetadataId = handshake!.GetId(ExtensionNames.UtMetadata);
+        peer.RemoteMetadataSize = handshake.MetadataSize is { } size and <= MaxMetadataSize ? size : 0;
+        peer.RemoteRequestQueueSize = handshake.RequestQueueSize ?? 0;
         if (Metainfo is null) RequestMetadata();
     }
 
     private void OnUtMetadata(PeerSession peer, byte[] payload)
     {
-        var header = BencodeReader.DecodePrefix(payload, out var consumed) as BDictionary;
-        if (header?.Get<BInteger>("msg_type") is not { } type || header.Get<BInteger>("piece") is not { } pieceValue) return;
-        var piece = (int)Math.Clamp(pieceValue.Value, -1, int.MaxValue);
-        switch (type.Value)
+        if (!MetadataMessage.TryParse(payload, out var message))
         {
-            case 0: // request
-                ServeMetadata(peer, piece);
+            ProtocolError(peer);
+            return;
+        }
+        switch (message.Type)
+        {
+            case MetadataMessageType.Request:
+                ServeMetadata(peer, message.Piece);
                 break;
-            case 1: // data
-                if (Metainfo is not null || _metadata is null || _metadataHave is null) return;
-                if ((uint)piece >= (uint)_metadataHave.Length) return;
-                var expected = Math.Min(MetadataPieceLength, _metadata.Length - piece * MetadataPieceLength);
-                if (payload.Length - consumed != expected) return;
-                payload.AsSpan(consumed).CopyTo(_metadata.AsSpan(piece * MetadataPieceLength));
-                _metadataHave[piece] = true;
-                if (_metadataHave.All(h => h)) OnMetadataComplete();
+            case MetadataMessageType.Data:
+                OnMetadataData(peer, message);
                 break;
             default: // reject: ask someone else next round
                 peer.MetadataRequested = false;
@@ -76,27 +97,43 @@ public sealed partial class TorrentManager
         }
     }
 
+    private void OnMetadataData(PeerSession peer, in MetadataMessage message)
+    {
+        if (Metainfo is not null || _metadata is null || _metadataHave is null || _metadataFrom is null) return; // unsolicited: ignore
+        if (message.TotalSize != _metadata.Length)
+        {
+            ProtocolError(peer);
+            return;
+        }
+        var piece = message.Piece;
+        if (_metadataHave[piece]) return;
+        message.Data.CopyTo(_metadata.AsSpan(piece * MetadataMessage.PieceLength));
+        _metadataHave[piece] = true;
+        _metadataFrom[piece] = peer;
+        if (Array.TrueForAll(_metadataHave, h => h)) OnMetadataComplete();
+    }
+
     private void ServeMetadata(PeerSession peer, int piece)
     {
         if (peer.RemoteUtMetadataId == 0) return;
-        var response = new BDictionary();
-        var info = Metainfo?.InfoBytes;
-        var count = info is { } bytes ? (bytes.Length + MetadataPieceLength - 1) / MetadataPieceLength : 0;
-        if (info is null || (uint)piece >= (uint)count)
+        MetadataMessage response;
+        if (Metainfo?.InfoBytes is not { } info || piece >= MetadataMessage.PieceCount(info.Length))
         {
-            response.Add("msg_type", new BInteger(2));
-            response.Add("piece", new BInteger(piece));
-            peer.Send(PeerMessage.Extended(peer.RemoteUtMetadataId, response.Encode()));
-            return;
+            response = MetadataMessage.Reject(piece);
         }
-        var data = info.Value.Slice(piece * MetadataPieceLength, Math.Min(MetadataPieceLength, info.Value.Length - piece * MetadataPieceLength));
-        response.Add("msg_type", new BInteger(1));
-        response.Add("piece", new BInteger(piece));
-        response.Add("total_size", new BInteger(info.Value.Length));
-        var head = response.Encode();
-        var body = new byte[head.Length + data.Length];
-        head.CopyTo(body, 0);
-        data.Span.CopyTo(body.AsSpan(head.Length));
+        else
+        {
+            var offset = piece * MetadataMessage.PieceLength;
+            response = MetadataMessage.DataPiece(piece, info.Length, info.Slice(offset, MetadataMessage.GetPieceLength(info.Length, piece)));
+        }
+        SendMetadata(peer, response);
+    }
+
+    private static void SendMetadata(PeerSession peer, in MetadataMessage message)
+    {
+        // Rare (a handful per connection), so a body array per message is fine.
+        var body = new byte[message.BodyLength];
+        message.EncodeBody(body);
         peer.Send(PeerMessage.Extended(peer.RemoteUtMetadataId, body));
     }
 
@@ -104,35 +141,39 @@ public sealed partial class TorrentManager
     private void RequestMetadata()
     {
         if (Metainfo is not null) return;
-        var sources = _peers.Where(p => p.RemoteUtMetadataId != 0 && p.RemoteMetadataSize > 0).ToList();
+        var sources = _peers.Where(p => p.RemoteUtMetadataId != 0 && p.RemoteMetadataSize > 0 && !p.IsClosed).ToList();
         if (sources.Count == 0) return;
         if (_metadata is null)
         {
             var size = sources[0].RemoteMetadataSize;
             _metadata = new byte[size];
-            _metadataHave = new bool[(size + MetadataPieceLength - 1) / MetadataPieceLength];
+            _metadataHave = new bool[MetadataMessage.PieceCount(size)];
+            _metadataFrom = new PeerSession?[_metadataHave.Length];
         }
         var source = sources[_metadataRound++ % sources.Count];
         if (source.RemoteMetadataSize != _metadata.Length) return;
         for (var i = 0; i < _metadataHave!.Length; i++)
-        {
-            if (_metadataHave[i]) continue;
-            var request = new BDictionary();
-            request.Add("msg_type", new BInteger(0));
-            request.Add("piece", new BInteger(i));
-            source.Send(PeerMessage.Extended(source.RemoteUtMetadataId, request.Encode()));
-        }
+            if (!_metadataHave[i]) SendMetadata(source, MetadataMessage.Request(i));
     }
 
     private void OnMetadataComplete()
     {
         var bytes = _metadata!;
+        var from = _metadataFrom!;
         _metadata = null;
         _metadataHave = null;
+        _metadataFrom = null;
         var hash = SHA1.HashData(bytes);
         if (!hash.AsSpan().SequenceEqual(InfoHash.ToArray()))
         {
-            // Someone sent a wrong piece; start over (the next round asks another peer first).
+            // Someone sent a wrong piece: discard it all and distrust everyone who contributed; the next round starts over.
+            _metadataHashFailures++;
+            foreach (var peer in from.Where(p => p is not null).Distinct())
+            {
+                Strike(peer!);
+                peer!.Close();
+            }
+            PublishStatus();
             return;
         }
         TorrentMetainfo metainfo;
@@ -156,10 +197,6 @@ public sealed partial class TorrentManager
             {
                 p.PendingBitfield = null;
                 OnBitfield(p, pending);
-            }
-            else if (p.PeerHasAll)
-            {
-                ChangeAvailability(p, +1);
             }
         }
         StartCheck(forceRecheck: false);

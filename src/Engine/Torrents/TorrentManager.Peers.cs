@@ -2,6 +2,7 @@ using System.Net;
 using TorrentEdge.Engine.Choking;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.PiecePicking;
 using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Torrents;
@@ -119,7 +120,7 @@ public sealed partial class TorrentManager
                 _needRequests.Add(peer);
                 break;
             case WorkKind.BlockDropped:
-                if (RemoveOutstanding(peer, work.Index, work.Begin)) _needRequests.Add(peer);
+                OnBlockDropped(peer, work);
                 break;
             case WorkKind.Choke:
                 peer.PeerChoking = true;
@@ -146,24 +147,20 @@ public sealed partial class TorrentManager
                 OnHaveAll(peer);
                 break;
             case WorkKind.HaveNone:
+                EnsurePeerHave(peer);
                 UpdateInterest(peer);
                 break;
             case WorkKind.Request:
                 OnRequest(peer, new BlockRequest(work.Index, work.Begin, work.Length));
                 break;
             case WorkKind.RejectRequest:
-            {
-                if (RemoveOutstanding(peer, work.Index, work.Begin))
-                {
-                    var piece = GetActivePiece(work.Index);
-                    var b = work.Begin / ActivePiece.BlockLength;
-                    if (piece is not null && b < piece.BlockCount && piece.RequestedBy[b] == peer && !piece.Received[b]) piece.RequestedBy[b] = null;
-                    piece?.Duplicates?.RemoveAll(d => d.Peer == peer && d.Block == b);
-                }
+                // The same as a block that never comes: back to the picker (BEP 6).
+                OnBlockDropped(peer, work);
                 break;
-            }
             case WorkKind.AllowedFast:
-                if (Metainfo is null || work.Index < Metainfo.PieceCount) peer.AllowedFastFromPeer.Add(work.Index);
+                if ((Metainfo is null || (uint)work.Index < (uint)Metainfo.PieceCount) &&
+                    peer.AllowedFastFromPeer.Count < PeerSession.MaxAllowedFast && !peer.AllowedFastFromPeer.Contains(work.Index))
+                    peer.AllowedFastFromPeer.Add(work.Index);
                 _needRequests.Add(peer);
                 break;
             case WorkKind.Extended:
@@ -183,10 +180,16 @@ public sealed partial class TorrentManager
         }
         peer.Registered = true;
         peer.ConnectedAt = Engine.TimeProvider.GetUtcNow();
+        peer.QueueDepth = new RequestQueueDepth(Engine.TimeProvider, QueueDepthOptions);
+        EnsurePeerHave(peer);
         _peers.Add(peer);
         if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c)) c.Failures = 0;
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
-        if (_have is { } have)
+        if (TryStartSuperSeeding(peer))
+        {
+            // Advertised one piece at a time instead of a bitfield.
+        }
+        else if (_have is { } have)
         {
             if (peer.SupportsFast && have.AllTrue) peer.Send(PeerMessage.HaveAll);
             else if (peer.SupportsFast && have.AllFalse) peer.Send(PeerMessage.HaveNone);
@@ -217,7 +220,8 @@ public sealed partial class TorrentManager
         _peers.Remove(peer);
         _needRequests.Remove(peer);
         ReleaseRequests(peer);
-        if (peer.CountedAvailability) ChangeAvailability(peer, -1);
+        UncountAvailability(peer);
+        SuperSeedPeerClosed(peer);
         foreach (var p in _peers) _needRequests.Add(p);
         PublishStatus();
     }
@@ -229,12 +233,14 @@ public sealed partial class TorrentManager
             return;
         }
         if ((uint)index >= (uint)Metainfo.PieceCount) { peer.Close(); return; }
-        peer.PeerHave ??= new BitField(Metainfo.PieceCount);
-        if (peer.PeerHave[index]) return;
-        peer.PeerHave[index] = true;
-        if (peer.CountedAvailability) _availability[index]++;
-        else ChangeAvailability(peer, +1);
+        EnsurePeerHave(peer);
+        var has = peer.PeerHave!;
+        if (has[index]) return;
+        has[index] = true;
+        if (peer.CountedAvailability) _picker?.Availability.Increment(index);
+        else CountAvailability(peer);
         if (!peer.AmInterested && _wanted[index] && !_have![index]) UpdateInterest(peer);
+        SuperSeedHave(peer, index);
         _needRequests.Add(peer);
     }
 
@@ -246,49 +252,57 @@ public sealed partial class TorrentManager
             return;
         }
         if (!BitField.TryFromBytes(bytes, Metainfo.PieceCount, out var bits)) { peer.Close(); return; }
-        if (peer.CountedAvailability) ChangeAvailability(peer, -1);
+        UncountAvailability(peer);
+        peer.PeerHasAll = false;
         peer.PeerHave = bits;
-        ChangeAvailability(peer, +1);
+        CountAvailability(peer);
         UpdateInterest(peer);
+        SuperSeedBitfield(peer, bits!);
         _needRequests.Add(peer);
     }
 
     private void OnHaveAll(PeerSession peer)
     {
-        if (peer.CountedAvailability) ChangeAvailability(peer, -1);
+        UncountAvailability(peer);
         peer.PeerHasAll = true;
+        peer.PeerHave = null;
         if (Metainfo is not null)
         {
-            ChangeAvailability(peer, +1);
+            EnsurePeerHave(peer);
+            CountAvailability(peer);
             UpdateInterest(peer);
             _needRequests.Add(peer);
         }
     }
 
-    private void ChangeAvailability(PeerSession peer, int delta)
+    /// <summary>Once the metadata is known every peer has a bitfield (all set for have-all), which the picker reads.</summary>
+    private void EnsurePeerHave(PeerSession peer)
     {
-        if (Metainfo is null) return;
-        if (peer.PeerHasAll)
-        {
-            for (var i = 0; i < _availability.Length; i++) _availability[i] += delta;
-        }
-        else if (peer.PeerHave is { } h)
-        {
-            for (var i = h.NextSet(0); i >= 0; i = h.NextSet(i + 1)) _availability[i] += delta;
-        }
-        peer.CountedAvailability = delta > 0;
+        if (peer.PeerHave is not null || Metainfo is null) return;
+        peer.PeerHave = new BitField(Metainfo.PieceCount);
+        if (peer.PeerHasAll) peer.PeerHave.SetAll(true);
+    }
+
+    /// <summary>Counts the peer's pieces in the picker's availability (a have-all peer as a seed, O(1)).</summary>
+    private void CountAvailability(PeerSession peer)
+    {
+        if (_picker is not { } picker || peer.CountedAvailability || peer.PeerHave is not { } has) return;
+        if (peer.PeerHasAll) picker.Availability.AddSeed();
+        else picker.Availability.AddPeer(has);
+        peer.CountedAvailability = true;
+    }
+
+    private void UncountAvailability(PeerSession peer)
+    {
+        if (_picker is not { } picker || !peer.CountedAvailability || peer.PeerHave is not { } has) return;
+        if (peer.PeerHasAll) picker.Availability.RemoveSeed();
+        else picker.Availability.RemovePeer(has);
+        peer.CountedAvailability = false;
     }
 
     private void UpdateInterest(PeerSession peer)
     {
-        var interested = false;
-        if (_have is not null && _state == TorrentState.Downloading)
-        {
-            for (var i = 0; i < _wanted.Length; i++)
-            {
-                if (_wanted[i] && !_have[i] && PeerHas(peer, i)) { interested = true; break; }
-            }
-        }
+        var interested = _state == TorrentState.Downloading && _picker is { } picker && peer.PeerHave is not null && picker.IsInteresting(peer);
         if (interested == peer.AmInterested) return;
         peer.AmInterested = interested;
         peer.Send(interested ? PeerMessage.Interested : PeerMessage.NotInterested);
@@ -297,12 +311,14 @@ public sealed partial class TorrentManager
     private void OnRequest(PeerSession peer, BlockRequest block)
     {
         var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
-                    _have[block.PieceIndex] && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
+                    _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
         if (peer.AmChoking || !valid || !peer.EnqueueUpload(block))
         {
             if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
+            return;
         }
+        OfferLastPieceEarly(peer, block.PieceIndex);
     }
 
     private void Unchoke(PeerSession peer)
@@ -371,13 +387,13 @@ public sealed partial class TorrentManager
             p.UploadRate = up - p.UploadedAtLastTick;
             p.UploadedAtLastTick = up;
             uploadedNow += up;
-            // Adaptive depth: about half a second of data at the current rate, at least 16 blocks.
-            if (!p.Snubbed) p.MaxOutstanding = (int)Math.Clamp(p.DownloadRate / 2 / ActivePiece.BlockLength, 16, 500);
-            if (p.Outstanding.Count > 0 && now - p.LastBlockTicks > SnubAfter.TotalMilliseconds && !p.Snubbed)
+            p.QueueDepth?.Tick();
+            if (p.Outstanding.Count > 0 && !p.Snubbed && Engine.TimeProvider.GetElapsedTime(p.LastBlockAt) > SnubAfter)
             {
-                // Snubbed: its requests go back to the pool for others; it keeps one request in flight.
+                // Snubbed: its requests and pieces go back to the picker for others; it gets one block at a time.
                 p.Snubbed = true;
-                foreach (var b in p.Outstanding) p.Send(PeerMessage.Cancel(b));
+                var n = p.Outstanding.Drain(_picked);
+                for (var i = 0; i < n; i++) p.Send(PeerMessage.Cancel(_picked[i]));
                 ReleaseRequests(p);
             }
             if (now - p.LastReceiveTicks > IdleDisconnect.TotalMilliseconds) p.Close();
@@ -389,6 +405,7 @@ public sealed partial class TorrentManager
         _uploadRate = Math.Max(0, uploadedNow - _uploadedAtLastTick);
         _uploadedAtLastTick = uploadedNow;
         if (Choker.IsRechokeDue && _peers.Count > 0) Rechoke();
+        SweepActivePieces();
         if (_ticks % 5 == 0) ConnectToCandidates();
         // Starved of peers: ask the trackers again as soon as their min interval allows.
         if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();

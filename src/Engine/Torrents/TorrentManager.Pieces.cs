@@ -11,12 +11,13 @@ namespace TorrentEdge.Engine.Torrents;
 public sealed partial class TorrentManager
 {
     private bool _checking;
+    private DateTimeOffset? _restoredCompletedAt;
+    private Task _resumeSave = Task.CompletedTask;
 
     private void InitialisePieces(TorrentMetainfo m)
     {
         var count = m.PieceCount;
         _have ??= new BitField(count);
-        _availability = new int[count];
         _pieceState = new PieceState[count];
         Volatile.Write(ref _active, new ActivePiece?[count]);
         if (_filePriorities.Length != m.Files.Count)
@@ -24,6 +25,29 @@ public sealed partial class TorrentManager
         _wanted = new bool[count];
         _piecePriority = new PiecePriority[count];
         ComputeWanted();
+        ResetPicker();
+    }
+
+    /// <summary>
+    /// A fresh picker over what we have now (after the metadata arrives and after each file check), with the
+    /// piece priorities and every connected peer's pieces counted again. Requests in flight are forgotten: a
+    /// block that still arrives finds no buffer and is dropped.
+    /// </summary>
+    private void ResetPicker()
+    {
+        var m = Metainfo!;
+        foreach (var p in _peers)
+        {
+            p.Outstanding.Clear();
+            p.CountedAvailability = false;
+        }
+        _picker = new PiecePicker(m.TotalLength, m.PieceLength, new PiecePickerSettings { Sequential = Sequential }, _have, _random);
+        _picker.SetPriorities(_piecePriority);
+        foreach (var p in _peers)
+        {
+            EnsurePeerHave(p);
+            CountAvailability(p);
+        }
     }
 
     private static StorageLayout LayoutOf(TorrentMetainfo m) =>
@@ -49,6 +73,7 @@ public sealed partial class TorrentManager
             offset += m.Files[f].Length;
         }
         PiecePriorities.FromFiles(files, priorities, m.PieceLength, _piecePriority);
+        _picker?.SetPriorities(_piecePriority);
         _topPriority = PiecePriority.Skip;
         for (var p = 0; p < _piecePriority.Length; p++)
         {
@@ -111,8 +136,11 @@ public sealed partial class TorrentManager
                     if (loaded.Data is { } data && data.CheckConsistency(storage).IsTrusted) have = data.GetBitField();
                     if (loaded.Data is { } d2)
                     {
+                        // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
                         _uploadedBase = d2.Uploaded;
                         _downloaded = d2.Downloaded;
+                        Interlocked.Exchange(ref _seedMilliseconds, (long)d2.SeedingTime.TotalMilliseconds);
+                        _restoredCompletedAt = d2.CompletedAt;
                     }
                 }
                 if (have is null)
@@ -142,14 +170,15 @@ public sealed partial class TorrentManager
             Fail("checking files failed: " + result.Error);
             return;
         }
-        // Active pieces were dropped with the peers; start the piece state afresh from what is on disk.
+        // Start the piece state afresh from what is on disk.
         foreach (var a in _activeList) ReleaseActive(a);
         _activeList.Clear();
         Array.Clear(_active);
         _have!.CopyFrom(result.Have);
         for (var i = 0; i < _pieceState.Length; i++) _pieceState[i] = _have[i] ? PieceState.Have : PieceState.Missing;
+        ResetPicker();
         _resumeDirty = true;
-        if (WantedDone() && _completedAt is null) _completedAt = Now;
+        if (WantedDone() && _completedAt is null) _completedAt = _restoredCompletedAt ?? Now;
         if (_userPaused) { SetState(TorrentState.Paused); return; }
         if (!_allowedToRun) { SetState(TorrentState.Queued); return; }
         SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
@@ -167,53 +196,41 @@ public sealed partial class TorrentManager
 
     private void OnBlockReceived(PeerSession peer, in Work work)
     {
-        RemoveOutstanding(peer, work.Index, work.Begin);
+        var block = new BlockRequest(work.Index, work.Begin, work.Length);
+        var requested = peer.Outstanding.Remove(block, out var sentAt);
         var piece = (ActivePiece)work.Data!;
-        if (!ReferenceEquals(GetActivePiece(work.Index), piece)) return;
-        var block = work.Begin / ActivePiece.BlockLength;
-        peer.LastBlockTicks = Environment.TickCount64;
-        if (peer.Snubbed) { peer.Snubbed = false; peer.MaxOutstanding = 16; }
-        if (piece.Received[block]) return;
-        piece.Received[block] = true;
-        piece.ReceivedCount++;
-        if (!piece.Contributors.Contains(peer)) piece.Contributors.Add(peer);
+        if (_picker is not { } picker) return;
+        if (!ReferenceEquals(GetActivePiece(work.Index), piece))
+        {
+            // Copied into a buffer already let go: as good as dropped.
+            if (requested) picker.ReturnBlock(peer, block);
+            return;
+        }
+        if (requested) peer.QueueDepth?.BlockReceived(work.Length, Engine.TimeProvider.GetElapsedTime(sentAt));
+        peer.LastBlockAt = Engine.TimeProvider.GetTimestamp();
+        peer.Snubbed = false;
+        var outcome = picker.BlockReceived(peer, block, _cancellations, out var cancelCount);
+        // Endgame: whoever else was asked for this block need not send it.
+        for (var i = 0; i < cancelCount; i++)
+        {
+            var other = (PeerSession)_cancellations[i].Peer;
+            if (other.Outstanding.Remove(block, out _)) other.Send(PeerMessage.Cancel(block));
+            _needRequests.Add(other);
+        }
+        _cancellations.AsSpan(0, cancelCount).Clear();
+        if (outcome is not (BlockOutcome.Accepted or BlockOutcome.PieceComplete)) return;
         peer.Downloaded += work.Length;
         _downloaded += work.Length;
         Engine.Metrics.BytesDownloaded(work.Length);
-        // Endgame: whoever else was asked for this block need not send it.
-        var first = piece.RequestedBy[block];
-        if (first is not null && first != peer) CancelRequest(first, piece.GetBlock(block));
-        piece.RequestedBy[block] = peer;
-        if (piece.Duplicates is { Count: > 0 } dups)
-        {
-            for (var i = dups.Count - 1; i >= 0; i--)
-            {
-                if (dups[i].Block != block) continue;
-                if (dups[i].Peer != peer) CancelRequest(dups[i].Peer, piece.GetBlock(block));
-                dups.RemoveAt(i);
-            }
-        }
-        if (piece.ReceivedCount == piece.BlockCount) CompletePiece(piece);
+        if (outcome == BlockOutcome.PieceComplete) CompletePiece(piece);
     }
 
-    private void CancelRequest(PeerSession peer, BlockRequest block)
+    private void OnBlockDropped(PeerSession peer, in Work work)
     {
-        if (RemoveOutstanding(peer, block.PieceIndex, block.Begin)) peer.Send(PeerMessage.Cancel(block));
-    }
-
-    private static bool RemoveOutstanding(PeerSession peer, int index, int begin)
-    {
-        var list = peer.Outstanding;
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (list[i].PieceIndex == index && list[i].Begin == begin)
-            {
-                list[i] = list[^1];
-                list.RemoveAt(list.Count - 1);
-                return true;
-            }
-        }
-        return false;
+        var block = new BlockRequest(work.Index, work.Begin, work.Length);
+        if (!peer.Outstanding.Remove(block, out _)) return;
+        _picker?.ReturnBlock(peer, block);
+        _needRequests.Add(peer);
     }
 
     private void CompletePiece(ActivePiece piece)
@@ -223,7 +240,10 @@ public sealed partial class TorrentManager
         _activeList.Remove(piece);
         _pieceState[piece.Index] = PieceState.Hashing;
         var storage = Storage!;
-        var contributors = piece.Contributors.ToArray();
+        var contributorCount = _picker!.GetContributors(piece.Index, _contributors);
+        var contributors = new PeerSession[contributorCount];
+        for (var i = 0; i < contributorCount; i++) contributors[i] = (PeerSession)_contributors[i];
+        _contributors.AsSpan().Clear();
         var offset = (long)piece.Index * Metainfo!.PieceLength;
         var token = _stopping.Token;
         // Hash and write on the thread pool: the loop and the sockets never wait for SHA-1 or the disk.
@@ -265,6 +285,7 @@ public sealed partial class TorrentManager
         if (!result.Passed)
         {
             _pieceState[index] = PieceState.Missing;
+            _picker?.PieceFailed(index);
             _hashFailures++;
             Engine.Metrics.HashFailed();
             var blamed = result.Contributors.Length == 1 ? result.Contributors[0] : null;
@@ -276,6 +297,7 @@ public sealed partial class TorrentManager
             return;
         }
         _pieceState[index] = PieceState.Have;
+        _picker?.PieceVerified(index);
         _have![index] = true;
         _verifiedBatch.Add(index);
         _resumeDirty = true;
@@ -283,7 +305,8 @@ public sealed partial class TorrentManager
         foreach (var p in _peers)
         {
             p.Send(PeerMessage.Have(index));
-            if (p.AmInterested) UpdateInterest(p);
+            // Only a peer that had this piece can have become uninteresting.
+            if (p.AmInterested && p.PeerHave is { } h && h[index]) UpdateInterest(p);
         }
         if (WantedDone() && _state == TorrentState.Downloading)
         {
@@ -305,123 +328,76 @@ public sealed partial class TorrentManager
 
     // ---- picking ----
 
-    /// <summary>Fills the peer's request pipeline up to its adaptive depth.</summary>
+    private static readonly RequestQueueDepthOptions QueueDepthOptions = new()
+    {
+        MinDepth = 16,
+        MaxDepth = MaxRequestDepth,
+        InitialDepth = 32,
+        MinQueueTime = TimeSpan.FromMilliseconds(500),
+    };
+
+    private const int MaxRequestDepth = 500;
+    private PiecePicker? _picker;
+    private readonly BlockRequest[] _picked = new BlockRequest[MaxRequestDepth];
+    private readonly PeerBlockRequest[] _cancellations = new PeerBlockRequest[PiecePickerSettings.Default.MaxDuplicateRequests + 1];
+    private readonly IPieceRequester[] _contributors = new IPieceRequester[64];
+
+    /// <summary>
+    /// Under a download limit a peer may have at most one second of the limited rate outstanding: what is
+    /// requested arrives whether or not the limiter lets us read it yet, so a deeper pipeline is a burst.
+    /// </summary>
+    private int DownloadLimitDepth()
+    {
+        var torrent = DownloadLimiter.Torrent.BytesPerSecond;
+        var global = DownloadLimiter.Global.BytesPerSecond;
+        var rate = torrent == 0 ? global : global == 0 ? torrent : Math.Min(torrent, global);
+        return rate == 0 ? int.MaxValue : (int)Math.Max(1, rate / BlockRequest.StandardBlockLength);
+    }
+
+    /// <summary>Fills the peer's request pipeline up to its adaptive depth with blocks the picker chooses.</summary>
     private void RequestMore(PeerSession peer)
     {
-        if (_state != TorrentState.Downloading || peer.IsClosed || Storage is null) return;
+        if (_state != TorrentState.Downloading || peer.IsClosed || Storage is null || _picker is not { } picker || peer.PeerHave is null) return;
         if (peer.PeerChoking && peer.AllowedFastFromPeer.Count == 0) return;
-        var depth = peer.Snubbed ? 1 : peer.MaxOutstanding;
-        while (peer.Outstanding.Count < depth)
+        var room = Math.Min(Math.Min(peer.Snubbed ? 1 : peer.RequestDepth, DownloadLimitDepth()) - peer.Outstanding.Count, _picked.Length);
+        if (room <= 0) return;
+        var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
+        if (n == 0) return;
+        var now = Engine.TimeProvider.GetTimestamp();
+        // The snub clock starts when the peer has something to answer, not at the last block long ago.
+        if (peer.Outstanding.Count == 0) peer.LastBlockAt = now;
+        for (var i = 0; i < n; i++)
         {
-            if (!NextBlock(peer, out var block)) break;
-            peer.Outstanding.Add(block);
+            var block = _picked[i];
+            if (GetActivePiece(block.PieceIndex) is null)
+            {
+                var piece = new ActivePiece(block.PieceIndex, picker.GetPieceLength(block.PieceIndex), BlockRequest.StandardBlockLength);
+                _activeList.Add(piece);
+                Volatile.Write(ref _active[block.PieceIndex], piece);
+            }
+            peer.Outstanding.Add(block, now);
             peer.Send(PeerMessage.Request(block));
         }
     }
 
-    private bool PeerHas(PeerSession peer, int index) =>
-        peer.PeerHasAll || (peer.PeerHave is { } h && h[index]);
-
-    private bool CanRequest(PeerSession peer, int index) =>
-        !peer.PeerChoking || peer.AllowedFastFromPeer.Contains(index);
-
-    private bool NextBlock(PeerSession peer, out BlockRequest request)
-    {
-        // 1. Continue pieces this peer owns, then orphaned ones it has.
-        foreach (var piece in _activeList)
-        {
-            if (piece.Owner != peer && piece.Owner is not null && !piece.Owner.IsClosed && !piece.Owner.Snubbed) continue;
-            if (!PeerHas(peer, piece.Index) || !CanRequest(peer, piece.Index)) continue;
-            if (piece.HasUnrequested(out var b))
-            {
-                piece.Owner = peer;
-                piece.RequestedBy[b] = peer;
-                request = piece.GetBlock(b);
-                return true;
-            }
-        }
-        // 2. A new piece: rarest first among those the peer has, random among equals.
-        var chosen = PickNewPiece(peer);
-        if (chosen >= 0)
-        {
-            var piece = new ActivePiece(chosen, Metainfo!.GetPieceLength(chosen)) { Owner = peer };
-            _pieceState[chosen] = PieceState.Active;
-            _activeList.Add(piece);
-            Volatile.Write(ref _active[chosen], piece);
-            piece.RequestedBy[0] = peer;
-            request = piece.GetBlock(0);
-            return true;
-        }
-        // 3. Endgame: nothing left unrequested, so ask this peer too for blocks still in flight elsewhere.
-        foreach (var piece in _activeList)
-        {
-            if (!PeerHas(peer, piece.Index) || !CanRequest(peer, piece.Index)) continue;
-            for (var b = 0; b < piece.BlockCount; b++)
-            {
-                if (piece.Received[b] || piece.RequestedBy[b] == peer) continue;
-                piece.Duplicates ??= [];
-                var already = 0;
-                var mine = false;
-                foreach (var d in piece.Duplicates)
-                {
-                    if (d.Block != b) continue;
-                    already++;
-                    if (d.Peer == peer) mine = true;
-                }
-                if (mine || already >= 1) continue;
-                piece.Duplicates.Add((b, peer));
-                request = piece.GetBlock(b);
-                return true;
-            }
-        }
-        request = default;
-        return false;
-    }
-
-    private int PickNewPiece(PeerSession peer)
-    {
-        var count = _pieceState.Length;
-        if (count == 0) return -1;
-        var best = -1;
-        var bestAvail = int.MaxValue;
-        var bestPriority = PiecePriority.Skip;
-        var start = Sequential ? 0 : _random.Next(count);
-        // The first few pieces are random so a new peer soon has something to trade.
-        var randomFirst = _have!.TrueCount < 4 || Sequential;
-        for (var k = 0; k < count; k++)
-        {
-            var i = start + k;
-            if (i >= count) i -= count;
-            if (_pieceState[i] != PieceState.Missing || !_wanted[i] || !PeerHas(peer, i) || !CanRequest(peer, i)) continue;
-            // Highest priority first; within it rarest first (the first random one while we have few pieces; in order when sequential).
-            var priority = _piecePriority[i];
-            var a = randomFirst ? 0 : _availability[i];
-            if (priority > bestPriority || (priority == bestPriority && a < bestAvail))
-            {
-                best = i;
-                bestPriority = priority;
-                bestAvail = a;
-                if (priority == _topPriority && a <= (randomFirst ? 0 : 1)) break;
-            }
-        }
-        return best;
-    }
-
-    /// <summary>Gives the peer's requests back to the pool (it choked us, went away or is snubbed).</summary>
+    /// <summary>Gives the peer's requests and its pieces back to the picker (it choked us, went away or is snubbed).</summary>
     private void ReleaseRequests(PeerSession peer)
     {
-        foreach (var block in peer.Outstanding)
-        {
-            var piece = GetActivePiece(block.PieceIndex);
-            if (piece is null) continue;
-            var b = block.Begin / ActivePiece.BlockLength;
-            if (piece.RequestedBy[b] == peer && !piece.Received[b]) piece.RequestedBy[b] = null;
-            piece.Duplicates?.RemoveAll(d => d.Peer == peer);
-        }
         peer.Outstanding.Clear();
-        foreach (var piece in _activeList)
+        if (_picker is not null && peer.PeerHave is not null) _picker.PeerGone(peer);
+    }
+
+    /// <summary>Returns the buffers of pieces the picker let go with nothing received (their requester left or choked).</summary>
+    private void SweepActivePieces()
+    {
+        if (_picker is not { } picker) return;
+        for (var i = _activeList.Count - 1; i >= 0; i--)
         {
-            if (piece.Owner == peer) piece.Owner = null;
+            var piece = _activeList[i];
+            if (picker.IsStarted(piece.Index)) continue;
+            Volatile.Write(ref _active[piece.Index], null);
+            _activeList.RemoveAt(i);
+            ReleaseActive(piece);
         }
     }
 
@@ -436,18 +412,22 @@ public sealed partial class TorrentManager
         var have = _have.Clone();
         var priorities = _filePriorities.ToArray();
         var downloaded = _downloaded;
-        var uploaded = Status.Uploaded;
+        var uploaded = UploadedNow(); // not the last snapshot, which may be a second old
         var paused = _userPaused;
         var queuePriority = QueuePriority;
         var completedAt = _completedAt;
         var addedAt = AddedAt;
+        var seedingTime = SeedTime;
         var savePath = SavePath;
         var infoHash = InfoHash.ToHex();
+        // Saves run one after another, so a slow earlier save never lands over a later one.
+        var previous = _resumeSave;
         // Flush first so the sizes and times recorded are those of data that is really on disk.
         var task = Task.Run(async () =>
         {
             try
             {
+                await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 var data = ResumeData.Create(infoHash, have, storage.ObserveFiles(), priorities) with
                 {
@@ -458,6 +438,7 @@ public sealed partial class TorrentManager
                     QueuePriority = queuePriority,
                     CompletedAt = completedAt,
                     AddedAt = addedAt,
+                    SeedingTime = seedingTime,
                 };
                 await store.SaveAsync(data, CancellationToken.None).ConfigureAwait(false);
             }
@@ -466,6 +447,7 @@ public sealed partial class TorrentManager
                 // The next save tries again; a restart without resume data rechecks.
             }
         });
+        _resumeSave = task;
         Track(task);
     }
 }

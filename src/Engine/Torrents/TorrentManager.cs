@@ -55,7 +55,6 @@ public sealed partial class TorrentManager : IAsyncDisposable
     // Piece state, valid once the metadata is known.
     private BitField? _have;
     private bool[] _wanted = [];
-    private int[] _availability = [];
     private PieceState[] _pieceState = [];
     private ActivePiece?[] _active = [];
     private readonly List<ActivePiece> _activeList = [];
@@ -73,6 +72,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SeedRatioLimit = options.SeedRatioLimit;
         SeedTimeLimit = options.SeedTimeLimit;
         Sequential = options.Sequential;
+        SuperSeed = options.SuperSeed;
         (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = engine.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
@@ -86,6 +86,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>Pieces are picked in order rather than rarest first.</summary>
     public bool Sequential { get; }
+
+    /// <summary>Super-seeding (BEP 16) while complete: see <see cref="AddTorrentOptions.SuperSeed"/>.</summary>
+    public bool SuperSeed { get; }
 
     /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
     internal BandwidthLimiter UploadLimiter { get; }
@@ -126,10 +129,20 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     // ---- public control: each posts a command to the loop ----
 
-    /// <summary>Stops transfers; peers are disconnected and resume data saved.</summary>
-    public Task PauseAsync(CancellationToken cancellationToken = default) => RunCommandAsync(t => t.DoPause(), cancellationToken);
+    /// <summary>Stops transfers; peers are disconnected and resume data saved. Its queue slot goes to the next torrent.</summary>
+    public async Task PauseAsync(CancellationToken cancellationToken = default)
+    {
+        await RunCommandAsync(t => t.DoPause(), cancellationToken).ConfigureAwait(false);
+        await Engine.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-    public Task ResumeAsync(CancellationToken cancellationToken = default) => RunCommandAsync(t => t.DoResume(), cancellationToken);
+    /// <summary>Continues, or waits as Queued until the queue gives it a slot.</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        await RunCommandAsync(t => t.DoResume(), cancellationToken).ConfigureAwait(false);
+        // The queue passes over paused torrents: without asking it again, one added paused would stay Queued for good.
+        await Engine.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Hashes every piece on disk again and continues from what is there.</summary>
     public Task RecheckAsync(CancellationToken cancellationToken = default) => RunCommandAsync(t => t.StartCheck(forceRecheck: true), cancellationToken);
@@ -473,6 +486,14 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private void PublishStatus() => Volatile.Write(ref _status, BuildStatus());
 
+    /// <summary>Payload bytes uploaded since the torrent was added, including before restarts (loop).</summary>
+    private long UploadedNow()
+    {
+        var uploaded = _uploadedBase + _uploadedClosed;
+        foreach (var p in _peers) uploaded += p.Uploaded;
+        return uploaded;
+    }
+
     private TorrentStatus BuildStatus()
     {
         long done = 0, wanted = 0;
@@ -492,7 +513,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
                 Storage.Layout.GetVerifiedBytesPerFile(have, fileDone);
             }
         }
-        var uploaded = _uploadedBase + _uploadedClosed + _peers.Sum(p => p.Uploaded);
+        var uploaded = UploadedNow();
         return new TorrentStatus
         {
             InfoHash = InfoHash,
@@ -512,11 +533,14 @@ public sealed partial class TorrentManager : IAsyncDisposable
             Peers = _peers.Count,
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),
             HashFailures = _hashFailures,
+            ProtocolErrors = _protocolErrors,
+            MetadataHashFailures = _metadataHashFailures,
             BannedPeers = _bannedUntil.Count,
             QueuePriority = QueuePriority,
             FileBytesDone = fileDone,
             Error = _error,
             CompletedAt = _completedAt,
+            SeedingTime = SeedTime,
         };
     }
 
@@ -529,7 +553,6 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private enum PieceState : byte
     {
         Missing,
-        Active,
         Hashing,
         Have,
     }

@@ -28,10 +28,16 @@ public sealed record TorrentStatus
     public int Peers { get; init; }
     public int Seeds { get; init; }
     public int HashFailures { get; init; }
+    /// <summary>Peers disconnected for malformed or out-of-protocol messages (e.g. an extension message that does not parse).</summary>
+    public int ProtocolErrors { get; init; }
+    /// <summary>Times the metadata assembled from peers (BEP 9) did not match the info-hash and was discarded.</summary>
+    public int MetadataHashFailures { get; init; }
     public int BannedPeers { get; init; }
     public QueuePriority QueuePriority { get; init; }
     /// <summary>Per-file bytes verified, in the order of the torrent's files.</summary>
     public IReadOnlyList<long> FileBytesDone { get; init; } = [];
     public string? Error { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
+    /// <summary>Time spent seeding, carried over restarts by the resume data (what seed-time limits count).</summary>
+    public TimeSpan SeedingTime { get; init; }
 }

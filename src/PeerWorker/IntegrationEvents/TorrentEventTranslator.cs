@@ -8,7 +8,8 @@ namespace TorrentEdge.PeerWorker.IntegrationEvents;
 
 /// <summary>
 /// Turns what the runtime reports into torrent-events with the owners of each torrent: state changes at once,
-/// progress at most once per <see cref="PeerWorkerOptions.ProgressInterval"/> per torrent, piece batches, completion,
+/// progress at most once per <see cref="PeerWorkerOptions.ProgressInterval"/> per torrent (and at once after a completion
+/// or a change of state, so the last figures published are the final ones), piece batches, completion,
 /// seeding, errors, queue changes, and the metadata of magnets (so Catalog stores it).
 /// Events of torrents this replica no longer owns are dropped: the reconciler reports their end itself.
 /// </summary>
@@ -71,6 +72,14 @@ public sealed partial class TorrentEventTranslator(
         if (mapped is not null)
         {
             outbox.Enqueue(mapped);
+        }
+        // A completion or a change of state ends a phase: its final numbers (downloaded bytes, rates) go out at once.
+        // Throttled, they could be dropped for good: an idle seed or a paused torrent reports no more progress, and
+        // readers (Catalog's status) would keep the last figures from before, e.g. 0 bytes downloaded.
+        if (e is RuntimeCompleted or RuntimeStateChanged && runtime.GetSnapshot(e.InfoHash) is { } snapshot)
+        {
+            _lastProgress[e.InfoHash] = time.GetTimestamp();
+            outbox.Enqueue(ToProgressed(snapshot, owners));
         }
     }
 

@@ -323,9 +323,16 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
                 files.Add(new FileProgress(file.Path, file.Length, done, index < given.Count ? given[index] : FilePriority.Normal));
             }
         }
+        // The engine's rates are measured on its ticks: right after a pause they still say what the last second moved.
+        var moving = IsTransferring(s.State);
         return new RuntimeSnapshot(hex, s.Name, Map(s.State), s.HasMetadata, s.Progress, s.BytesDone, s.BytesWanted, s.TotalLength,
-            s.Downloaded, s.Uploaded, s.DownloadRate, s.UploadRate, s.Peers, s.Seeds, s.PieceCount, s.PiecesHave, files, s.Error);
+            s.Downloaded, s.Uploaded, moving ? s.DownloadRate : 0, moving ? s.UploadRate : 0, s.Peers, s.Seeds, s.PieceCount, s.PiecesHave,
+            files, s.Error);
     }
+
+    /// <summary>Whether a torrent in this state moves data at all (a paused, queued, checking or failed one does not).</summary>
+    internal static bool IsTransferring(EngineState state) =>
+        state is EngineState.Downloading or EngineState.Seeding or EngineState.Finished or EngineState.FetchingMetadata;
 
     /// <summary>
     /// One engine priority per file of the torrent, padding files included. The spec has one per file in metainfo order;

@@ -114,7 +114,10 @@ public sealed class OpenTracker : IAsyncDisposable
         try
         {
             await WaitForHttpAsync(process, httpPort, cancellationToken).ConfigureAwait(false);
-            if (hashes.Length > 0) await WaitForWhitelistAsync(process, httpPort, hashes[0], cancellationToken).ConfigureAwait(false);
+            foreach (var hash in hashes) await WaitForWhitelistAsync(process, httpPort, hash, cancellationToken).ConfigureAwait(false);
+            // If our process lost the race for the port, another tracker may have answered the probes.
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            if (process.HasExited) throw new TimeoutException($"opentracker exited with {process.ExitCode}: {tracker.Output}");
             return tracker;
         }
         catch

@@ -17,15 +17,12 @@ public sealed class MagnetAndTransmissionTests
         if (!LibtorrentPeer.IsAvailable) Assert.Skip("python3-libtorrent is not installed for /usr/bin/python3");
         var ct = TestContext.Current.CancellationToken;
         using var dir = new TempDirectory();
-        var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), seed: 21);
-        var torrent = dir.Combine("t.torrent");
-        await MkTorrent.CreateAsync(payload.ContentPath, torrent, [], 15, ct);
+        var (payload, torrent) = await LoopbackEngine.MultiFileTorrentAsync(dir, 21, 15, ct);
         var infoHash = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent, ct)).InfoHash;
         await using var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions { Seed = true, TorrentPath = torrent, SavePath = payload.Root }, ct);
         await seeder.WaitForSeedingAsync(Bound, ct);
 
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        await engine.StartAsync(ct);
+        await using var engine = await LoopbackEngine.StartAsync(ct);
         var target = dir.CreateSubdirectory("leech");
         var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{infoHash.ToHex()}&dn=payload&x.pe=127.0.0.1:{seeder.Port}");
         var t = await engine.AddMagnetAsync(magnet, new AddTorrentOptions { SavePath = target }, ct);
@@ -46,15 +43,12 @@ public sealed class MagnetAndTransmissionTests
         if (!TransmissionPeer.IsAvailable) Assert.Skip("transmission-cli is not installed");
         var ct = TestContext.Current.CancellationToken;
         using var dir = new TempDirectory();
-        var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), seed: 22);
-        var torrent = dir.Combine("t.torrent");
-        await MkTorrent.CreateAsync(payload.ContentPath, torrent, [], 15, ct);
+        var (payload, torrent) = await LoopbackEngine.MultiFileTorrentAsync(dir, 22, 15, ct);
         // Transmission ignores tracker peers on loopback: we dial it.
         await using var transmission = TransmissionPeer.Start(torrent, payload.Root, dir.CreateSubdirectory("tr-config"));
         await transmission.WaitForSeedingAsync(Bound, ct);
 
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        await engine.StartAsync(ct);
+        await using var engine = await LoopbackEngine.StartAsync(ct);
         var target = dir.CreateSubdirectory("leech");
         var t = await engine.AddTorrentFileAsync(torrent, new AddTorrentOptions
         { SavePath = target, Peers = [new IPEndPoint(IPAddress.Loopback, transmission.Port)] }, ct);

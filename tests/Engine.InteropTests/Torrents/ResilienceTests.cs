@@ -29,8 +29,7 @@ public sealed partial class ResilienceTests
         await honest.WaitForSeedingAsync(Bound, ct);
         await using var liar = new CorruptSeeder(meta.InfoHash.ToArray(), meta.PieceCount);
 
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        await engine.StartAsync(ct);
+        await using var engine = await LoopbackEngine.StartAsync(ct);
         var target = dir.CreateSubdirectory("leech");
         var t = await engine.AddAsync(meta, new AddTorrentOptions
         {

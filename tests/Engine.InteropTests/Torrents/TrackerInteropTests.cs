@@ -40,8 +40,7 @@ public sealed class TrackerInteropTests
         await using var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions { Seed = true, TorrentPath = torrent, SavePath = payload.Root }, ct);
         await seeder.WaitForAlertAsync("tracker_reply_alert", Bound, ct);
 
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        await engine.StartAsync(ct);
+        await using var engine = await LoopbackEngine.StartAsync(ct);
         var target = dir.CreateSubdirectory("leech");
         var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct); // no peers given: only the tracker knows
         await Eventually.TrueAsync(() => t.State == TorrentState.Seeding, Bound, () => $"{t.Status}\n{string.Join('\n', t.TrackerStatus)}\n{tracker.Output}", ct);
@@ -61,8 +60,7 @@ public sealed class TrackerInteropTests
         var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), seed: 63);
         var (torrent, meta, tracker) = await TorrentWithTrackerAsync(payload, dir, udp: false, ct);
         await using var _ = tracker;
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        await engine.StartAsync(ct);
+        await using var engine = await LoopbackEngine.StartAsync(ct);
         var s = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = payload.Root }, ct);
         await Eventually.TrueAsync(() => s.State == TorrentState.Seeding && s.TrackerStatus.Any(x => x.Health == TrackerHealth.Working),
             Bound, () => $"{s.Status}\n{string.Join('\n', s.TrackerStatus)}", ct);

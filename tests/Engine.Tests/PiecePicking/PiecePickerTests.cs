@@ -50,13 +50,43 @@ public class PiecePickerTests
     }
 
     [Fact]
-    public void PickBlocks_SecondPeer_ContinuesStartedPieceBeforeStartingNew()
+    public void PickBlocks_SecondPeer_StartsItsOwnPieceRatherThanSharingOne()
     {
         var picker = Picker(10);
         var a = TestPeer.Seed(10, "a");
         var b = TestPeer.Seed(10, "b");
         Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Pick(picker, a, 2));
-        Assert.Equal([new(0, 2 * Block, Block), new(0, 3 * Block, Block), new(1, 0, Block)], Pick(picker, b, 3));
+        Assert.Equal([new(1, 0, Block), new(1, Block, Block), new(1, 2 * Block, Block)], Pick(picker, b, 3));
+        // Each continues its own piece.
+        Assert.Equal([new(0, 2 * Block, Block)], Pick(picker, a, 1));
+        Assert.Equal([new(1, 3 * Block, Block)], Pick(picker, b, 1));
+        Assert.Equal(2, picker.ActivePieceCount);
+    }
+
+    [Fact]
+    public void PickBlocks_NothingNewToStart_TakesFreeBlocksOfAnotherPeersPiece()
+    {
+        var picker = Picker(1, settings: InOrder with { MaxDuplicateRequests = 0 });
+        var a = TestPeer.Seed(1, "a");
+        var b = TestPeer.Seed(1, "b");
+        Assert.Equal([new(0, 0, Block)], Pick(picker, a, 1));
+        Assert.Equal([new(0, Block, Block), new(0, 2 * Block, Block), new(0, 3 * Block, Block)], Pick(picker, b, 4));
+        Assert.Empty(Pick(picker, a, 4));
+    }
+
+    [Fact]
+    public void PickBlocks_OwnerGoneOrSnubbed_OthersContinueItsPieceBeforeStartingNew()
+    {
+        var picker = Picker(10);
+        var a = TestPeer.Seed(10, "a");
+        var b = TestPeer.Seed(10, "b");
+        var c = TestPeer.Seed(10, "c");
+        Pick(picker, a, 1); // piece 0
+        Pick(picker, b, 1); // piece 1
+        b.IsSnubbed = true;
+        Assert.Equal([new(1, Block, Block)], Pick(picker, c, 1));
+        picker.PeerGone(a);
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Pick(picker, c, 5).Where(x => x.PieceIndex == 0).Take(2).ToArray());
         Assert.Equal(2, picker.ActivePieceCount);
     }
 

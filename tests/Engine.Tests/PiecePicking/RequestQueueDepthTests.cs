@@ -28,10 +28,10 @@ public class RequestQueueDepthTests
     /// Simulates a peer link of fixed capacity and round-trip time: each round trip it delivers at most
     /// capacity × rtt, and blocks beyond that wait in its queue (so observed latency grows with depth).
     /// </summary>
-    private static RequestQueueDepth Simulate(double capacity, TimeSpan rtt, int rounds)
+    private static RequestQueueDepth Simulate(double capacity, TimeSpan rtt, int rounds, RequestQueueDepthOptions? options = null)
     {
         var time = new FakeTimeProvider();
-        var depth = new RequestQueueDepth(time);
+        var depth = new RequestQueueDepth(time, options);
         var perRound = Math.Max(1, (int)(capacity * rtt.TotalSeconds / Block));
         for (var r = 0; r < rounds; r++)
         {
@@ -52,6 +52,15 @@ public class RequestQueueDepthTests
         Assert.InRange(depth.Depth, 80, 130);
         Assert.InRange(depth.BytesPerSecond, 15 * 1024 * 1024, 25 * 1024 * 1024);
         Assert.Equal(TimeSpan.FromMilliseconds(40), depth.MinLatency);
+    }
+
+    [Fact]
+    public void MinQueueTime_LoopbackRoundTripTiny_KeepsHalfASecondOfTheRateOutstanding()
+    {
+        // 100 MiB/s at 0.2 ms: the product alone is 2 blocks; half a second of the rate is 3200, clamped to 500.
+        var options = new RequestQueueDepthOptions { MinDepth = 16, MaxDepth = 500, MinQueueTime = TimeSpan.FromMilliseconds(500) };
+        Assert.InRange(Simulate(100 * 1024 * 1024, TimeSpan.FromTicks(2000), rounds: 20_000).Depth, 2, 4);
+        Assert.Equal(500, Simulate(100 * 1024 * 1024, TimeSpan.FromTicks(2000), rounds: 20_000, options).Depth);
     }
 
     [Fact]

@@ -1,39 +1,47 @@
-using System.Buffers.Binary;
-using TorrentEdge.Engine.Connections;
+using Microsoft.Extensions.Time.Testing;
 using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Storage;
+using TorrentEdge.Engine.Tests.TestSupport;
 using TorrentEdge.Engine.Torrents;
 
 namespace TorrentEdge.Engine.Tests.Torrents;
 
-/// <summary>The torrent loop against a peer scripted byte by byte over an in-memory connection.</summary>
-public sealed class ScriptedPeerTests : IDisposable
+/// <summary>The torrent loop against a peer scripted message by message over an in-memory connection.</summary>
+public sealed class ScriptedPeerTests() : TempFolderTest("te-scripted-")
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "te-scripted-" + Guid.NewGuid().ToString("N"));
-
-    public ScriptedPeerTests() => Directory.CreateDirectory(_root);
-
-    public void Dispose()
+    private async Task<TorrentManager> DownloadingAsync(ClientEngine engine, TorrentMetainfo meta, AddTorrentOptions options, CancellationToken ct)
     {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        var t = await engine.AddAsync(meta, options with { SavePath = Path.Combine(Root, "dl") }, ct);
+        await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Downloading, ct);
+        return t;
     }
 
-    private static async Task ReadExactlyAsync(IPeerConnection c, Memory<byte> buffer, CancellationToken ct)
+    /// <summary>Records the pieces of the requests the engine sends until <paramref name="count"/> arrived, then listens <paramref name="linger"/> longer.</summary>
+    private static async Task<List<int>> RecordRequestsAsync(ScriptedPeer peer, int count, TimeSpan linger, CancellationToken ct)
     {
-        while (buffer.Length > 0)
+        var requested = new List<int>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        try
         {
-            var n = await c.ReceiveAsync(buffer, ct);
-            if (n == 0) throw new EndOfStreamException();
-            buffer = buffer[n..];
+            while (true)
+            {
+                var m = await peer.ReadAsync(timeout.Token);
+                if (m.Id != MessageId.Request) continue;
+                requested.Add(m.Index);
+                if (requested.Count == count)
+                {
+                    if (linger == TimeSpan.Zero) break;
+                    timeout.CancelAfter(linger);
+                }
+            }
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+        return requested;
     }
 
     [Fact]
@@ -41,7 +49,7 @@ public sealed class ScriptedPeerTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         const int pieceLength = 16 * 1024;
-        var folder = Path.Combine(_root, "content");
+        var folder = Path.Combine(Root, "content");
         Directory.CreateDirectory(folder);
         var random = new Random(21);
         foreach (var name in new[] { "a.bin", "b.bin", "c.bin" })
@@ -57,41 +65,15 @@ public sealed class ScriptedPeerTests : IDisposable
         int PieceOf(string name) => (int)(meta.Files.Single(f => f.Path.EndsWith(name, StringComparison.Ordinal)).Offset / pieceLength);
         var low = Enumerable.Range(PieceOf("a.bin"), 3).ToHashSet();
         var high = Enumerable.Range(PieceOf("b.bin"), 3).ToHashSet();
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null });
-        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(_root, "dl"), FilePriorities = priorities }, ct);
-        while (t.State != TorrentState.Downloading) await Task.Delay(10, ct);
+        await using var engine = EngineTestKit.NewEngine();
+        var t = await DownloadingAsync(engine, meta, new AddTorrentOptions { FilePriorities = priorities }, ct);
 
-        var (ours, seed) = InMemoryPeerConnection.CreatePair();
-        t.ConnectTo(ours);
-        var handshake = new byte[Handshake.Length];
-        await ReadExactlyAsync(seed, handshake, ct);
-        new Handshake(ReservedBits.None, meta.InfoHash.ToArray(), PeerId.Generate("-XX0001-")).Encode(handshake);
-        await seed.SendAsync(handshake, ct);
+        await using var seed = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
         // Bitfield with all 9 pieces, then unchoke; the requests are recorded, never answered.
-        await seed.SendAsync(new byte[] { 0, 0, 0, 3, 5, 0xFF, 0x80, 0, 0, 0, 1, 1 }, ct);
-
-        var requested = new List<int>();
-        var header = new byte[4];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        try
-        {
-            while (true)
-            {
-                await ReadExactlyAsync(seed, header, timeout.Token);
-                var length = BinaryPrimitives.ReadInt32BigEndian(header);
-                if (length == 0) continue;
-                var body = new byte[length];
-                await ReadExactlyAsync(seed, body, timeout.Token);
-                if (body[0] != (byte)MessageId.Request) continue;
-                requested.Add(BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(1)));
-                // Once the wanted pieces are all asked for, listen a little longer for anything skipped.
-                if (requested.Count == 6) timeout.CancelAfter(TimeSpan.FromSeconds(1));
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-        }
+        await seed.SendAsync(PeerMessage.Bitfield(new byte[] { 0xFF, 0x80 }), ct);
+        await seed.SendAsync(PeerMessage.Unchoke, ct);
+        // Once the wanted pieces are all asked for, listen a little longer for anything skipped.
+        var requested = await RecordRequestsAsync(seed, 6, TimeSpan.FromSeconds(1), ct);
 
         Assert.Equal(6, requested.Count);
         Assert.Equal(high, requested.Take(3).ToHashSet());
@@ -102,36 +84,14 @@ public sealed class ScriptedPeerTests : IDisposable
     public async Task Sequential_AllPiecesOffered_RequestsInPieceOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var content = Path.Combine(_root, "seq.bin");
-        var data = new byte[10 * 16 * 1024];
-        new Random(22).NextBytes(data);
-        await File.WriteAllBytesAsync(content, data, ct);
-        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(content, new TorrentCreatorOptions { PieceLength = 16 * 1024 }, ct));
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null });
-        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(_root, "dl"), Sequential = true }, ct);
-        while (t.State != TorrentState.Downloading) await Task.Delay(10, ct);
+        var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seq.bin"), 10 * 16 * 1024, 22, ct);
+        await using var engine = EngineTestKit.NewEngine();
+        var t = await DownloadingAsync(engine, meta, new AddTorrentOptions { Sequential = true }, ct);
 
-        var (ours, seed) = InMemoryPeerConnection.CreatePair();
-        t.ConnectTo(ours);
-        var handshake = new byte[Handshake.Length];
-        await ReadExactlyAsync(seed, handshake, ct);
-        new Handshake(ReservedBits.None, meta.InfoHash.ToArray(), PeerId.Generate("-XX0001-")).Encode(handshake);
-        await seed.SendAsync(handshake, ct);
-        await seed.SendAsync(new byte[] { 0, 0, 0, 3, 5, 0xFF, 0xC0, 0, 0, 0, 1, 1 }, ct);
-
-        var requested = new List<int>();
-        var header = new byte[4];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        while (requested.Count < 10)
-        {
-            await ReadExactlyAsync(seed, header, timeout.Token);
-            var length = BinaryPrimitives.ReadInt32BigEndian(header);
-            if (length == 0) continue;
-            var body = new byte[length];
-            await ReadExactlyAsync(seed, body, timeout.Token);
-            if (body[0] == (byte)MessageId.Request) requested.Add(BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(1)));
-        }
+        await using var seed = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
+        await seed.SendAsync(PeerMessage.Bitfield(new byte[] { 0xFF, 0xC0 }), ct);
+        await seed.SendAsync(PeerMessage.Unchoke, ct);
+        var requested = await RecordRequestsAsync(seed, 10, TimeSpan.Zero, ct);
 
         Assert.Equal(Enumerable.Range(0, 10), requested);
     }
@@ -140,27 +100,14 @@ public sealed class ScriptedPeerTests : IDisposable
     public async Task CorruptPeer_SendsGarbageForThreePieces_IsBannedAndDisconnected()
     {
         var ct = TestContext.Current.CancellationToken;
-        var content = Path.Combine(_root, "content.bin");
-        var data = new byte[10 * 16 * 1024];
-        new Random(9).NextBytes(data);
-        await File.WriteAllBytesAsync(content, data, ct);
-        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(content, new TorrentCreatorOptions { PieceLength = 16 * 1024 }, ct));
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null });
-        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(_root, "dl") }, ct);
-        while (t.State != TorrentState.Downloading) await Task.Delay(10, ct);
+        var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "content.bin"), 10 * 16 * 1024, 9, ct);
+        await using var engine = EngineTestKit.NewEngine();
+        var t = await DownloadingAsync(engine, meta, new AddTorrentOptions(), ct);
 
-        var (ours, liar) = InMemoryPeerConnection.CreatePair();
-        t.ConnectTo(ours);
-        var handshake = new byte[Handshake.Length];
-        await ReadExactlyAsync(liar, handshake, ct);
-        Assert.Equal(HandshakeStatus.Complete, Handshake.TryParse(handshake, out _));
-        new Handshake(ReservedBits.None, meta.InfoHash.ToArray(), PeerId.Generate("-XX0001-")).Encode(handshake);
-        await liar.SendAsync(handshake, ct);
-        // Bitfield with all 10 pieces, then unchoke.
-        await liar.SendAsync(new byte[] { 0, 0, 0, 3, 5, 0xFF, 0xC0, 0, 0, 0, 1, 1 }, ct);
-
-        var header = new byte[4];
-        var garbage = new byte[13 + 16 * 1024];
+        await using var liar = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
+        await liar.SendAsync(PeerMessage.Bitfield(new byte[] { 0xFF, 0xC0 }), ct);
+        await liar.SendAsync(PeerMessage.Unchoke, ct);
+        var garbage = new byte[16 * 1024];
         var closed = false;
         Exception? ending = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -169,16 +116,9 @@ public sealed class ScriptedPeerTests : IDisposable
         {
             while (true)
             {
-                await ReadExactlyAsync(liar, header, timeout.Token);
-                var length = BinaryPrimitives.ReadInt32BigEndian(header);
-                if (length == 0) continue;
-                var body = new byte[length];
-                await ReadExactlyAsync(liar, body, timeout.Token);
-                if (body[0] != (byte)MessageId.Request) continue;
-                BinaryPrimitives.WriteInt32BigEndian(garbage, 9 + 16 * 1024);
-                garbage[4] = (byte)MessageId.Piece;
-                body.AsSpan(1, 8).CopyTo(garbage.AsSpan(5));
-                await liar.SendAsync(garbage, timeout.Token);
+                var m = await liar.ReadAsync(timeout.Token);
+                if (m.Id != MessageId.Request) continue;
+                await liar.SendAsync(PeerMessage.Piece(m.Block.PieceIndex, m.Block.Begin, garbage), timeout.Token);
             }
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidOperationException or ObjectDisposedException or IOException)
@@ -192,9 +132,69 @@ public sealed class ScriptedPeerTests : IDisposable
         while (t.Status.BannedPeers == 0 && DateTime.UtcNow < deadline) await Task.Delay(20, ct);
         Assert.True(t.Status.HashFailures >= 3, t.Status + "\n" + ending);
         Assert.Equal(0, t.Status.PiecesHave);
-        var events = new List<TorrentEvent>();
-        while (engine.Events.TryRead(out var e)) events.Add(e);
-        Assert.Single(events.OfType<PeerBannedEvent>());
+        Assert.Single(EngineTestKit.DrainEvents(engine).OfType<PeerBannedEvent>());
         Assert.Equal(1, t.Status.BannedPeers);
+    }
+
+    [Fact]
+    public async Task Endgame_LastBlockRequestedFromTwoPeers_CancelSentToTheSlowerOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, data) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "one.bin"), 16 * 1024, 31, ct);
+        await using var engine = EngineTestKit.NewEngine();
+        var t = await DownloadingAsync(engine, meta, new AddTorrentOptions(), ct);
+
+        await using var slow = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
+        await slow.SendAsync(PeerMessage.Bitfield(new byte[] { 0x80 }), ct);
+        await slow.SendAsync(PeerMessage.Unchoke, ct);
+        var first = await slow.ReadUntilAsync(m => m.Id == MessageId.Request, ct);
+        await using var fast = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
+        await fast.SendAsync(PeerMessage.Bitfield(new byte[] { 0x80 }), ct);
+        await fast.SendAsync(PeerMessage.Unchoke, ct);
+        // Only one block exists and it is in flight: endgame asks the second peer for it too.
+        var duplicate = await fast.ReadUntilAsync(m => m.Id == MessageId.Request, ct);
+        Assert.Equal(first.Block, duplicate.Block);
+
+        await fast.SendAsync(PeerMessage.Piece(0, 0, data), ct);
+
+        var cancel = await slow.ReadUntilAsync(m => m.Id == MessageId.Cancel, ct);
+        Assert.Equal(first.Block, cancel.Block);
+        await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Seeding, ct);
+    }
+
+    [Fact]
+    public async Task Snubbed_NoBlockForTwentySeconds_RequestsCancelledThenOneAtATime()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "two.bin"), 2 * 16 * 1024, 32, ct);
+        await using var engine = EngineTestKit.NewEngine(time: time);
+        var t = await DownloadingAsync(engine, meta, new AddTorrentOptions(), ct);
+        await using var stalling = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
+        await stalling.SendAsync(PeerMessage.Bitfield(new byte[] { 0xC0 }), ct);
+        await stalling.SendAsync(PeerMessage.Unchoke, ct);
+        var requested = new HashSet<BlockRequest>
+        {
+            (await stalling.ReadUntilAsync(m => m.Id == MessageId.Request, ct)).Block,
+            (await stalling.ReadUntilAsync(m => m.Id == MessageId.Request, ct)).Block,
+        };
+
+        // Ticks come from the fake clock; 21 of them pass the 20 s snub limit with no block.
+        var cancels = new HashSet<BlockRequest>();
+        var reading = Task.Run(async () =>
+        {
+            while (cancels.Count < 2) cancels.Add((await stalling.ReadUntilAsync(m => m.Id == MessageId.Cancel, ct)).Block);
+        }, ct);
+        for (var i = 0; i < 25 && !reading.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50, ct);
+        }
+        await reading.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        Assert.Equal(requested, cancels);
+        // Snubbed: one block at a time from now on.
+        var again = await stalling.ReadUntilAsync(m => m.Id == MessageId.Request, ct);
+        Assert.Contains(again.Block, requested);
     }
 }

@@ -1,35 +1,21 @@
+using Microsoft.Extensions.Time.Testing;
 using TorrentEdge.Engine.Bencoding;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Magnet;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Storage;
+using TorrentEdge.Engine.Tests.TestSupport;
 using TorrentEdge.Engine.Torrents;
 
 namespace TorrentEdge.Engine.Tests.Torrents;
 
 /// <summary>Two engines joined by in-memory connections: the torrent loop end to end without sockets.</summary>
-public sealed class TorrentLoopTests : IDisposable
+public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "te-loop-" + Guid.NewGuid().ToString("N"));
-
-    public TorrentLoopTests() => Directory.CreateDirectory(_root);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     private async Task<(TorrentMetainfo Meta, string SeedDir, Dictionary<string, byte[]> Files)> MakeTorrentAsync(int seed, CancellationToken ct, int pieceLength = 16 * 1024)
     {
-        var seedDir = Path.Combine(_root, "seed" + seed);
+        var seedDir = Path.Combine(Root, "seed" + seed);
         var content = Path.Combine(seedDir, "content");
         Directory.CreateDirectory(Path.Combine(content, "sub"));
         var random = new Random(seed);
@@ -48,27 +34,16 @@ public sealed class TorrentLoopTests : IDisposable
         return (TorrentMetainfo.Parse(torrent), seedDir, files);
     }
 
-    private static ClientEngine NewEngine(string? resume = null, int maxActive = 3) =>
-        new(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, MaxActiveDownloads = maxActive });
+    private static ClientEngine NewEngine(string? resume = null, int maxActive = 3) => EngineTestKit.NewEngine(resume, maxActive);
 
-    private static async Task ConnectAsync(ClientEngine from, TorrentManager torrent, ClientEngine to)
+    private static Task ConnectAsync(ClientEngine from, TorrentManager torrent, ClientEngine to)
     {
-        var (outgoing, incoming) = InMemoryPeerConnection.CreatePair();
-        _ = to.AcceptAsync(incoming);
-        torrent.ConnectTo(outgoing);
-        await Task.Yield();
         _ = from;
+        return EngineTestKit.ConnectAsync(torrent, to);
     }
 
-    private static async Task WaitForAsync(TorrentManager t, Func<TorrentStatus, bool> condition, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!condition(t.Status))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(t.Status.ToString());
-            await Task.Delay(20, ct);
-        }
-    }
+    private static Task WaitForAsync(TorrentManager t, Func<TorrentStatus, bool> condition, CancellationToken ct) =>
+        EngineTestKit.WaitForAsync(t, condition, ct);
 
     private static void AssertFiles(string dir, Dictionary<string, byte[]> files)
     {
@@ -85,7 +60,7 @@ public sealed class TorrentLoopTests : IDisposable
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
 
@@ -110,7 +85,7 @@ public sealed class TorrentLoopTests : IDisposable
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddMagnetAsync(new MagnetLink(meta.InfoHash), new AddTorrentOptions { SavePath = target }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.FetchingMetadata, ct);
 
@@ -128,8 +103,8 @@ public sealed class TorrentLoopTests : IDisposable
         var (meta1, _, _) = await MakeTorrentAsync(3, ct);
         var (meta2, _, _) = await MakeTorrentAsync(4, ct);
         await using var engine = NewEngine(maxActive: 1);
-        var first = await engine.AddAsync(meta1, new AddTorrentOptions { SavePath = Path.Combine(_root, "q1") }, ct);
-        var second = await engine.AddAsync(meta2, new AddTorrentOptions { SavePath = Path.Combine(_root, "q2") }, ct);
+        var first = await engine.AddAsync(meta1, new AddTorrentOptions { SavePath = Path.Combine(Root, "q1") }, ct);
+        var second = await engine.AddAsync(meta2, new AddTorrentOptions { SavePath = Path.Combine(Root, "q2") }, ct);
         await WaitForAsync(first, x => x.State == TorrentState.Downloading, ct);
         await Task.Delay(200, ct);
         Assert.Equal(TorrentState.Queued, second.State);
@@ -141,11 +116,43 @@ public sealed class TorrentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_AddedPaused_GetsAQueueSlotAndDownloads()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, _, _) = await MakeTorrentAsync(30, ct);
+        await using var engine = NewEngine();
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "paused"), Paused = true }, ct);
+        await WaitForAsync(t, x => x.State == TorrentState.Paused, ct);
+
+        await engine.ResumeAsync(meta.InfoHash, ct);
+
+        await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+    }
+
+    [Fact]
+    public async Task Pause_ActiveDownloadWithMaxOneActive_LetsTheQueuedOneStart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta1, _, _) = await MakeTorrentAsync(31, ct);
+        var (meta2, _, _) = await MakeTorrentAsync(32, ct);
+        await using var engine = NewEngine(maxActive: 1);
+        var first = await engine.AddAsync(meta1, new AddTorrentOptions { SavePath = Path.Combine(Root, "p1") }, ct);
+        var second = await engine.AddAsync(meta2, new AddTorrentOptions { SavePath = Path.Combine(Root, "p2") }, ct);
+        await WaitForAsync(first, x => x.State == TorrentState.Downloading, ct);
+        Assert.Equal(TorrentState.Queued, second.State);
+
+        await engine.PauseAsync(meta1.InfoHash, ct);
+
+        await WaitForAsync(second, x => x.State == TorrentState.Downloading, ct);
+        Assert.Equal(TorrentState.Paused, first.State);
+    }
+
+    [Fact]
     public async Task PauseResume_Seeder_StopsAndRestartsAndKeepsPieces()
     {
         var ct = TestContext.Current.CancellationToken;
         var (meta, seedDir, _) = await MakeTorrentAsync(5, ct);
-        await using var engine = NewEngine(resume: Path.Combine(_root, "resume"));
+        await using var engine = NewEngine(resume: Path.Combine(Root, "resume"));
         var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
 
@@ -162,7 +169,7 @@ public sealed class TorrentLoopTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var (meta, seedDir, files) = await MakeTorrentAsync(9, ct);
-        var resume = Path.Combine(_root, "resume");
+        var resume = Path.Combine(Root, "resume");
         await using var engine = NewEngine(resume);
         var s = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
@@ -194,7 +201,7 @@ public sealed class TorrentLoopTests : IDisposable
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target, DownloadRateLimit = uploadLimitOnSeederEngine ? 0 : limit }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
 
@@ -217,7 +224,7 @@ public sealed class TorrentLoopTests : IDisposable
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
 
@@ -249,6 +256,72 @@ public sealed class TorrentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task SeedTime_PersistedInResumeData_LimitCountsTimeSeededBeforeTheRestart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, _) = await MakeTorrentAsync(15, ct);
+        var resume = Path.Combine(Root, "resume");
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using (var first = EngineTestKit.NewEngine(resume, time: time))
+        {
+            var t = await first.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+            await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+            for (var i = 0; i < 40 && t.Status.SeedingTime < TimeSpan.FromSeconds(4); i++)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(50, ct);
+            }
+            Assert.True(t.Status.SeedingTime >= TimeSpan.FromSeconds(4), t.Status.ToString());
+            await first.StopAsync(meta.InfoHash, ct);
+        }
+        var saved = await new TorrentEdge.Engine.Storage.Resume.ResumeDataStore(resume).LoadAsync(meta.InfoHash.ToHex(), ct);
+        Assert.True(saved.Data!.SeedingTime >= TimeSpan.FromSeconds(4), saved.Data.SeedingTime.ToString());
+
+        // After the restart a 5 s limit is reached within 3 more ticks (2 s counted): only with the 4 s carried over.
+        var time2 = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var second = EngineTestKit.NewEngine(resume, time: time2);
+        var again = await second.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir, SeedTimeLimit = TimeSpan.FromSeconds(5) }, ct);
+        await WaitForAsync(again, x => x.State is TorrentState.Seeding or TorrentState.Finished, ct);
+        Assert.True(again.Status.SeedingTime >= TimeSpan.FromSeconds(4), again.Status.ToString());
+        for (var i = 0; i < 3; i++)
+        {
+            time2.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(100, ct);
+        }
+        await WaitForAsync(again, x => x.State == TorrentState.Finished, ct);
+        Assert.True(again.Status.SeedingTime < TimeSpan.FromSeconds(8), again.Status.ToString());
+    }
+
+    [Fact]
+    public async Task SeedRatio_UploadedBeforeTheRestart_LimitReachedAfterItWithoutUploadingAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(16, ct);
+        var resume = Path.Combine(Root, "resume");
+        await using (var seeder = NewEngine(resume))
+        await using (var leecher = NewEngine())
+        {
+            var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+            await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+            var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "leech") }, ct);
+            await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+            await ConnectAsync(leecher, t, seeder);
+            await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+            await WaitForAsync(s, x => x.Uploaded >= meta.TotalLength, ct);
+            await seeder.StopAsync(meta.InfoHash, ct);
+        }
+
+        // A fresh engine with a ratio limit of 1: the bytes uploaded before count, so it finishes with no peer at all.
+        await using var again = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, SeedRatioLimit = 1.0 });
+        var restarted = await again.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+
+        await WaitForAsync(restarted, x => x.State == TorrentState.Finished, ct);
+        Assert.True(restarted.Status.Uploaded >= meta.TotalLength, restarted.Status.ToString());
+        Assert.Equal(0, restarted.Status.Peers);
+        AssertFiles(seedDir, files);
+    }
+
+    [Fact]
     public async Task Remove_WithData_DeletesDownloadedFiles()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -257,7 +330,7 @@ public sealed class TorrentLoopTests : IDisposable
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
         await ConnectAsync(leecher, t, seeder);
@@ -280,7 +353,7 @@ public sealed class TorrentLoopTests : IDisposable
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
         var priorities = meta.Files.Select(f => f.Path.EndsWith("one.bin", StringComparison.Ordinal) ? FilePriority.Skip : FilePriority.Normal).ToArray();
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target, FilePriorities = priorities }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
         await ConnectAsync(leecher, t, seeder);
@@ -325,7 +398,7 @@ public sealed class TorrentLoopTests : IDisposable
         var meta = TorrentMetainfo.Parse(new BDictionary { { "info", info } }.Encode());
         Assert.Contains(meta.Files, f => f.IsPadding);
 
-        var seedDir = Path.Combine(_root, "seed");
+        var seedDir = Path.Combine(Root, "seed");
         Directory.CreateDirectory(Path.Combine(seedDir, "padded"));
         await File.WriteAllBytesAsync(Path.Combine(seedDir, "padded", "a.bin"), a, ct);
         await File.WriteAllBytesAsync(Path.Combine(seedDir, "padded", "b.bin"), b, ct);
@@ -333,7 +406,7 @@ public sealed class TorrentLoopTests : IDisposable
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
-        var target = Path.Combine(_root, "leech");
+        var target = Path.Combine(Root, "leech");
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
         await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
 

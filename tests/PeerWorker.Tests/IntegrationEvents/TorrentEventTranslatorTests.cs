@@ -16,6 +16,7 @@ namespace TorrentEdge.PeerWorker.Tests.IntegrationEvents;
 public sealed class TorrentEventTranslatorTests : IAsyncDisposable
 {
     private readonly FakeTimeProvider _time = new();
+    private readonly FakeTorrentRuntime _runtime = new();
     private readonly OwnedTorrents _owned = new();
     private readonly RecordingPublisher _publisher = new();
     private readonly TorrentEventOutbox _outbox;
@@ -24,7 +25,7 @@ public sealed class TorrentEventTranslatorTests : IAsyncDisposable
 
     public TorrentEventTranslatorTests()
     {
-        var runtime = new FakeTorrentRuntime();
+        var runtime = _runtime;
         var options = Microsoft.Extensions.Options.Options.Create(new PeerWorkerOptions { ReplicaId = "replica-b" });
         _outbox = new TorrentEventOutbox(_publisher, TimeProvider.System, NullLogger<TorrentEventOutbox>.Instance);
         var metrics = new PeerWorkerMetrics(_services.GetRequiredService<IMeterFactory>(), _owned, new DesiredTorrents(), runtime);
@@ -82,6 +83,29 @@ public sealed class TorrentEventTranslatorTests : IAsyncDisposable
         Assert.Single(_publisher.Of<TorrentSeeding>());
         Assert.Equal("disk full", Assert.Single(_publisher.Of<TorrentFailed>()).Reason);
         Assert.Equal(2, Assert.Single(_publisher.Of<TorrentQueueChanged>()).Position);
+    }
+
+    [Fact]
+    public async Task Completed_FinalProgressWithinTheThrottle_IsPublishedAtOnce()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+        var started = FakeTorrentRuntime.Snapshot(Hash(1)) with { Progress = 0, VerifiedBytes = 0, DownloadedBytes = 0 };
+        var done = started with { State = TorrentState.Seeding, Progress = 1, VerifiedBytes = 1000, DownloadedBytes = 1000, DownloadRate = 0 };
+
+        // A small torrent completes within a second of its first progress: the engine's last progress is throttled away,
+        // and as an idle seed it reports no more.
+        _translator.Translate(new RuntimeProgress(Hash(1), started));
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        _runtime.Snapshots[Hash(1)] = done;
+        _translator.Translate(new RuntimeProgress(Hash(1), done));
+        _translator.Translate(new RuntimeCompleted(Hash(1), 1000));
+        _translator.Translate(new RuntimeStateChanged(Hash(1), TorrentState.Seeding));
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        var last = _publisher.Of<TorrentProgressed>()[^1];
+        Assert.Equal(1000, last.DownloadedBytes);
+        Assert.Equal(1, last.Progress);
+        Assert.Equal(TorrentState.Seeding, last.State);
     }
 
     [Fact]

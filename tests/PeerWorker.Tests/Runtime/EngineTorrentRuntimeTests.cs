@@ -25,6 +25,21 @@ public sealed class EngineTorrentRuntimeTests : IAsyncDisposable
             TimeProvider.System, NullLogger<EngineTorrentRuntime>.Instance);
     }
 
+    [Theory]
+    [InlineData(Engine.Torrents.TorrentState.Downloading, true)]
+    [InlineData(Engine.Torrents.TorrentState.Seeding, true)]
+    [InlineData(Engine.Torrents.TorrentState.Finished, true)]
+    [InlineData(Engine.Torrents.TorrentState.FetchingMetadata, true)]
+    [InlineData(Engine.Torrents.TorrentState.Paused, false)]
+    [InlineData(Engine.Torrents.TorrentState.Queued, false)]
+    [InlineData(Engine.Torrents.TorrentState.Checking, false)]
+    [InlineData(Engine.Torrents.TorrentState.Error, false)]
+    public void IsTransferring_OnlyStatesThatMoveData_KeepTheirRates(Engine.Torrents.TorrentState state, bool transferring)
+    {
+        // A paused torrent showed the rate of its last second before the pause in Catalog's status (found end to end).
+        Assert.Equal(transferring, EngineTorrentRuntime.IsTransferring(state));
+    }
+
     [Fact]
     public async Task ToTorrentFile_ParsedAgain_KeepsInfoHashAndTrackers()
     {

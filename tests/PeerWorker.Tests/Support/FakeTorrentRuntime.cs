@@ -59,7 +59,11 @@ internal sealed class FakeTorrentRuntime : ITorrentRuntime
         return ValueTask.FromResult(was);
     }
 
-    public RuntimeSnapshot? GetSnapshot(string infoHash) => Running.ContainsKey(infoHash) ? Snapshot(infoHash) : null;
+    /// <summary>Snapshots a test sets for a torrent; otherwise a running torrent gets <see cref="Snapshot(string)"/>.</summary>
+    public ConcurrentDictionary<string, RuntimeSnapshot> Snapshots { get; } = new();
+
+    public RuntimeSnapshot? GetSnapshot(string infoHash) =>
+        Snapshots.TryGetValue(infoHash, out var set) ? set : Running.ContainsKey(infoHash) ? Snapshot(infoHash) : null;
 
     public IReadOnlyList<RuntimeSnapshot> GetSnapshots() => [.. Running.Keys.Select(Snapshot)];
 

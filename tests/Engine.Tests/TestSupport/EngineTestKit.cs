@@ -1,0 +1,76 @@
+using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.Creation;
+using TorrentEdge.Engine.Metainfo;
+using TorrentEdge.Engine.Torrents;
+
+namespace TorrentEdge.Engine.Tests.TestSupport;
+
+/// <summary>A temporary folder per test class, deleted on dispose.</summary>
+public abstract class TempFolderTest : IDisposable
+{
+    protected TempFolderTest(string prefix)
+    {
+        Root = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Root);
+    }
+
+    protected string Root { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Shared steps of the engine tests: make a torrent from random bytes, join engines in memory, wait for a state.</summary>
+internal static class EngineTestKit
+{
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    /// <summary>A single-file torrent of <paramref name="length"/> random bytes at <paramref name="path"/>.</summary>
+    public static async Task<(TorrentMetainfo Meta, byte[] Data)> SingleFileAsync(string path, int length, int seed, CancellationToken ct, int pieceLength = 16 * 1024)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        await File.WriteAllBytesAsync(path, data, ct);
+        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(path, new TorrentCreatorOptions { PieceLength = pieceLength }, ct));
+        return (meta, data);
+    }
+
+    public static ClientEngine NewEngine(string? resume = null, int maxActive = 3, TimeProvider? time = null) =>
+        new(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, MaxActiveDownloads = maxActive, TimeProvider = time ?? TimeProvider.System });
+
+    /// <summary>Makes <paramref name="torrent"/> dial <paramref name="to"/> over an in-memory pair.</summary>
+    public static async Task ConnectAsync(TorrentManager torrent, ClientEngine to)
+    {
+        var (outgoing, incoming) = InMemoryPeerConnection.CreatePair();
+        _ = to.AcceptAsync(incoming);
+        torrent.ConnectTo(outgoing);
+        await Task.Yield();
+    }
+
+    public static async Task WaitForAsync(TorrentManager t, Func<TorrentStatus, bool> condition, CancellationToken ct, TimeSpan? bound = null)
+    {
+        var deadline = DateTime.UtcNow + (bound ?? Bound);
+        while (!condition(t.Status))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(t.Status.ToString());
+            await Task.Delay(20, ct);
+        }
+    }
+
+    public static List<TorrentEvent> DrainEvents(ClientEngine engine)
+    {
+        var events = new List<TorrentEvent>();
+        while (engine.Events.TryRead(out var e)) events.Add(e);
+        return events;
+    }
+}
