@@ -20,8 +20,11 @@ public sealed class PeerWorkerOptions
     /// <summary>Address the peer listener binds.</summary>
     public string ListenAddress { get; set; } = "0.0.0.0";
 
-    /// <summary>Port for incoming peers, one per replica (0: any free port).</summary>
+    /// <summary>Port for incoming peers, or the first of the range when <see cref="PeerPortMax"/> is set (0: any free port).</summary>
     public int PeerPort { get; set; } = 6881;
+
+    /// <summary>Last port of the range the replicas of one machine share: each takes the first free one from <see cref="PeerPort"/>.</summary>
+    public int? PeerPortMax { get; set; }
 
     /// <summary>Torrents downloading at once on this replica; the others are queued (seeds do not count).</summary>
     public int MaxActiveTorrents { get; set; } = 5;

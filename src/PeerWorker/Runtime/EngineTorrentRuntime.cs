@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using TorrentEdge.Contracts.Torrents;
@@ -25,7 +26,13 @@ namespace TorrentEdge.PeerWorker.Runtime;
 /// </summary>
 public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDisposable
 {
-    private readonly ClientEngine _engine;
+    private readonly IMeterFactory _meterFactory;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Replaced only in InitializeAsync, before any torrent is added, when the chosen port was taken in between.
+    private ClientEngine _engine;
+    private int _port;
+    private Socket? _portHold;
+    private InvalidOperationException? _portError;
     private readonly PeerWorkerOptions _options;
     private readonly ResumeDataStore _resume;
     private readonly ILogger<EngineTorrentRuntime> _logger;
@@ -42,19 +49,37 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         Directory.CreateDirectory(downloadRoot);
         Directory.CreateDirectory(resumeRoot);
         _resume = new ResumeDataStore(resumeRoot);
-        _engine = new ClientEngine(new EngineOptions
+        _meterFactory = meterFactory;
+        // Each replica takes its own port of the configured range; holding it until the engine starts keeps another
+        // replica on this machine from choosing the same one meanwhile.
+        try
         {
-            ListenEndPoint = new IPEndPoint(IPAddress.Parse(_options.ListenAddress), _options.PeerPort),
-            DownloadDirectory = downloadRoot,
-            ResumeDirectory = resumeRoot,
-            MaxActiveDownloads = _options.MaxActiveTorrents,
-            MaxConnections = _options.MaxConnections,
-            MaxConnectionsPerTorrent = _options.MaxConnectionsPerTorrent,
-            UploadRateLimit = _options.UploadRateLimit,
-            DownloadRateLimit = _options.DownloadRateLimit,
-            TimeProvider = time,
-        }, meterFactory);
+            (_port, _portHold) = PeerPortRange.Reserve(IPAddress.Parse(_options.ListenAddress), _options.PeerPort, _options.PeerPortMax);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Reported by InitializeAsync, so the replica still serves /health saying why.
+            _port = _options.PeerPort;
+            _portError = ex;
+        }
+        _engine = CreateEngine(_port, downloadRoot, resumeRoot, time);
     }
+
+    /// <summary>The engine's settings, as built from the replica's configuration.</summary>
+    internal EngineOptions EngineOptions => _engine.Options;
+
+    private ClientEngine CreateEngine(int port, string downloadRoot, string resumeRoot, TimeProvider time) => new(new EngineOptions
+    {
+        ListenEndPoint = new IPEndPoint(IPAddress.Parse(_options.ListenAddress), port),
+        DownloadDirectory = downloadRoot,
+        ResumeDirectory = resumeRoot,
+        MaxActiveDownloads = _options.MaxActiveTorrents,
+        MaxConnections = _options.MaxConnections,
+        MaxConnectionsPerTorrent = _options.MaxConnectionsPerTorrent,
+        UploadRateLimit = _options.UploadRateLimit,
+        DownloadRateLimit = _options.DownloadRateLimit,
+        TimeProvider = time,
+    }, _meterFactory);
 
     /// <summary>Where peers reach this replica, once initialized.</summary>
     public IPEndPoint? ListenEndPoint => _engine.ListenEndPoint;
@@ -65,8 +90,30 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
     {
         try
         {
-            await _engine.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (_portError is not null)
+            {
+                throw _portError;
+            }
+            while (true)
+            {
+                _portHold?.Dispose();
+                _portHold = null;
+                try
+                {
+                    await _engine.StartAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse && _port != 0)
+                {
+                    // Taken between the reservation and now (a process outside the range's replicas): the next free one.
+                    var options = _engine.Options;
+                    await _engine.DisposeAsync().ConfigureAwait(false);
+                    (_port, _portHold) = PeerPortRange.Reserve(IPAddress.Parse(_options.ListenAddress), _port + 1, _options.PeerPortMax, ex);
+                    _engine = CreateEngine(_port, options.DownloadDirectory, options.ResumeDirectory!, options.TimeProvider);
+                }
+            }
             Volatile.Write(ref _problem, null);
+            _started.TrySetResult();
             LogListening(_logger, _engine.ListenEndPoint?.ToString() ?? "(not listening)");
         }
         catch (Exception ex)
@@ -168,6 +215,8 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
 
     public async IAsyncEnumerable<RuntimeEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The engine may still be replaced until it listens.
+        await _started.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var e in _engine.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
         {
             foreach (var mapped in Map(e))
@@ -180,6 +229,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
     public async ValueTask DisposeAsync()
     {
         Volatile.Write(ref _problem, "The engine stopped.");
+        _portHold?.Dispose();
         await _engine.DisposeAsync().ConfigureAwait(false);
     }
 

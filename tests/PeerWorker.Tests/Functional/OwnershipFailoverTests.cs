@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TorrentEdge.Contracts;
 using TorrentEdge.Contracts.Torrents;
 using TorrentEdge.PeerWorker.Ownership;
@@ -60,6 +61,12 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
             var health = await client.GetAsync("/health", ct);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
+        // /health covers the Kafka consumer (with the partitions it holds) and the engine.
+        var report = await b.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
+        Assert.Equal(HealthStatus.Healthy, report.Entries["engine"].Status);
+        var consumer = report.Entries[$"kafka:{Topics.TorrentSpecs}/peerworker"];
+        Assert.Equal(HealthStatus.Healthy, consumer.Status);
+        Assert.Equal(string.Join(",", partitionsB.Order()), consumer.Data["partitions"]);
 
         var hadA = Owned(a);
         _hosts.Remove(a);
@@ -102,7 +109,79 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
         Assert.True(before < TorrentCount);
     }
 
-    private Process StartProcess(string downloads, string replicaId)
+    [Fact]
+    public async Task Sigterm_SavesResumeDataPublishesFinalStatusAndExitsCleanly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
+        _kafka.CreateTopic(Topics.TorrentEvents, 3);
+        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
+        var hashes = await PublishSpecsAsync(ct);
+        var downloads = Path.Combine(_root, "downloads");
+        var resumeFiles = hashes.Select(h => Path.Combine(downloads, h + ".resume")).ToList();
+
+        var process = _process = StartProcess(downloads, "replica-term");
+        await WaitForAsync(() => tap.Of<TorrentAdded>().Count(e => e.WorkerId == "replica-term") == TorrentCount, "the replica process started every torrent");
+        // Gone (if written already), so only the shutdown can write them again (nothing else runs these torrents).
+        resumeFiles.ForEach(File.Delete);
+        Assert.DoesNotContain(tap.Of<TorrentStateChanged>(), e => e is { WorkerId: "replica-term", State: TorrentState.Stopped });
+
+        Signal(process, "TERM");
+        using (var exit = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            exit.CancelAfter(TimeSpan.FromSeconds(40));
+            await process.WaitForExitAsync(exit.Token);
+        }
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.All(resumeFiles, f => Assert.True(File.Exists(f), "no resume data saved on SIGTERM: " + f));
+        await WaitForAsync(() => hashes.Order().SequenceEqual(tap.Of<TorrentStateChanged>()
+            .Where(e => e is { WorkerId: "replica-term", State: TorrentState.Stopped }).Select(e => e.InfoHash).Distinct().Order()),
+            "the replica published a final Stopped status for every torrent before it exited");
+    }
+
+    [Fact]
+    public async Task Sigterm_LeavesTheGroup_TheOtherReplicaGetsThePartitionsSoonerThanAfterAKill()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sessionTimeout = TimeSpan.FromSeconds(20);
+        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
+        _kafka.CreateTopic(Topics.TorrentEvents, 3);
+        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
+        var hashes = await PublishSpecsAsync(ct);
+        var downloads = Path.Combine(_root, "downloads");
+
+        var process = _process = StartProcess(downloads, "replica-term", sessionTimeout);
+        await WaitForAsync(() => tap.Of<TorrentAdded>().Count(e => e.WorkerId == "replica-term") == TorrentCount,
+            "the replica process started every torrent");
+        var b = Start(new PeerWorkerFactory(_kafka.BootstrapServers, downloads, "replica-b", sessionTimeout));
+        await WaitForAsync(() => Owned(b).Count is > 0 and < TorrentCount, "the replica in this process took some partitions");
+
+        var signalled = Stopwatch.StartNew();
+        Signal(process, "TERM");
+        var exited = TimeSpan.Zero;
+        _ = process.WaitForExitAsync(ct).ContinueWith(_ => exited = signalled.Elapsed, TaskScheduler.Default);
+        await WaitForAsync(() => Owned(b).Count == TorrentCount && Running(b).Count == TorrentCount, "replica-b took every torrent over");
+        var takeover = signalled.Elapsed;
+
+        Assert.Equal(hashes.Order(), Running(b).Order());
+        Assert.True(exited < sessionTimeout / 2, $"the replica took {exited.TotalSeconds:F1} s to exit");
+        // The embedded broker (librdkafka's mock) ends a rebalance after an explicit leave only when it has waited the
+        // session timeout less 1 s for the remaining members (a real broker ends it as soon as they rejoined). A member
+        // that does not leave is first dropped after the session timeout and then waited for the same way: about twice
+        // as long. So under 1.5 session timeouts means the replica left the group.
+        Assert.True(takeover < sessionTimeout * 1.5, $"takeover after {takeover.TotalSeconds:F1} s (exit after {exited.TotalSeconds:F1} s), session timeout {sessionTimeout.TotalSeconds} s");
+    }
+
+    private static void Signal(Process process, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, process.Id.ToString(CultureInfo.InvariantCulture) } })
+            ?? throw new InvalidOperationException("kill did not start.");
+        kill.WaitForExit(5_000);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private Process StartProcess(string downloads, string replicaId, TimeSpan? sessionTimeout = null)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -118,7 +197,7 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
         start.Environment["PeerWorker__DownloadRoot"] = downloads;
         start.Environment["PeerWorker__ListenAddress"] = "127.0.0.1";
         start.Environment["PeerWorker__PeerPort"] = "0";
-        start.Environment["PeerWorker__SessionTimeout"] = "00:00:06";
+        start.Environment["PeerWorker__SessionTimeout"] = (sessionTimeout ?? TimeSpan.FromSeconds(6)).ToString("c", CultureInfo.InvariantCulture);
         start.Environment["services__catalog__http__0"] = "http://127.0.0.1:9";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start) ?? throw new InvalidOperationException("The PeerWorker process did not start.");

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace TorrentEdge.PeerWorker.Tests.Functional;
 
 /// <summary>One PeerWorker replica in this process, against an embedded Kafka and a shared download root.</summary>
-internal sealed class PeerWorkerFactory(string bootstrapServers, string downloadRoot, string replicaId) : WebApplicationFactory<Program>
+internal sealed class PeerWorkerFactory(string bootstrapServers, string downloadRoot, string replicaId, TimeSpan? sessionTimeout = null) : WebApplicationFactory<Program>
 {
     public string ReplicaId => replicaId;
 
@@ -15,7 +15,7 @@ internal sealed class PeerWorkerFactory(string bootstrapServers, string download
         builder.UseSetting("PeerWorker:DownloadRoot", downloadRoot);
         builder.UseSetting("PeerWorker:ListenAddress", "127.0.0.1");
         builder.UseSetting("PeerWorker:PeerPort", "0");
-        builder.UseSetting("PeerWorker:SessionTimeout", "00:00:06");
+        builder.UseSetting("PeerWorker:SessionTimeout", (sessionTimeout ?? TimeSpan.FromSeconds(6)).ToString("c", System.Globalization.CultureInfo.InvariantCulture));
         // Nothing listens there: every spec of these tests carries its metainfo inline.
         builder.UseSetting("services:catalog:http:0", "http://127.0.0.1:9");
     }
