@@ -119,6 +119,19 @@ public sealed partial class TorrentManager
         if (forceRecheck)
         {
             foreach (var p in _peers) p.Close();
+            // A recheck that is interrupted must happen again at the next start, not be skipped by
+            // trusting the resume data it was asked to distrust. Queued behind any save in flight.
+            if (Engine.ResumeStore is { } resumeStore)
+            {
+                var previous = _resumeSave;
+                var hex = InfoHash.ToHex();
+                _resumeSave = Task.Run(async () =>
+                {
+                    await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    resumeStore.Delete(hex);
+                });
+                Track(_resumeSave);
+            }
         }
         var existing = Storage;
         var priorities = _filePriorities.ToArray();
@@ -413,6 +426,9 @@ public sealed partial class TorrentManager
     private void SaveResume()
     {
         if (Engine.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
+        // During a check the have-set is not yet what is on disk: saving it (on a stop or pause mid-check)
+        // would record verified pieces as missing, and the next start would trust that.
+        if (_checking) return;
         _resumeDirty = false;
         _lastResumeSaveTicks = Environment.TickCount64;
         var storage = Storage;

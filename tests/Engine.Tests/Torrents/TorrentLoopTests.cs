@@ -165,6 +165,40 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
     }
 
     [Fact]
+    public async Task Stop_DuringARequestedRecheck_KeepsNoResumeDataSoTheNextStartChecksAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var content = Path.Combine(Root, "big");
+        Directory.CreateDirectory(content);
+        var bytes = new byte[96 << 20]; // large enough that one hashing thread is still busy when Stop arrives
+        new Random(40).NextBytes(bytes);
+        await File.WriteAllBytesAsync(Path.Combine(content, "data.bin"), bytes, ct);
+        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(Path.Combine(content, "data.bin"), new TorrentCreatorOptions { PieceLength = 1 << 20 }, ct));
+        var resume = Path.Combine(Root, "resume");
+        var store = new TorrentEdge.Engine.Storage.Resume.ResumeDataStore(resume);
+
+        await using (var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, RecheckParallelism = 1 }))
+        {
+            var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = content }, ct);
+            await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+            var deadline = DateTime.UtcNow.AddSeconds(10); // the save after the first check runs off the loop
+            while ((await store.LoadAsync(meta.InfoHash.ToHex(), ct)).Data is null && DateTime.UtcNow < deadline) await Task.Delay(20, ct);
+            Assert.NotNull((await store.LoadAsync(meta.InfoHash.ToHex(), ct)).Data);
+
+            await t.RecheckAsync(ct);
+            await WaitForAsync(t, x => x.State == TorrentState.Checking, ct);
+            await engine.StopAsync(meta.InfoHash, ct);
+        }
+
+        // The user asked to distrust what the resume data says; an interrupted recheck must not leave it
+        // to be trusted at the next start (nor save the have-set of a check that did not finish).
+        Assert.Null((await store.LoadAsync(meta.InfoHash.ToHex(), ct)).Data);
+        await using var again = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume });
+        var resumed = await again.AddAsync(meta, new AddTorrentOptions { SavePath = content }, ct);
+        await WaitForAsync(resumed, x => x.State == TorrentState.Seeding, ct);
+    }
+
+    [Fact]
     public async Task Stop_Seeder_LeavesEngineKeepsFilesAndResumesWithoutRecheck()
     {
         var ct = TestContext.Current.CancellationToken;
