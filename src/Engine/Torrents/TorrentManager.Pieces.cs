@@ -13,6 +13,7 @@ public sealed partial class TorrentManager
     private bool _checking;
     private DateTimeOffset? _restoredCompletedAt;
     private Task _resumeSave = Task.CompletedTask;
+    private bool _haveChecked; // _have reflects a check that finished
 
     private void InitialisePieces(TorrentMetainfo m)
     {
@@ -114,6 +115,7 @@ public sealed partial class TorrentManager
     {
         if (Metainfo is null || _checking) return;
         _checking = true;
+        _haveChecked = false;
         var m = Metainfo;
         SetState(TorrentState.Checking);
         if (forceRecheck)
@@ -188,6 +190,7 @@ public sealed partial class TorrentManager
             Fail("checking files failed: " + result.Error);
             return;
         }
+        _haveChecked = true;
         // Start the piece state afresh from what is on disk.
         foreach (var a in _activeList) ReleaseActive(a);
         _activeList.Clear();
@@ -426,9 +429,10 @@ public sealed partial class TorrentManager
     private void SaveResume()
     {
         if (Engine.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
-        // During a check the have-set is not yet what is on disk: saving it (on a stop or pause mid-check)
-        // would record verified pieces as missing, and the next start would trust that.
-        if (_checking) return;
+        // Until a check has finished, or after one failed, the have-set is not what is on disk: saving it (on a
+        // stop or pause mid-check, or from Fail) would record verified pieces as missing, and the next start
+        // would trust that and download them again.
+        if (!_haveChecked) return;
         _resumeDirty = false;
         _lastResumeSaveTicks = Environment.TickCount64;
         var storage = Storage;
