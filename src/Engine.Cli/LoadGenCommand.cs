@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 
@@ -37,21 +38,23 @@ internal static class LoadGenCommand
         var sockets = new Socket?[o.Connections];
         var dropped = 0;
         var handshakes = 0;
-        var gate = new SemaphoreSlim(o.Concurrency);
         var clock = Stopwatch.StartNew();
         long lastHandshakeTicks = 0;
         using var holding = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // One deadline for the whole connect phase (not a timer per connection: the generator must stay cheaper than the engine it measures).
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        connectTimeout.CancelAfter(TimeSpan.FromSeconds(15) + TimeSpan.FromMilliseconds(10.0 * o.Connections));
         var drains = new List<Task>(o.Connections);
-        var connecting = new Task[o.Connections];
-        for (var i = 0; i < o.Connections; i++)
+        var next = -1;
+        // --concurrency workers, each opening connections one after another until all are taken.
+        async Task ConnectWorkerAsync()
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            var index = i;
-            connecting[i] = Task.Run(async () =>
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < o.Connections)
             {
                 try
                 {
-                    var socket = await OpenAsync(target, sources.Length == 0 ? null : sources[index % sources.Length], opening, meta.InfoHash, ct).ConfigureAwait(false);
+                    var socket = await OpenAsync(target, sources.Length == 0 ? null : sources[index % sources.Length], opening, index, meta.InfoHash, connectTimeout.Token).ConfigureAwait(false);
                     sockets[index] = socket;
                     Interlocked.Increment(ref handshakes);
                     Interlocked.Exchange(ref lastHandshakeTicks, clock.ElapsedTicks);
@@ -63,13 +66,11 @@ internal static class LoadGenCommand
                     var key = e is SocketException se ? se.SocketErrorCode.ToString() : e.GetType().Name + ": " + e.Message;
                     lock (errors) errors[key] = errors.GetValueOrDefault(key) + 1;
                 }
-                finally
-                {
-                    gate.Release();
-                }
-            }, ct);
+            }
         }
-        await Task.WhenAll(connecting).ConfigureAwait(false);
+        var workers = new Task[Math.Min(o.Concurrency, o.Connections)];
+        for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(ConnectWorkerAsync, ct);
+        await Task.WhenAll(workers).ConfigureAwait(false);
         var connectSeconds = Math.Max((double)Interlocked.Read(ref lastHandshakeTicks) / Stopwatch.Frequency, 1e-6);
         var rate = handshakes / connectSeconds;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -111,29 +112,35 @@ internal static class LoadGenCommand
         return new IPAddress(bytes);
     }
 
-    private static async Task<Socket> OpenAsync(IPEndPoint target, IPAddress? source, byte[] opening, InfoHash infoHash, CancellationToken ct)
+    private static async Task<Socket> OpenAsync(IPEndPoint target, IPAddress? source, byte[] opening, int index, InfoHash infoHash, CancellationToken ct)
     {
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            if (source is not null) socket.Bind(new IPEndPoint(source, 0));
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+            if (source is not null)
+            {
+                // IP_BIND_ADDRESS_NO_PORT: the kernel picks the port at connect, without a search at bind time.
+                if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(0, 24, [1, 0, 0, 0]);
+                socket.Bind(new IPEndPoint(source, 0));
+            }
+            await socket.ConnectAsync(target, ct).ConfigureAwait(false);
             var handshake = opening.AsSpan(0, Handshake.Length).ToArray();
-            PeerId.Generate("-LG0001-").CopyTo(handshake.AsSpan(48, 20));
-            await socket.SendAsync(handshake, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            // A distinct peer id per connection (process id and index), without a random number per byte.
+            var tail = handshake.AsSpan(48 + 8, 12);
+            tail.Fill((byte)'0');
+            Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId % 10_000_000:0000000}{index % 100_000:00000}"), tail);
+            await socket.SendAsync(handshake, SocketFlags.None, ct).ConfigureAwait(false);
             var theirs = new byte[Handshake.Length];
             var got = 0;
             while (got < theirs.Length)
             {
-                var n = await socket.ReceiveAsync(theirs.AsMemory(got), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                var n = await socket.ReceiveAsync(theirs.AsMemory(got), SocketFlags.None, ct).ConfigureAwait(false);
                 if (n == 0) throw new IOException("closed during the handshake");
                 got += n;
             }
             if (Handshake.TryParse(theirs, out var hs) != HandshakeStatus.Complete || !hs.InfoHash.SequenceEqual(infoHash.ToArray()))
                 throw new InvalidDataException("bad handshake");
-            await socket.SendAsync(opening.AsMemory(Handshake.Length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            await socket.SendAsync(opening.AsMemory(Handshake.Length), SocketFlags.None, ct).ConfigureAwait(false);
             return socket;
         }
         catch
@@ -143,10 +150,13 @@ internal static class LoadGenCommand
         }
     }
 
+    // What the engine sends is thrown away, so every connection reads into the same scratch buffer.
+    private static readonly byte[] DrainBuffer = new byte[4096];
+
     // Reads and discards whatever the engine sends (bitfield, unchoke, keep-alives); a close is a drop.
     private static async Task DrainAsync(Socket socket, CancellationToken ct, Action onDropped)
     {
-        var buffer = new byte[4096];
+        var buffer = DrainBuffer;
         try
         {
             while (true)

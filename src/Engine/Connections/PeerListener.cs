@@ -7,6 +7,7 @@ namespace TorrentEdge.Engine.Connections;
 /// <summary>Accepts incoming TCP peer connections and hands them out through a channel.</summary>
 public sealed class PeerListener : IAsyncDisposable
 {
+    private const int ConcurrentAccepts = 4;
     private readonly IPEndPoint _endPoint;
     private readonly SocketConnectionOptions _options;
     private readonly Channel<IPeerConnection> _accepted;
@@ -22,7 +23,7 @@ public sealed class PeerListener : IAsyncDisposable
         _options = options ?? SocketConnectionOptions.Default;
         _accepted = Channel.CreateBounded<IPeerConnection>(new BoundedChannelOptions(backlog)
         {
-            SingleWriter = true,
+            SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
@@ -55,10 +56,20 @@ public sealed class PeerListener : IAsyncDisposable
             throw;
         }
         _socket = socket;
-        _acceptLoop = AcceptLoopAsync(socket, _stopping.Token);
+        _acceptLoop = AcceptLoopsAsync(socket, _stopping.Token);
     }
 
-    private async Task AcceptLoopAsync(Socket socket, CancellationToken cancellationToken)
+    // Several accepts outstanding at once: a burst of incoming connections is taken from the kernel's
+    // queue in parallel instead of one accept completion (and thread-pool hop) at a time.
+    private async Task AcceptLoopsAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var loops = new Task<Exception?>[ConcurrentAccepts];
+        for (var i = 0; i < loops.Length; i++) loops[i] = AcceptLoopAsync(socket, cancellationToken);
+        var failures = await Task.WhenAll(loops).ConfigureAwait(false);
+        _accepted.Writer.TryComplete(failures.FirstOrDefault(f => f is not null));
+    }
+
+    private async Task<Exception?> AcceptLoopAsync(Socket socket, CancellationToken cancellationToken)
     {
         Exception? failure = null;
         try
@@ -96,7 +107,7 @@ public sealed class PeerListener : IAsyncDisposable
         {
             failure = e;
         }
-        _accepted.Writer.TryComplete(failure);
+        return failure;
     }
 
     public async ValueTask DisposeAsync()

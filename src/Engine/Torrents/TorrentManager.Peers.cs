@@ -16,6 +16,9 @@ public sealed partial class TorrentManager
     private static readonly TimeSpan IdleDisconnect = TimeSpan.FromMinutes(3);
     private readonly Dictionary<IPEndPoint, int> _strikes = [];
     private readonly HashSet<PeerSession> _needRequests = [];
+    // Ids of the registered peers, so a second connection from the same peer is found without a scan.
+    private readonly HashSet<PeerId> _peerIds = [];
+    private bool _statusDirty;
     private Choker? _choker;
 
     /// <summary>Tit-for-tat on the engine clock, so rechoke and optimistic rotation follow the injected time.</summary>
@@ -85,7 +88,9 @@ public sealed partial class TorrentManager
         }
         var session = new PeerSession(this, connection, _stopping.Token);
         _pending.Add(session);
-        Track(RunIncomingAsync(session, reader, theirs));
+        // Started on the thread pool: the handshake send and the session's start-up would otherwise run on
+        // this loop, and a burst of incoming peers would queue behind each other there.
+        Track(Task.Run(() => RunIncomingAsync(session, reader, theirs)));
     }
 
     private async Task RunIncomingAsync(PeerSession session, PeerWireReader reader, Handshake theirs)
@@ -173,7 +178,7 @@ public sealed partial class TorrentManager
     {
         _pending.Remove(peer);
         if (peer.IsClosed) return;
-        if (_bannedIds.Contains(peer.PeerId) || !IsTransferring || _peers.Any(p => p.PeerId == peer.PeerId))
+        if (_bannedIds.Contains(peer.PeerId) || !IsTransferring || !_peerIds.Add(peer.PeerId))
         {
             peer.Close();
             return;
@@ -199,7 +204,7 @@ public sealed partial class TorrentManager
         {
             peer.Send(PeerMessage.HaveNone);
         }
-        PublishStatus();
+        _statusDirty = true;
     }
 
     private void OnPeerClosed(PeerSession peer)
@@ -218,12 +223,13 @@ public sealed partial class TorrentManager
         if (!peer.Registered) return;
         peer.Registered = false;
         _peers.Remove(peer);
+        _peerIds.Remove(peer.PeerId);
         _needRequests.Remove(peer);
         ReleaseRequests(peer);
         UncountAvailability(peer);
         SuperSeedPeerClosed(peer);
         foreach (var p in _peers) _needRequests.Add(p);
-        PublishStatus();
+        _statusDirty = true;
     }
 
     private void OnHave(PeerSession peer, int index)
@@ -437,6 +443,13 @@ public sealed partial class TorrentManager
     /// <summary>After a batch of work: top up the request pipelines of peers whose state changed.</summary>
     private void AfterBatch()
     {
+        // Peer arrivals and departures come in bursts: one status snapshot per batch, not one per peer
+        // (each snapshot walks every peer, so per-peer snapshots cost O(peers²) over a burst).
+        if (_statusDirty)
+        {
+            _statusDirty = false;
+            PublishStatus();
+        }
         if (_needRequests.Count == 0) return;
         foreach (var p in _needRequests) RequestMore(p);
         _needRequests.Clear();
