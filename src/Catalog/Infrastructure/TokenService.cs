@@ -14,47 +14,29 @@ public sealed class TokenService(SigningKeys keys, IOptions<AuthOptions> options
 
     private readonly JsonWebTokenHandler _handler = new();
 
-    public (string Token, int ExpiresIn) CreateAccessToken(User user)
-    {
-        var now = time.GetUtcNow();
-        var lifetime = options.Value.AccessTokenLifetime;
-        var descriptor = new SecurityTokenDescriptor
-        {
-            Issuer = options.Value.Issuer,
-            Audience = options.Value.Audience,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = (now + lifetime).UtcDateTime,
-            SigningCredentials = keys.SigningCredentials,
-            Subject = new ClaimsIdentity(
-            [
-                new Claim(JwtRegisteredClaimNames.Sub, user.Id),
-                new Claim(JwtRegisteredClaimNames.Name, user.UserName),
-                new Claim(CatalogClaims.Role, user.Role),
-                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
-            ]),
-        };
-        return (_handler.CreateToken(descriptor), (int)lifetime.TotalSeconds);
-    }
+    public (string Token, int ExpiresIn) CreateAccessToken(User user) =>
+        CreateToken(options.Value.Audience, options.Value.AccessTokenLifetime, user.Id, user.UserName, user.Role);
 
     /// <summary>A short-lived token for a service client: its own audience, role <c>service</c>, subject <c>service:&lt;id&gt;</c>.</summary>
-    public (string Token, int ExpiresIn) CreateServiceToken(string clientId)
+    public (string Token, int ExpiresIn) CreateServiceToken(string clientId) =>
+        CreateToken(options.Value.ServiceAudience, options.Value.ServiceTokenLifetime, CatalogClaims.ServiceSubjectPrefix + clientId, clientId, Roles.Service);
+
+    private (string Token, int ExpiresIn) CreateToken(string audience, TimeSpan lifetime, string subject, string name, string role)
     {
         var now = time.GetUtcNow();
-        var lifetime = options.Value.ServiceTokenLifetime;
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = options.Value.Issuer,
-            Audience = options.Value.ServiceAudience,
+            Audience = audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = (now + lifetime).UtcDateTime,
             SigningCredentials = keys.SigningCredentials,
             Subject = new ClaimsIdentity(
             [
-                new Claim(JwtRegisteredClaimNames.Sub, CatalogClaims.ServiceSubjectPrefix + clientId),
-                new Claim(JwtRegisteredClaimNames.Name, clientId),
-                new Claim(CatalogClaims.Role, Roles.Service),
+                new Claim(JwtRegisteredClaimNames.Sub, subject),
+                new Claim(JwtRegisteredClaimNames.Name, name),
+                new Claim(CatalogClaims.Role, role),
                 new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
             ]),
         };
