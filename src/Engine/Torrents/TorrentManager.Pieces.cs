@@ -125,14 +125,12 @@ public sealed partial class TorrentManager
             // trusting the resume data it was asked to distrust. Queued behind any save in flight.
             if (Engine.ResumeStore is { } resumeStore)
             {
-                var previous = _resumeSave;
                 var hex = InfoHash.ToHex();
-                _resumeSave = Task.Run(async () =>
+                QueueResumeWrite(() =>
                 {
-                    await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     resumeStore.Delete(hex);
+                    return Task.CompletedTask;
                 });
-                Track(_resumeSave);
             }
         }
         var existing = Storage;
@@ -447,27 +445,38 @@ public sealed partial class TorrentManager
         var seedingTime = SeedTime;
         var savePath = SavePath;
         var infoHash = InfoHash.ToHex();
-        // Saves run one after another, so a slow earlier save never lands over a later one.
-        var previous = _resumeSave;
         // Flush first so the sizes and times recorded are those of data that is really on disk.
+        QueueResumeWrite(async () =>
+        {
+            await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            var data = ResumeData.Create(infoHash, have, storage.ObserveFiles(), priorities) with
+            {
+                SavePath = savePath,
+                Downloaded = downloaded,
+                Uploaded = uploaded,
+                Paused = paused,
+                QueuePriority = queuePriority,
+                CompletedAt = completedAt,
+                AddedAt = addedAt,
+                SeedingTime = seedingTime,
+            };
+            await store.SaveAsync(data, CancellationToken.None).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>
+    /// Runs a write to the resume store off the loop, after the one before it: writes run one after another, so
+    /// a slow earlier save never lands over a later save or delete.
+    /// </summary>
+    private void QueueResumeWrite(Func<Task> write)
+    {
+        var previous = _resumeSave;
         var task = Task.Run(async () =>
         {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             try
             {
-                await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                var data = ResumeData.Create(infoHash, have, storage.ObserveFiles(), priorities) with
-                {
-                    SavePath = savePath,
-                    Downloaded = downloaded,
-                    Uploaded = uploaded,
-                    Paused = paused,
-                    QueuePriority = queuePriority,
-                    CompletedAt = completedAt,
-                    AddedAt = addedAt,
-                    SeedingTime = seedingTime,
-                };
-                await store.SaveAsync(data, CancellationToken.None).ConfigureAwait(false);
+                await write().ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
