@@ -350,9 +350,10 @@ def leech(client, cfg, torrent, out_dir, log, timeout):
     bytes; aria2's first allocated block on disk (it writes blocks as they arrive)."""
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
-    if client == "ours":
+    if client in ("ours", "ours-buffered"):
+        # ours-buffered: the same CLI writing through the page cache, to show what direct writes save.
         args = [*cfg.cli, "download", torrent, "--out", out_dir, "--bind", "127.0.0.1", "--port", "0",
-                "--quiet", "--json", "--timeout", str(int(timeout))]
+                "--quiet", "--json", "--timeout", str(int(timeout))] + (["--buffered-writes"] if client == "ours-buffered" else [])
     elif client == "libtorrent":
         args = ["/usr/bin/python3", LT_PEER, "--mode", "download", "--torrent", torrent, "--save", out_dir,
                 "--interval", "0.05", "--max-seconds", str(int(timeout))]
@@ -396,7 +397,7 @@ def leech(client, cfg, torrent, out_dir, log, timeout):
                 usage = stop(p)
                 status = 0
                 break
-        if client == "ours" and done_at is None and "\ncompleted " in "\n" + read(log):
+        if client.startswith("ours") and done_at is None and "\ncompleted " in "\n" + read(log):
             done_at = now  # then wait for the exit (files closed) for its rusage
         if now > deadline:
             usage = stop(p)
@@ -404,7 +405,7 @@ def leech(client, cfg, torrent, out_dir, log, timeout):
         time.sleep(0.02)
     if status != 0:
         return {"client": client, "error": "exit code %s: %s" % (status, read(log)[-500:].strip())}
-    if client == "ours":
+    if client.startswith("ours"):
         summary = json_line(log, "download") or {}
         first = summary.get("first_piece_s")
     wall = done_at - t0

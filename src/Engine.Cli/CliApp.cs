@@ -34,6 +34,7 @@ public static class CliApp
           --seed              keep seeding after a download completes (until Ctrl+C)
           --super-seed        seed as an initial seeder (BEP 16): offer one piece at a time per peer
           --sequential        download pieces in order (streaming)
+          --buffered-writes   write through the page cache (default: direct I/O where the file system allows)
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
           --download-limit B/s download rate limit in bytes per second
@@ -138,6 +139,7 @@ public static class CliApp
             ResumeDirectory = o.Resume ?? Path.Combine(dir, ".torrentedge"),
             UploadRateLimit = o.UploadLimit,
             DownloadRateLimit = o.DownloadLimit,
+            DirectWrites = !o.BufferedWrites,
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = DrainEventsAsync(engine, ct);

@@ -17,6 +17,8 @@ public sealed class CliOptions
     public bool SeedAfter { get; private set; }
     public bool SuperSeed { get; private set; }
     public bool Sequential { get; private set; }
+    /// <summary>Write through the page cache instead of direct I/O (to compare the two).</summary>
+    public bool BufferedWrites { get; private set; }
     public TimeSpan? Timeout { get; private set; }
     public long UploadLimit { get; private set; }
     public long DownloadLimit { get; private set; }
@@ -60,6 +62,7 @@ public sealed class CliOptions
                 case "--seed": o.SeedAfter = true; break;
                 case "--super-seed": o.SuperSeed = true; break;
                 case "--sequential": o.Sequential = true; break;
+                case "--buffered-writes": o.BufferedWrites = true; break;
                 case "--timeout": o.Timeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--upload-limit": o.UploadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--download-limit": o.DownloadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;

@@ -35,6 +35,7 @@ public sealed class ClientEngine : IAsyncDisposable
         Options = options ?? new EngineOptions();
         PeerId = PeerId.Generate();
         ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
+        StorageOptions = TorrentStorageOptions.Default with { DirectWrites = Options.DirectWrites };
         QueueLimits = new QueueLimits
         {
             MaxActiveDownloads = Options.MaxActiveDownloads,
@@ -65,6 +66,8 @@ public sealed class ClientEngine : IAsyncDisposable
 
     internal TimeProvider TimeProvider => Options.TimeProvider;
     internal ResumeDataStore? ResumeStore { get; }
+
+    internal TorrentStorageOptions StorageOptions { get; }
     internal QueueLimits QueueLimits { get; }
 
     private long _addedCounter;

@@ -31,6 +31,9 @@ public sealed record EngineOptions
     /// <summary>A complete torrent stops seeding (state Finished) after seeding this long; null: no limit.</summary>
     public TimeSpan? SeedTimeLimit { get; init; }
 
+    /// <summary>Write downloaded pieces past the page cache where the file system allows (see <see cref="TorrentStorageOptions.DirectWrites"/>).</summary>
+    public bool DirectWrites { get; init; } = true;
+
     /// <summary>Threads that hash pieces in parallel during a full recheck; 0: one per core.</summary>
     public int RecheckParallelism { get; init; }
 

@@ -33,6 +33,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private readonly LinkedList<HandleEntry> _lru = new();
     private bool _emptyFilesCreated;
     private bool _disposed;
+    private long _directBytesWritten;
 
     public TorrentStorage(StorageLayout layout, string root, TorrentStorageOptions? options = null)
     {
@@ -55,6 +56,9 @@ public sealed class TorrentStorage : IAsyncDisposable
     }
 
     public StorageLayout Layout { get; }
+
+    /// <summary>Bytes that went to disk with direct I/O (the rest went through the page cache).</summary>
+    internal long DirectBytesWritten => Interlocked.Read(ref _directBytesWritten);
 
     /// <summary>Absolute root directory all files live under.</summary>
     public string Root { get; }
@@ -104,7 +108,19 @@ public sealed class TorrentStorage : IAsyncDisposable
     }
 
     /// <summary>Writes <paramref name="data"/> at torrent offset <paramref name="torrentOffset"/>, across files as needed.</summary>
-    public async ValueTask WriteAsync(long torrentOffset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(long torrentOffset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
+        // File I/O blocks a thread either way (Linux has no asynchronous buffered writes); this is the hop
+        // RandomAccess.WriteAsync would make for a synchronous handle.
+        return new ValueTask(Task.Run(() => Write(torrentOffset, data.Span), cancellationToken));
+    }
+
+    /// <summary>
+    /// Synchronous <see cref="WriteAsync(long, ReadOnlyMemory{byte}, CancellationToken)"/> for callers already
+    /// off the network path (the hashing task), so a piece costs no second thread hop.
+    /// </summary>
+    public void Write(long torrentOffset, ReadOnlySpan<byte> data)
     {
         EnsureEmptyFilesCreated();
         foreach (var segment in Layout.Map(torrentOffset, data.Length))
@@ -113,13 +129,88 @@ public sealed class TorrentStorage : IAsyncDisposable
             var entry = Acquire(segment.FileIndex, forWrite: true)!;
             try
             {
-                await RandomAccess.WriteAsync(entry.Handle, data.Slice(segment.BufferOffset, segment.Length),
-                    segment.FileOffset, cancellationToken).ConfigureAwait(false);
+                WriteSegment(entry, data.Slice(segment.BufferOffset, segment.Length), segment.FileOffset);
             }
             finally
             {
                 Release(entry);
             }
+        }
+    }
+
+    // The whole aligned blocks go direct (past the page cache) when the options and the file system allow;
+    // the partial blocks at either edge go through the ordinary handle. Linux keeps the two coherent: a direct
+    // write flushes and drops cached pages of its range, and a page is only ever written whole by one of them.
+    private void WriteSegment(HandleEntry entry, ReadOnlySpan<byte> data, long fileOffset)
+    {
+        if (data.Length >= DirectIo.Alignment && DirectHandle(entry) is { } direct)
+        {
+            var head = (int)(-fileOffset & (DirectIo.Alignment - 1));
+            var middle = (data.Length - head) & ~(DirectIo.Alignment - 1);
+            if (middle > 0 && WriteDirect(entry, direct, data.Slice(head, middle), fileOffset + head))
+            {
+                if (head > 0) RandomAccess.Write(entry.Handle, data[..head], fileOffset);
+                var tail = head + middle;
+                if (tail < data.Length) RandomAccess.Write(entry.Handle, data[tail..], fileOffset + tail);
+                return;
+            }
+        }
+        RandomAccess.Write(entry.Handle, data, fileOffset);
+    }
+
+    private bool WriteDirect(HandleEntry entry, SafeFileHandle direct, ReadOnlySpan<byte> body, long fileOffset)
+    {
+        var result = DirectIo.TryWrite(direct, body, fileOffset);
+        if (result == DirectWrite.Misaligned)
+        {
+            // A file that starts mid-piece puts its blocks at a different alignment in memory than on disk:
+            // copying into an aligned buffer costs far less than the page-cache copy it avoids.
+            var bounce = AlignedBufferPool.Shared.Rent(body.Length);
+            try
+            {
+                body.CopyTo(bounce.Span);
+                result = DirectIo.TryWrite(direct, bounce.Span[..body.Length], fileOffset);
+            }
+            finally
+            {
+                AlignedBufferPool.Shared.Return(bounce);
+            }
+        }
+        if (result == DirectWrite.Refused) entry.DirectRefused = true;
+        if (result != DirectWrite.Written) return false;
+        Interlocked.Add(ref _directBytesWritten, body.Length);
+        return true;
+    }
+
+    private SafeFileHandle? DirectHandle(HandleEntry entry)
+    {
+        if (!_options.DirectWrites || !DirectIo.IsSupported) return null;
+        lock (_gate)
+        {
+            if (entry.Direct is not null || entry.DirectRefused || entry.Evicted) return entry.Direct;
+            SafeFileHandle? handle = null;
+            try
+            {
+                handle = File.OpenHandle(entry.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                if (DirectIo.TryEnable(handle))
+                {
+                    entry.Direct = handle;
+                    handle = null;
+                }
+                else
+                {
+                    entry.DirectRefused = true;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                entry.DirectRefused = true; // the ordinary handle still works; it reports real errors itself
+            }
+            finally
+            {
+                handle?.Dispose();
+            }
+            return entry.Direct;
         }
     }
 
@@ -515,7 +606,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         lock (_gate)
         {
             entry.Leases--;
-            if (entry.Evicted && entry.Leases == 0) entry.Handle.Dispose();
+            if (entry.Evicted && entry.Leases == 0) entry.Close();
         }
     }
 
@@ -526,7 +617,7 @@ public sealed class TorrentStorage : IAsyncDisposable
         entry.Evicted = true;
         _handles.Remove(entry.FileIndex);
         _lru.Remove(entry.Node);
-        if (entry.Leases == 0) entry.Handle.Dispose();
+        if (entry.Leases == 0) entry.Close();
     }
 
     // Called under _gate: close least recently used idle handles beyond the limit.
@@ -586,24 +677,38 @@ public sealed class TorrentStorage : IAsyncDisposable
             if (_options.SparseFiles && RandomAccess.GetLength(handle) < expected)
                 RandomAccess.SetLength(handle, expected);
         }
-        return new HandleEntry(fileIndex, handle, writable);
+        return new HandleEntry(fileIndex, target, handle, writable);
     }
 
     private sealed class HandleEntry
     {
-        public HandleEntry(int fileIndex, SafeFileHandle handle, bool writable)
+        public HandleEntry(int fileIndex, string path, SafeFileHandle handle, bool writable)
         {
             FileIndex = fileIndex;
+            Path = path;
             Handle = handle;
             Writable = writable;
             Node = new LinkedListNode<HandleEntry>(this);
         }
 
         public int FileIndex { get; }
+        public string Path { get; }
         public SafeFileHandle Handle { get; }
+
+        /// <summary>A second handle with direct I/O on, opened at the first large write; under the storage's gate.</summary>
+        public SafeFileHandle? Direct { get; set; }
+
+        /// <summary>The file system refused direct I/O for this file: every write goes through <see cref="Handle"/>.</summary>
+        public bool DirectRefused { get; set; }
         public bool Writable { get; }
         public LinkedListNode<HandleEntry> Node { get; }
         public int Leases { get; set; }
         public bool Evicted { get; set; }
+
+        public void Close()
+        {
+            Handle.Dispose();
+            Direct?.Dispose();
+        }
     }
 }

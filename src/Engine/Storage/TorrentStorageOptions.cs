@@ -6,6 +6,14 @@ public sealed record TorrentStorageOptions
     /// <summary>Set a new file to its full length at creation without writing zeros (sparse on file systems that support it).</summary>
     public bool SparseFiles { get; init; } = true;
 
+    /// <summary>
+    /// Write whole 4 KiB blocks with direct I/O (Linux O_DIRECT), past the page cache: it saves the kernel's
+    /// copy into fresh cache pages, the largest CPU cost of a download (benchmarks/README.md), and keeps a
+    /// large download from evicting what the cache holds for seeding. Files on file systems that refuse it
+    /// are written as usual.
+    /// </summary>
+    public bool DirectWrites { get; init; } = true;
+
     /// <summary>Most file handles kept open at once; least recently used ones are closed beyond it.</summary>
     public int MaxOpenHandles { get; init; } = 32;
 

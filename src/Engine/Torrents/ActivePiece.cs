@@ -1,9 +1,10 @@
 using System.Buffers;
+using TorrentEdge.Engine.Storage;
 
 namespace TorrentEdge.Engine.Torrents;
 
 /// <summary>
-/// The pooled buffer of a piece being downloaded: sessions copy blocks into it straight from their receive
+/// The pooled, aligned buffer of a piece being downloaded (aligned so storage can write it with direct I/O): sessions copy blocks into it straight from their receive
 /// buffers; which block was requested from whom is the <see cref="PiecePicking.PiecePicker"/>'s business.
 /// Only <see cref="TryCopy"/> runs off the loop; it takes <see cref="_gate"/>, and the loop seals the
 /// piece under the same gate before hashing, so no block lands in a buffer already handed back.
@@ -19,12 +20,12 @@ internal sealed class ActivePiece
         Index = index;
         Length = length;
         _blockLength = blockLength;
-        Buffer = ArrayPool<byte>.Shared.Rent(length);
+        Buffer = AlignedBufferPool.Shared.Rent(length);
     }
 
     public int Index { get; }
     public int Length { get; }
-    public byte[] Buffer { get; }
+    public AlignedBuffer Buffer { get; }
 
     /// <summary>Copies a received block into the buffer (session thread). False if it does not fit or the piece is sealed.</summary>
     public bool TryCopy(int begin, in ReadOnlySequence<byte> data)
@@ -33,7 +34,7 @@ internal sealed class ActivePiece
         lock (_gate)
         {
             if (_sealed) return false;
-            data.CopyTo(Buffer.AsSpan(begin));
+            data.CopyTo(Buffer.Span[begin..]);
             return true;
         }
     }

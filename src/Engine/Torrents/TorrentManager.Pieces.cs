@@ -140,7 +140,7 @@ public sealed partial class TorrentManager
             TorrentStorage? storage = existing;
             try
             {
-                storage ??= new TorrentStorage(LayoutOf(m), SavePath);
+                storage ??= new TorrentStorage(LayoutOf(m), SavePath, Engine.StorageOptions);
                 for (var f = 0; f < priorities.Length; f++) storage.SetSkipped(f, priorities[f] == FilePriority.Skip);
                 BitField? have = null;
                 var fromResume = false;
@@ -268,14 +268,16 @@ public sealed partial class TorrentManager
         var offset = (long)piece.Index * Metainfo!.PieceLength;
         var token = _stopping.Token;
         // Hash and write on the thread pool: the loop and the sockets never wait for SHA-1 or the disk.
-        var task = Task.Run(async () =>
+        var task = Task.Run(() =>
         {
             string? writeError = null;
             var passed = false;
             try
             {
-                passed = storage.VerifyPiece(piece.Index, piece.Buffer.AsSpan(0, piece.Length));
-                if (passed) await storage.WriteAsync(offset, piece.Buffer.AsMemory(0, piece.Length), token).ConfigureAwait(false);
+                var data = piece.Buffer.Span[..piece.Length];
+                passed = storage.VerifyPiece(piece.Index, data);
+                token.ThrowIfCancellationRequested();
+                if (passed) storage.Write(offset, data);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -287,7 +289,7 @@ public sealed partial class TorrentManager
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(piece.Buffer);
+                AlignedBufferPool.Shared.Return(piece.Buffer);
             }
             Post(new Work(WorkKind.PieceHashed, Index: piece.Index, Data: new HashResult(passed, contributors, writeError)));
         });
@@ -344,7 +346,7 @@ public sealed partial class TorrentManager
     private void ReleaseActive(ActivePiece piece)
     {
         piece.Seal();
-        ArrayPool<byte>.Shared.Return(piece.Buffer);
+        AlignedBufferPool.Shared.Return(piece.Buffer);
     }
 
     // ---- picking ----
