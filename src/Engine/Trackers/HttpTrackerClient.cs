@@ -134,6 +134,9 @@ public sealed class HttpTrackerClient : ITrackerClient
         try
         {
             using var req = new HttpRequestMessage(HttpMethod.Get, uri);
+            // Announces are minutes apart, and trackers such as opentracker close the connection after
+            // answering without saying so: a pooled connection reused later was reset mid-request.
+            req.Headers.ConnectionClose = true;
             using var resp = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             status = resp.StatusCode;
             if (resp.Content.Headers.ContentLength > MaxResponseBytes) throw new TrackerException(TrackerErrorKind.InvalidResponse, "The tracker's answer is too large.");

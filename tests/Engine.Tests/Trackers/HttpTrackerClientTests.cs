@@ -15,9 +15,12 @@ public class HttpTrackerClientTests
     {
         public List<Uri> Requests { get; } = [];
 
+        public List<bool?> ConnectionClose { get; } = [];
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add(request.RequestUri!);
+            ConnectionClose.Add(request.Headers.ConnectionClose);
             return respond(request, cancellationToken);
         }
     }
@@ -50,6 +53,15 @@ public class HttpTrackerClientTests
         Assert.StartsWith("http://t.example/announce?passkey=abc&info_hash=%00A~%FF%20.-_%25%2B%01%02%03%04%05%06%07%08%09%0A&", q);
         Assert.Contains("&peer_id=-TE0100-abcdefghij%2F%3D&", q);
         Assert.Contains("&port=6881&uploaded=1&downloaded=2&left=3&compact=1&numwant=50&key=deadbeef&event=started&trackerid=tid%201", q);
+    }
+
+    [Fact]
+    public async Task AnnounceAndScrape_AskTheTrackerToCloseTheConnection()
+    {
+        var (client, handler) = Create("http://t.example/announce", new BDictionary { { "interval", new BInteger(900) }, { "files", new BDictionary() } }.Encode());
+        await client.AnnounceAsync(Request(), TestContext.Current.CancellationToken);
+        await client.ScrapeAsync([Hash], TestContext.Current.CancellationToken);
+        Assert.Equal([true, true], handler.ConnectionClose);
     }
 
     [Fact]
