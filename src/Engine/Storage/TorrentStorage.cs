@@ -281,7 +281,8 @@ public sealed class TorrentStorage : IAsyncDisposable
         // Set for each piece that matches (the pipelined path first sets it when the piece was read in full).
         var good = new bool[count];
         var progressState = new RecheckProgress(progress, count);
-        if (readAhead ?? (parallelism < Environment.ProcessorCount && batches > 1))
+        // Read-ahead buffers hold whole pieces: for pieces beyond a batch the chunked path keeps memory small.
+        if (readAhead ?? (parallelism < Environment.ProcessorCount && batches > 1 && Layout.PieceLength <= RecheckBatchBytes))
             await RecheckReadAheadAsync(good, piecesPerBatch, batches, parallelism, progressState, cancellationToken).ConfigureAwait(false);
         else
             await RecheckInlineAsync(good, piecesPerBatch, batches, parallelism, progressState, cancellationToken).ConfigureAwait(false);
