@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using TorrentEdge.Engine.Common;
@@ -22,6 +23,7 @@ public sealed class TorrentStorage : IAsyncDisposable
     private const string PartSuffix = ".tepart";
     private const int RecheckBatchBytes = 4 * 1024 * 1024;
     private const int RecheckChunkBytes = 256 * 1024;
+    private const int RecheckReadAhead = 2;
 
     private readonly TorrentStorageOptions _options;
     private readonly string[] _paths;
@@ -342,11 +344,23 @@ public sealed class TorrentStorage : IAsyncDisposable
     }
 
     /// <summary>
-    /// Hashes every piece on disk and returns the ones that match. Workers take consecutive batches
-    /// of about 4 MiB so reads stay sequential, and read each piece in cache-sized chunks; <paramref name="parallelism"/> &lt;= 0 means one per core.
-    /// Progress goes from 0 to 1.
+    /// Hashes every piece on disk and returns the ones that match, with <paramref name="parallelism"/>
+    /// hashing threads (&lt;= 0 means one per core) taking consecutive batches of about 4 MiB so reads
+    /// stay sequential. Progress goes from 0 to 1.
     /// </summary>
-    public async ValueTask<BitField> RecheckAsync(IProgress<double>? progress, int parallelism, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With a core to spare, one more thread reads batches ahead into a few pooled buffers so the
+    /// hashers never wait on the copy out of the page cache (about 15 % of a hasher's time).
+    /// Otherwise each hasher reads its own pieces in chunks small enough to stay in the CPU cache
+    /// between the copy and the hash: with every core hashing, that costs less CPU than handing
+    /// buffers between threads (2 threads on 2 cores, medians of 8 alternating runs at load 5-8: 1737 vs 2047 MiB/s).
+    /// </remarks>
+    public ValueTask<BitField> RecheckAsync(IProgress<double>? progress, int parallelism, CancellationToken cancellationToken)
+        => RecheckAsync(progress, parallelism, readAhead: null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="readAhead"/> forces the path (null: by the cores spare).</summary>
+    internal async ValueTask<BitField> RecheckAsync(IProgress<double>? progress, int parallelism, bool? readAhead,
+        CancellationToken cancellationToken)
     {
         var count = Layout.PieceCount;
         var result = new BitField(count);
@@ -355,9 +369,24 @@ public sealed class TorrentStorage : IAsyncDisposable
         var piecesPerBatch = Math.Max(1, RecheckBatchBytes / Layout.PieceLength);
         var batches = (count + piecesPerBatch - 1) / piecesPerBatch;
         parallelism = Math.Min(parallelism, batches);
+        // Set for each piece that matches (the pipelined path first sets it when the piece was read in full).
         var good = new bool[count];
+        var progressState = new RecheckProgress(progress, count);
+        // Read-ahead buffers hold whole pieces: for pieces beyond a batch the chunked path keeps memory small.
+        if (readAhead ?? (parallelism < Environment.ProcessorCount && batches > 1 && Layout.PieceLength <= RecheckBatchBytes))
+            await RecheckReadAheadAsync(good, piecesPerBatch, batches, parallelism, progressState, cancellationToken).ConfigureAwait(false);
+        else
+            await RecheckInlineAsync(good, piecesPerBatch, batches, parallelism, progressState, cancellationToken).ConfigureAwait(false);
+        for (var p = 0; p < count; p++)
+            if (good[p]) result[p] = true;
+        return result;
+    }
+
+    private async Task RecheckInlineAsync(bool[] good, int piecesPerBatch, int batches, int parallelism,
+        RecheckProgress progress, CancellationToken cancellationToken)
+    {
+        var count = Layout.PieceCount;
         var nextBatch = -1;
-        var done = 0;
 
         void Worker()
         {
@@ -377,7 +406,7 @@ public sealed class TorrentStorage : IAsyncDisposable
                     var end = Math.Min(count, first + piecesPerBatch);
                     for (var p = first; p < end; p++)
                         good[p] = HashPieceOnDisk(p, buffer, hasher, hash);
-                    progress?.Report((double)Interlocked.Add(ref done, end - first) / count);
+                    progress.Add(end - first);
                 }
             }
             finally
@@ -390,9 +419,98 @@ public sealed class TorrentStorage : IAsyncDisposable
         for (var i = 0; i < workers.Length; i++)
             workers[i] = Task.Factory.StartNew(Worker, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await Task.WhenAll(workers).ConfigureAwait(false);
-        for (var p = 0; p < count; p++)
-            if (good[p]) result[p] = true;
-        return result;
+    }
+
+    private async Task RecheckReadAheadAsync(bool[] good, int piecesPerBatch, int batches, int parallelism,
+        RecheckProgress progress, CancellationToken cancellationToken)
+    {
+        var count = Layout.PieceCount;
+        var pieceLength = Layout.PieceLength;
+        // One buffer per hasher plus read-ahead; buffers travel by slot index between the two queues.
+        var slots = Math.Min(batches, parallelism + RecheckReadAhead);
+        var buffers = new byte[slots][];
+        var batchOfSlot = new int[slots];
+        using var free = new BlockingCollection<int>(new ConcurrentQueue<int>(), slots);
+        using var filled = new BlockingCollection<int>(new ConcurrentQueue<int>(), slots);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = failed.Token;
+        for (var i = 0; i < slots; i++)
+        {
+            buffers[i] = ArrayPool<byte>.Shared.Rent(piecesPerBatch * pieceLength);
+            free.Add(i, CancellationToken.None);
+        }
+
+        void Reader()
+        {
+            try
+            {
+                for (var batch = 0; batch < batches; batch++)
+                {
+                    var slot = free.Take(token);
+                    var buffer = buffers[slot];
+                    var first = batch * piecesPerBatch;
+                    var end = Math.Min(count, first + piecesPerBatch);
+                    for (var p = first; p < end; p++)
+                    {
+                        var length = Layout.GetPieceLength(p);
+                        // Piece by piece, so a missing or short file only fails the pieces it touches.
+                        good[p] = Read(Layout.GetPieceOffset(p), buffer.AsSpan((p - first) * pieceLength, length)) == length;
+                    }
+                    batchOfSlot[slot] = batch;
+                    filled.Add(slot, token);
+                }
+                filled.CompleteAdding();
+            }
+            catch
+            {
+                failed.Cancel();
+                throw;
+            }
+        }
+
+        void Hasher()
+        {
+            try
+            {
+                foreach (var slot in filled.GetConsumingEnumerable(token))
+                {
+                    var buffer = buffers[slot];
+                    var first = batchOfSlot[slot] * piecesPerBatch;
+                    var end = Math.Min(count, first + piecesPerBatch);
+                    for (var p = first; p < end; p++)
+                    {
+                        if (good[p])
+                            good[p] = VerifyPiece(p, buffer.AsSpan((p - first) * pieceLength, Layout.GetPieceLength(p)));
+                    }
+                    free.Add(slot, CancellationToken.None);
+                    progress.Add(end - first);
+                }
+            }
+            catch
+            {
+                failed.Cancel();
+                throw;
+            }
+        }
+
+        // The reader comes first, so its I/O error is the one rethrown when it fails.
+        var workers = new Task[parallelism + 1];
+        workers[0] = Task.Factory.StartNew(Reader, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        for (var i = 1; i < workers.Length; i++)
+            workers[i] = Task.Factory.StartNew(Hasher, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+        catch
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw;
+        }
+        finally
+        {
+            foreach (var buffer in buffers) ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private bool HashPieceOnDisk(int piece, byte[] buffer, IncrementalHash hasher, Span<byte> hash)
@@ -417,6 +535,17 @@ public sealed class TorrentStorage : IAsyncDisposable
         }
         hasher.TryGetHashAndReset(hash, out _);
         return hash.SequenceEqual(Layout.GetPieceHash(piece));
+    }
+
+    private sealed class RecheckProgress(IProgress<double>? progress, int count)
+    {
+        private int _done;
+
+        public void Add(int pieces)
+        {
+            var done = Interlocked.Add(ref _done, pieces);
+            progress?.Report((double)done / count);
+        }
     }
 
     /// <summary>

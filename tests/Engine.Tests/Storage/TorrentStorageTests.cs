@@ -187,6 +187,52 @@ public class TorrentStorageTests
     }
 
     [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    [InlineData(false, 1)]
+    [InlineData(false, 2)]
+    public async Task RecheckAsync_SeveralBatchesWithMissingShortAndCorrupt_FindsExactlyTheGoodPieces(bool readAhead, int parallelism)
+    {
+        // 256 KiB pieces: 16 per 4 MiB batch, 37 pieces, so three batches and straddling pieces.
+        const int pieceLength = 256 * 1024;
+        using var data = new StorageTestData(pieceLength, ("a", 3_000_000), ("b", 2_500_000), ("c", 4_000_001), ("d", 1));
+        await using (var writer = new TorrentStorage(data.Layout, data.Root))
+            await data.WriteAllAsync(writer, Ct);
+        File.Delete(Path.Combine(data.Root, "b")); // bytes 3,000,000..5,499,999
+        using (var handle = File.OpenHandle(Path.Combine(data.Root, "c"), FileMode.Open, FileAccess.ReadWrite))
+            RandomAccess.SetLength(handle, 3_000_000); // bytes 8,500,000..9,500,000 gone
+        using (var handle = File.OpenHandle(Path.Combine(data.Root, "a"), FileMode.Open, FileAccess.ReadWrite))
+            RandomAccess.Write(handle, new byte[] { (byte)~data.Content[1_000_000] }, 1_000_000); // piece 3
+
+        await using var storage = new TorrentStorage(data.Layout, data.Root);
+        var progress = new List<double>();
+        var result = await storage.RecheckAsync(new SyncProgress(progress), parallelism, readAhead, Ct);
+
+        static bool Overlaps(long start, long end, long from, long to) => start < to && from < end;
+        Assert.Equal(37, result.Length);
+        for (var p = 0; p < result.Length; p++)
+        {
+            long start = (long)p * pieceLength, end = start + data.Layout.GetPieceLength(p);
+            var expected = !Overlaps(start, end, 3_000_000, 5_500_000) && !Overlaps(start, end, 8_500_000, 9_500_002)
+                && !Overlaps(start, end, 1_000_000, 1_000_001);
+            Assert.True(expected == result[p], $"piece {p}: expected {expected}");
+        }
+        Assert.Equal(1.0, progress.Max());
+    }
+
+    [Fact]
+    public async Task RecheckAsync_ReadAheadCancelled_Throws()
+    {
+        using var data = new StorageTestData(256 * 1024, ("a", 9_000_000));
+        await using var storage = new TorrentStorage(data.Layout, data.Root);
+        await storage.WriteAsync(0, data.Content, Ct);
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await storage.RecheckAsync(null, 1, readAhead: true, cts.Token));
+    }
+
+    [Theory]
     [InlineData("../escape")]
     [InlineData("a/../../escape")]
     [InlineData("/etc/passwd")]
