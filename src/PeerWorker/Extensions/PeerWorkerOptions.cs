@@ -39,6 +39,9 @@ public sealed class PeerWorkerOptions
     /// <summary>Download limit of the replica in bytes per second; 0 is unlimited.</summary>
     public long DownloadRateLimit { get; set; }
 
+    /// <summary>Write downloaded pieces with direct I/O, past the page cache, where the volume allows (see the engine's <c>EngineOptions.DirectWrites</c>).</summary>
+    public bool DirectWrites { get; set; } = true;
+
     /// <summary>Client id of the replicas' service credential at Catalog (<c>Auth:ServiceClients:&lt;id&gt;</c> there).</summary>
     public string CatalogClientId { get; set; } = "peerworker";
 

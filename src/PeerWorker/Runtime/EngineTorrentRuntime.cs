@@ -78,6 +78,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         MaxConnectionsPerTorrent = _options.MaxConnectionsPerTorrent,
         UploadRateLimit = _options.UploadRateLimit,
         DownloadRateLimit = _options.DownloadRateLimit,
+        DirectWrites = _options.DirectWrites,
         TimeProvider = time,
     }, _meterFactory);
 

@@ -27,6 +27,7 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
             MaxConnectionsPerTorrent = 4,
             UploadRateLimit = 100_000,
             DownloadRateLimit = 250_000,
+            DirectWrites = false,
         });
 
         var engine = runtime.EngineOptions;
@@ -35,6 +36,7 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
         Assert.Equal(4, engine.MaxConnectionsPerTorrent);
         Assert.Equal(100_000, engine.UploadRateLimit);
         Assert.Equal(250_000, engine.DownloadRateLimit);
+        Assert.False(engine.DirectWrites);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.DownloadDirectory);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.ResumeDirectory);
     }
