@@ -24,11 +24,14 @@ internal static partial class DirectIo
     private const int EIntr = 4;
     private const int EInval = 22;
 
-    /// <summary>O_DIRECT differs between architectures; 0 where we do not know it (direct writes stay off).</summary>
+    /// <summary>
+    /// O_DIRECT differs between architectures; 0 where we do not know it (direct writes stay off). 64-bit only,
+    /// where <c>off_t</c> is 64 bits and plain <c>pwrite</c> takes any offset (musl exports no <c>pwrite64</c>).
+    /// </summary>
     private static readonly int ODirect = !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
     {
-        Architecture.X64 or Architecture.X86 => 0x4000,
-        Architecture.Arm64 or Architecture.Arm => 0x10000,
+        Architecture.X64 => 0x4000,
+        Architecture.Arm64 => 0x10000,
         _ => 0,
     };
 
@@ -38,8 +41,15 @@ internal static partial class DirectIo
     public static bool TryEnable(SafeFileHandle handle)
     {
         if (!IsSupported) return false;
-        var flags = Fcntl(handle, FGetFl, 0);
-        return flags >= 0 && Fcntl(handle, FSetFl, flags | ODirect) == 0;
+        try
+        {
+            var flags = Fcntl(handle, FGetFl, 0);
+            return flags >= 0 && Fcntl(handle, FSetFl, flags | ODirect) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // a libc without these names: ordinary writes
+        }
     }
 
     /// <summary>
@@ -78,7 +88,7 @@ internal static partial class DirectIo
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(SafeFileHandle fd, int command, int argument);
 
-    [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
     private static unsafe partial nint PWrite(SafeFileHandle fd, byte* buffer, nuint count, long offset);
 }
 
