@@ -27,16 +27,19 @@ public sealed class AlignedBuffer
 
 /// <summary>
 /// Pool of <see cref="AlignedBuffer"/>s in power-of-two sizes from 4 KiB, each size keeping at most
-/// <see cref="RetainedBytesPerSize"/> of idle buffers (at least two) so a burst does not stay resident.
+/// <see cref="RetainedBytesPerSize"/> of idle buffers (at least two) and all sizes together at most
+/// <see cref="MaxRetainedBytes"/>, so a burst, or torrents of many piece sizes, do not stay resident.
 /// </summary>
 public sealed class AlignedBufferPool
 {
     public const int RetainedBytesPerSize = 16 * 1024 * 1024;
+    public const long MaxRetainedBytes = 48L * 1024 * 1024;
     private const int MinShift = 12;
     private const int MaxShift = 26; // 64 MiB; larger requests are allocated and dropped, never pooled
 
     private readonly Stack<AlignedBuffer>[] _idle = new Stack<AlignedBuffer>[MaxShift - MinShift + 1];
     private readonly Lock _gate = new();
+    private long _retainedBytes;
 
     public AlignedBufferPool()
     {
@@ -44,6 +47,15 @@ public sealed class AlignedBufferPool
     }
 
     public static AlignedBufferPool Shared { get; } = new();
+
+    /// <summary>Bytes held by idle buffers.</summary>
+    public long RetainedBytes
+    {
+        get
+        {
+            lock (_gate) return _retainedBytes;
+        }
+    }
 
     /// <summary>A buffer of at least <paramref name="minimumLength"/> bytes; its contents are undefined.</summary>
     public AlignedBuffer Rent(int minimumLength)
@@ -53,7 +65,11 @@ public sealed class AlignedBufferPool
         if (bucket < 0) return new AlignedBuffer(minimumLength);
         lock (_gate)
         {
-            if (_idle[bucket].TryPop(out var buffer)) return buffer;
+            if (_idle[bucket].TryPop(out var buffer))
+            {
+                _retainedBytes -= buffer.Capacity;
+                return buffer;
+            }
         }
         return new AlignedBuffer(1 << (bucket + MinShift));
     }
@@ -66,7 +82,9 @@ public sealed class AlignedBufferPool
         var keep = Math.Max(2, RetainedBytesPerSize / buffer.Capacity);
         lock (_gate)
         {
-            if (_idle[bucket].Count < keep) _idle[bucket].Push(buffer);
+            if (_idle[bucket].Count >= keep || _retainedBytes + buffer.Capacity > MaxRetainedBytes) return;
+            _idle[bucket].Push(buffer);
+            _retainedBytes += buffer.Capacity;
         }
     }
 

@@ -49,4 +49,19 @@ public class AlignedBufferPoolTests
 
         Assert.Equal(keep, again.Count(rented.Contains));
     }
+
+    [Fact]
+    public void Return_ManySizes_KeepAtMostMaxRetainedBytesInAll()
+    {
+        var pool = new AlignedBufferPool();
+        // 8 sizes from 256 KiB to 32 MiB, as many as each size may keep: far more than the total allows.
+        var rented = Enumerable.Range(18, 8)
+            .SelectMany(shift => Enumerable.Range(0, Math.Max(2, AlignedBufferPool.RetainedBytesPerSize >> shift)).Select(_ => pool.Rent(1 << shift)))
+            .ToList();
+
+        foreach (var b in rented) pool.Return(b);
+
+        Assert.InRange(pool.RetainedBytes, 1, AlignedBufferPool.MaxRetainedBytes);
+        Assert.True(rented.Sum(b => (long)b.Capacity) > AlignedBufferPool.MaxRetainedBytes);
+    }
 }
