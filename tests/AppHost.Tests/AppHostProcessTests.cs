@@ -20,9 +20,9 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task Help_PrintsTheOptions()
     {
-        using var run = AppHostRun.Start(["--help"]);
+        using var run = AppHostProcess.Start(["--help"]);
 
-        var exited = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var exited = await run.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.True(exited, "the AppHost did not exit after --help");
         Assert.Equal(0, run.Process.ExitCode);
@@ -37,7 +37,7 @@ public sealed class AppHostProcessTests
         var gatewayPort = FreePort();
         var seenPids = new HashSet<int>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        using var run = AppHostRun.Start(["--data-dir", dataDir, "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture), "--workers", "2"]);
+        using var run = AppHostProcess.Start(["--data-dir", dataDir, "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture), "--workers", "2"]);
         var statePath = Path.Combine(dataDir, SuiteState.FileName);
         try
         {
@@ -84,7 +84,7 @@ public sealed class AppHostProcessTests
             for (var attempt = 0; attempt < 3 && !exited; attempt++)
             {
                 Signal(run.Process.Id, "INT");
-                exited = await run.WaitForExitAsync(TimeSpan.FromSeconds(40));
+                exited = await run.WaitForExitAsync(TimeSpan.FromSeconds(40), Ct);
             }
             Assert.True(exited, "the AppHost did not exit within 120 s of SIGINT\n" + run.Output);
             Assert.Equal(0, run.Process.ExitCode);
@@ -151,7 +151,7 @@ public sealed class AppHostProcessTests
         Assert.StartsWith("gateway", lines[header + 1].TrimStart(), StringComparison.Ordinal);
     }
 
-    private static async Task<SuiteState> WaitForStateAsync(string path, Func<SuiteState, bool> condition, TimeSpan bound, AppHostRun run)
+    private static async Task<SuiteState> WaitForStateAsync(string path, Func<SuiteState, bool> condition, TimeSpan bound, AppHostProcess run)
     {
         var deadline = DateTime.UtcNow + bound;
         SuiteState? last = null;
@@ -196,100 +196,5 @@ public sealed class AppHostProcessTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The AppHost as a child of the test, its output collected for assertions and failure messages.</summary>
-    private sealed class AppHostRun : IDisposable
-    {
-        private readonly StringBuilder _output = new();
-
-        private AppHostRun(Process process) => Process = process;
-
-        public Process Process { get; }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static AppHostRun Start(IReadOnlyList<string> args)
-        {
-            var configuration = typeof(AppHostProcessTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-            var dll = Path.Combine(RepositoryRoot.Find(), "src", "AppHost", "bin", configuration, "net10.0", "TorrentEdge.AppHost.dll");
-            Assert.True(File.Exists(dll), $"{dll} is missing: build src/AppHost first");
-            var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add(dll);
-            foreach (var arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
-            info.Environment["NO_COLOR"] = "1";
-            var run = new AppHostRun(new Process { StartInfo = info });
-            run.Process.OutputDataReceived += (_, e) => run.Append(e.Data);
-            run.Process.ErrorDataReceived += (_, e) => run.Append(e.Data);
-            run.Process.Start();
-            run.Process.BeginOutputReadLine();
-            run.Process.BeginErrorReadLine();
-            return run;
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-
-        public async Task<bool> WaitForExitAsync(TimeSpan bound)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(bound);
-            try
-            {
-                await Process.WaitForExitAsync(timeout.Token);
-                return true;
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-        }
-
-        public void KillTree()
-        {
-            try
-            {
-                if (!Process.HasExited)
-                {
-                    Process.Kill(entireProcessTree: true);
-                    Process.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        }
-
-        public void Dispose()
-        {
-            KillTree();
-            Process.Dispose();
-        }
     }
 }

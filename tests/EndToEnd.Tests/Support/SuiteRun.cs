@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Reflection;
-using System.Text;
 using TorrentEdge.AppHost.Hosting;
+using TorrentEdge.AppHost.Tests;
 
 namespace TorrentEdge.EndToEnd.Tests.Support;
 
@@ -12,13 +11,12 @@ namespace TorrentEdge.EndToEnd.Tests.Support;
 /// </summary>
 public sealed class SuiteRun : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly AppHostProcess _appHost;
     private readonly HashSet<int> _pids = [];
 
-    private SuiteRun(Process process, string dataDir)
+    private SuiteRun(AppHostProcess appHost, string dataDir)
     {
-        _process = process;
+        _appHost = appHost;
         DataDir = dataDir;
     }
 
@@ -31,69 +29,13 @@ public sealed class SuiteRun : IAsyncDisposable
     public string StatePath => Path.Combine(DataDir, SuiteState.FileName);
 
     /// <summary>What the AppHost and its children printed (each line prefixed with the resource name).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _appHost.Output;
 
-    public string Tail(int chars = 12_000)
-    {
-        var output = Output;
-        return output.Length <= chars ? output : "..." + output[^chars..];
-    }
+    public string Tail(int chars = 12_000) => _appHost.Tail(chars);
 
-    /// <summary>Starts <c>dotnet src/AppHost/bin/&lt;configuration&gt;/net10.0/TorrentEdge.AppHost.dll</c> with the given options and environment.</summary>
-    public static SuiteRun Start(string dataDir, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
-    {
-        var configuration = typeof(SuiteRun).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var dll = Path.Combine(RepositoryRoot(), "src", "AppHost", "bin", configuration, "net10.0", "TorrentEdge.AppHost.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (or tests/EndToEnd.Tests) in {configuration} first");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        var info = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add("--data-dir");
-        info.ArgumentList.Add(dataDir);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["NO_COLOR"] = "1";
-        // Children inherit the AppHost's environment: this is how the test configures the services.
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-        var run = new SuiteRun(new Process { StartInfo = info }, dataDir);
-        run._process.OutputDataReceived += (_, e) => run.Append(e.Data);
-        run._process.ErrorDataReceived += (_, e) => run.Append(e.Data);
-        run._process.Start();
-        run._process.BeginOutputReadLine();
-        run._process.BeginErrorReadLine();
-        return run;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    /// <summary>Starts the AppHost's build output with its data in <paramref name="dataDir"/> and the given options and environment.</summary>
+    public static SuiteRun Start(string dataDir, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment) =>
+        new(AppHostProcess.Start(["--data-dir", dataDir, .. args], environment), dataDir);
 
     /// <summary>The current state file (null while it is being written for the first time); remembers every pid in it.</summary>
     public SuiteState? ReadState()
@@ -119,7 +61,7 @@ public sealed class SuiteRun : IAsyncDisposable
         SuiteState? last = null;
         while (deadline.Elapsed < bound)
         {
-            Assert.False(_process.HasExited, "the AppHost exited early:\n" + Tail());
+            Assert.False(_appHost.Process.HasExited, "the AppHost exited early:\n" + Tail());
             last = ReadState();
             if (last is { Ready: true } && last.Resources.Where(r => r.Kind == "service").All(r => r.State == "healthy"))
             {
@@ -142,21 +84,10 @@ public sealed class SuiteRun : IAsyncDisposable
         process.WaitForExit(10_000);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         ReadState();
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-                await _process.WaitForExitAsync(wait.Token);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
-        {
-        }
+        _appHost.KillTree(); // first, so it restarts nothing while its children are killed
         List<int> pids;
         lock (_pids)
         {
@@ -175,7 +106,8 @@ public sealed class SuiteRun : IAsyncDisposable
                 // Gone already.
             }
         }
-        _process.Dispose();
+        _appHost.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Still one of the suite's processes (a dead child's pid may have been reused by something else).</summary>
@@ -189,17 +121,5 @@ public sealed class SuiteRun : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TorrentEdge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("TorrentEdge.sln not found above " + AppContext.BaseDirectory);
     }
 }
