@@ -4,8 +4,9 @@ using TorrentEdge.Engine.Storage;
 namespace TorrentEdge.Engine.Torrents;
 
 /// <summary>
-/// The pooled, aligned buffer of a piece being downloaded (aligned so storage can write it with direct I/O): sessions copy blocks into it straight from their receive
-/// buffers; which block was requested from whom is the <see cref="PiecePicking.PiecePicker"/>'s business.
+/// The pooled buffer of a piece being downloaded, aligned so storage can write it with direct I/O: sessions
+/// copy blocks into it straight from their receive buffers; which block was requested from whom is the
+/// <see cref="PiecePicking.PiecePicker"/>'s business.
 /// Only <see cref="TryCopy"/> runs off the loop; it takes <see cref="_gate"/>, and the loop seals the
 /// piece under the same gate before hashing, so no block lands in a buffer already handed back.
 /// </summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.PiecePicking;
