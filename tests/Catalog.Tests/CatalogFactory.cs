@@ -81,6 +81,14 @@ public class CatalogFactory : WebApplicationFactory<Program>, ICatalogApiHost
 
     public HttpClient CreateApiClient() => CreateClient();
 
+    /// <summary>A Catalog with one configuration key set (as in appsettings), on Kestrel if <paramref name="kestrel"/>.</summary>
+    public static CatalogFactory WithSetting(string key, string value, bool kestrel = false) => new OneSettingFactory(key, value, kestrel);
+
+    private sealed class OneSettingFactory(string key, string value, bool kestrel) : CatalogFactory(kestrel)
+    {
+        protected override void Configure(IWebHostBuilder builder) => builder.UseSetting(key, value);
+    }
+
     protected virtual void Configure(IWebHostBuilder builder)
     {
     }

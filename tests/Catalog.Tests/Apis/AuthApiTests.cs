@@ -333,15 +333,10 @@ public abstract class AuthApiCases
 
 public sealed class LoginRateLimitTests
 {
-    private sealed class StrictFactory : CatalogFactory
-    {
-        protected override void Configure(IWebHostBuilder builder) => builder.UseSetting("Auth:LoginPermitsPerMinute", "3");
-    }
-
     [Fact]
     public async Task Login_OverRateLimit_TooManyRequestsProblem()
     {
-        await using var factory = new StrictFactory();
+        await using var factory = CatalogFactory.WithSetting("Auth:LoginPermitsPerMinute", "3");
         var client = factory.CreateClient();
         for (var i = 0; i < 3; i++)
         {

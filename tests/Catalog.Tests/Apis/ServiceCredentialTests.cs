@@ -179,15 +179,10 @@ public sealed class ServiceCredentialTests(KestrelCatalogFactory factory) : ICla
 
 public sealed class ServiceCredentialStartupTests
 {
-    private sealed class ShortSecretFactory : CatalogFactory
-    {
-        protected override void Configure(IWebHostBuilder builder) => builder.UseSetting("Auth:ServiceClients:peerworker", "short");
-    }
-
     [Fact]
     public async Task Start_ShortServiceSecret_Refuses()
     {
-        await using var factory = new ShortSecretFactory();
+        await using var factory = CatalogFactory.WithSetting("Auth:ServiceClients:peerworker", "short");
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains("Auth:ServiceClients:peerworker", error.ToString());
     }

@@ -122,14 +122,10 @@ public sealed class GatewayApiDocsTests(DevelopmentGatewayCatalogFixture fixture
 }
 
 /// <summary>Catalog with a strict log-in limit behind the Gateway: the limit must be per client, not per Gateway.</summary>
-public sealed class StrictLoginGatewayCatalogFixture() : GatewayCatalogFixture(new StrictCatalogFactory())
+public sealed class StrictLoginGatewayCatalogFixture() : GatewayCatalogFixture(
+    CatalogFactory.WithSetting("Auth:LoginPermitsPerMinute", Permits.ToString(System.Globalization.CultureInfo.InvariantCulture), kestrel: true))
 {
     public const int Permits = 3;
-
-    private sealed class StrictCatalogFactory() : CatalogFactory(kestrel: true)
-    {
-        protected override void Configure(IWebHostBuilder builder) => builder.UseSetting("Auth:LoginPermitsPerMinute", Permits.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
 }
 
 public sealed class GatewayLoginRateLimitTests(StrictLoginGatewayCatalogFixture fixture) : IClassFixture<StrictLoginGatewayCatalogFixture>
