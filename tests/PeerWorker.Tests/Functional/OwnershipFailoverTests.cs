@@ -37,11 +37,7 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
     public async Task TwoReplicas_SplitTheTorrents_AndTheSurvivorTakesOverWhenOneStops()
     {
         var ct = TestContext.Current.CancellationToken;
-        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
-        _kafka.CreateTopic(Topics.TorrentEvents, 3);
-        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
-        var hashes = await PublishSpecsAsync(ct);
-        var downloads = Path.Combine(_root, "downloads");
+        var (tap, hashes, downloads) = await ArrangeAsync(ct);
 
         var a = Start(new PeerWorkerFactory(_kafka.BootstrapServers, downloads, "replica-a"));
         await WaitForAsync(() => Owned(a).Count == TorrentCount, "replica-a alone owns every torrent");
@@ -87,11 +83,7 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
     public async Task KilledReplica_ItsTorrentsMoveToTheSurvivorAfterTheSessionTimeout()
     {
         var ct = TestContext.Current.CancellationToken;
-        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
-        _kafka.CreateTopic(Topics.TorrentEvents, 3);
-        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
-        var hashes = await PublishSpecsAsync(ct);
-        var downloads = Path.Combine(_root, "downloads");
+        var (tap, hashes, downloads) = await ArrangeAsync(ct);
 
         _process = StartProcess(downloads, "replica-killed");
         await WaitForAsync(() => tap.Of<TorrentAdded>().Count(e => e.WorkerId == "replica-killed") == TorrentCount,
@@ -113,11 +105,7 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
     public async Task Sigterm_SavesResumeDataPublishesFinalStatusAndExitsCleanly()
     {
         var ct = TestContext.Current.CancellationToken;
-        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
-        _kafka.CreateTopic(Topics.TorrentEvents, 3);
-        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
-        var hashes = await PublishSpecsAsync(ct);
-        var downloads = Path.Combine(_root, "downloads");
+        var (tap, hashes, downloads) = await ArrangeAsync(ct);
         var resumeFiles = hashes.Select(h => Path.Combine(downloads, h + ".resume")).ToList();
 
         var process = _process = StartProcess(downloads, "replica-term");
@@ -145,11 +133,7 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var sessionTimeout = TimeSpan.FromSeconds(20);
-        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
-        _kafka.CreateTopic(Topics.TorrentEvents, 3);
-        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
-        var hashes = await PublishSpecsAsync(ct);
-        var downloads = Path.Combine(_root, "downloads");
+        var (tap, hashes, downloads) = await ArrangeAsync(ct);
 
         var process = _process = StartProcess(downloads, "replica-term", sessionTimeout);
         await WaitForAsync(() => tap.Of<TorrentAdded>().Count(e => e.WorkerId == "replica-term") == TorrentCount,
@@ -222,6 +206,15 @@ public sealed class OwnershipFailoverTests : IAsyncDisposable
         => [.. host.Services.GetRequiredService<ITorrentRuntime>().GetSnapshots().Select(s => s.InfoHash)];
 
     /// <summary>Two torrents per partition, each spec with its metainfo inline, as Catalog would publish them.</summary>
+    /// <summary>What every scenario starts from: the topics, a tap on the events, the published specs and the shared download folder.</summary>
+    private async Task<(TorrentEventsTap Tap, List<string> Hashes, string Downloads)> ArrangeAsync(CancellationToken ct)
+    {
+        _kafka.CreateTopic(Topics.TorrentSpecs, Partitions);
+        _kafka.CreateTopic(Topics.TorrentEvents, 3);
+        var tap = _tap = new TorrentEventsTap(_kafka.BootstrapServers, 3);
+        return (tap, await PublishSpecsAsync(ct), Path.Combine(_root, "downloads"));
+    }
+
     private async Task<List<string>> PublishSpecsAsync(CancellationToken ct)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
