@@ -1,75 +1,54 @@
-using System.Runtime.InteropServices;
 using TorrentEdge.AppHost;
-using TorrentEdge.AppHost.Hosting;
+using TorrentEdge.AppHost.Resources;
 
-AppHostOptions options;
-try
+var builder = DistributedApplication.CreateBuilder(args);
+if (!SuiteOptions.TryRead(builder.Configuration, builder.Environment, out var suite, out var error)
+    || PortGuard.FirstTaken(suite, builder.Configuration) is { } taken && (error = taken) is not null)
 {
-    options = AppHostOptions.Parse(args);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(error);
     return 2;
 }
-if (options.Help)
-{
-    Console.WriteLine(AppHostOptions.Usage);
-    return 0;
-}
-if (options.PrintTopology)
-{
-    Console.WriteLine(TopologyDocument.ToJson(options.Workers));
-    return 0;
-}
 
-var log = ConsoleLog.ForConsole();
-using var shutdown = new CancellationTokenSource();
-void RequestShutdown(PosixSignalContext context)
-{
-    // Handled here: the graceful stop below runs instead of the runtime's default exit.
-    context.Cancel = true;
-    if (!shutdown.IsCancellationRequested)
-    {
-        log.Info($"{context.Signal} received.");
-        shutdown.Cancel();
-    }
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, RequestShutdown);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, RequestShutdown);
+// Infrastructure: embedded unless a connection string names an external one.
+var kafka = builder.AddKafka(Topology.Kafka);
+var redis = builder.AddRedis(Topology.Redis, suite);
+var catalogDb = builder.AddCatalogDb(Topology.CatalogDb, suite);
+var peerWorkerSecret = builder.AddServiceSecret(Topology.PeerWorkerSecret);
 
-RepositoryLayout layout;
-try
-{
-    layout = RepositoryLayout.Locate(options.Configuration);
-}
-catch (InvalidOperationException e)
-{
-    log.Error(e.Message);
-    return 1;
-}
+var catalog = builder.AddService<Projects.Catalog>(Topology.Catalog, suite)
+    .WithReference(kafka).WaitFor(kafka)
+    .WithReference(catalogDb).WaitFor(catalogDb)
+    .WithOptionalReference(redis)
+    .WithEnvironment("Auth__ServiceClients__peerworker", peerWorkerSecret);
 
-// --no-restart: a policy that gives up at the first crash, so a replica killed on purpose stays down.
-await using var supervisor = new Supervisor(options, log, layout, options.Restart ? null : new RestartPolicy { MaxRapidCrashes = 0 });
-try
-{
-    if (!await supervisor.StartAsync(shutdown.Token))
-    {
-        await supervisor.StopAsync();
-        return 1;
-    }
-    try
-    {
-        await Task.Delay(Timeout.Infinite, shutdown.Token);
-    }
-    catch (OperationCanceledException)
-    {
-    }
-    await supervisor.StopAsync();
-    return 0;
-}
-catch
-{
-    supervisor.KillAll();
-    throw;
-}
+var analytics = builder.AddService<Projects.Analytics>(Topology.Analytics, suite)
+    .WithReference(kafka).WaitFor(kafka)
+    .WithOptionalReference(redis)
+    .WithReference(catalog).WaitFor(catalog);
+
+var notifier = builder.AddService<Projects.Notifier>(Topology.Notifier, suite)
+    .WithReference(kafka).WaitFor(kafka)
+    .WithOptionalReference(redis)
+    .WithReference(catalog).WaitFor(catalog);
+
+builder.AddService<Projects.PeerWorker>(Topology.PeerWorker, suite)
+    .WithReplicas(suite.Workers)
+    .WithReference(kafka).WaitFor(kafka)
+    .WithReference(catalog).WaitFor(catalog)
+    .WithEnvironment("PeerWorker__CatalogClientId", "peerworker")
+    .WithEnvironment("PeerWorker__CatalogClientSecret", peerWorkerSecret)
+    .WithEnvironment("PeerWorker__DownloadRoot", suite.DownloadRoot)
+    .WithEnvironment("PeerWorker__ResumeRoot", suite.ResumeRoot)
+    // Replicas on one machine share the range: each takes the first free port from the start.
+    .WithEnvironment("PeerWorker__PeerPort", Topology.PeerPortRangeStart.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    .WithEnvironment("PeerWorker__PeerPortMax", Topology.PeerPortRangeEnd.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+builder.AddService<Projects.Gateway>(Topology.Gateway, suite, port: suite.GatewayPort)
+    .WithExternalHttpEndpoints()
+    .WithReference(catalog).WaitFor(catalog)
+    .WithReference(analytics)
+    .WithReference(notifier)
+    .AnnounceWhenReady();
+
+builder.Build().Run();
+return 0;

@@ -1,14 +1,25 @@
 namespace TorrentEdge.AppHost;
 
 /// <summary>
-/// The suite as data: every service, its replicas, port, dependencies and the resources it is handed. The single
-/// place the AppHost reads it from, and the one the Kubernetes manifests (deploy/) are checked against.
+/// The names and numbers of the suite that live outside the resource declarations in Program.cs: the Kafka topics
+/// and their partitions, the peer port range, the defaults of the AppHost's options. The Kubernetes manifests
+/// (deploy/) are checked against these and against the app model Program.cs builds.
 /// </summary>
 public static class Topology
 {
     public const string Kafka = "kafka";
     public const string Redis = "redis";
     public const string CatalogDb = "catalogdb";
+    public const string PeerWorkerSecret = "peerworker-secret";
+
+    public const string Gateway = "gateway";
+    public const string Catalog = "catalog";
+    public const string Analytics = "analytics";
+    public const string Notifier = "notifier";
+    public const string PeerWorker = "peerworker";
+
+    /// <summary>Every service, the Gateway first (it is what people open).</summary>
+    public static readonly IReadOnlyList<string> Services = [Gateway, Catalog, Analytics, Notifier, PeerWorker];
 
     /// <summary>Kafka topics created at start, with their partition counts (partitions bound PeerWorker parallelism).</summary>
     public static readonly IReadOnlyList<TopicSpec> Topics =
@@ -22,91 +33,14 @@ public static class Topology
     /// <summary>Brokers in the embedded Kafka cluster.</summary>
     public const int KafkaBrokers = 3;
 
-    /// <summary>First BitTorrent listening port handed to PeerWorker replicas; replica i gets the first free port from here on.</summary>
+    /// <summary>BitTorrent listen ports of the PeerWorker replicas on one machine: each takes the first free one.</summary>
     public const int PeerPortRangeStart = 6881;
+    public const int PeerPortRangeEnd = 6999;
 
-    public static readonly ServiceSpec Gateway = new(
-        Name: "gateway",
-        Project: "Gateway",
-        References: ["catalog", "analytics", "notifier"],
-        Uses: []);
-
-    public static readonly ServiceSpec Catalog = new(
-        Name: "catalog",
-        Project: "Catalog",
-        References: [],
-        Uses: [Kafka, Redis, CatalogDb]);
-
-    public static readonly ServiceSpec PeerWorker = new(
-        Name: "peerworker",
-        Project: "PeerWorker",
-        References: ["catalog"],
-        Uses: [Kafka],
-        DefaultReplicas: 2,
-        IsPeerWorker: true);
-
-    public static readonly ServiceSpec Notifier = new(
-        Name: "notifier",
-        Project: "Notifier",
-        // Catalog's JWKS: the tokens it validates are Catalog's.
-        References: ["catalog"],
-        Uses: [Kafka, Redis]);
-
-    public static readonly ServiceSpec Analytics = new(
-        Name: "analytics",
-        Project: "Analytics",
-        // Catalog's JWKS: the tokens it validates are Catalog's.
-        References: ["catalog"],
-        Uses: [Kafka, Redis]);
-
-    /// <summary>Every service, the Gateway first (it is what people open), then in start order.</summary>
-    public static readonly IReadOnlyList<ServiceSpec> Services = [Gateway, Catalog, Analytics, Notifier, PeerWorker];
-}
-
-/// <summary>The topology as one serialisable document (what <c>--print-topology</c> prints).</summary>
-public static class TopologyDocument
-{
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
-    };
-
-    public static string ToJson(int workers) => System.Text.Json.JsonSerializer.Serialize(new
-    {
-        services = Topology.Services.Select(s => new
-        {
-            name = s.Name,
-            project = s.Project,
-            assembly = s.AssemblyName,
-            replicas = s.IsPeerWorker ? workers : s.DefaultReplicas,
-            references = s.References,
-            uses = s.Uses,
-        }),
-        topics = Topology.Topics,
-        kafkaBrokers = Topology.KafkaBrokers,
-        peerPortRangeStart = Topology.PeerPortRangeStart,
-    }, Json);
+    public const int DefaultGatewayPort = 3000;
+    public const int DefaultWorkers = 2;
+    public const string DefaultDataDir = ".torrentedge";
 }
 
 /// <summary>A Kafka topic and its partition count.</summary>
 public sealed record TopicSpec(string Name, int Partitions);
-
-/// <summary>
-/// One service of the suite. <paramref name="References"/> are the services whose endpoints it is handed
-/// (<c>services__&lt;name&gt;__http__&lt;i&gt;</c>); <paramref name="Uses"/> the connection strings it gets.
-/// </summary>
-public sealed record ServiceSpec(
-    string Name,
-    string Project,
-    IReadOnlyList<string> References,
-    IReadOnlyList<string> Uses,
-    int DefaultReplicas = 1,
-    bool IsPeerWorker = false)
-{
-    /// <summary>The assembly the AppHost launches: <c>TorrentEdge.&lt;Project&gt;.dll</c>.</summary>
-    public string AssemblyName => "TorrentEdge." + Project;
-
-    /// <summary>A replica's resource name: the service name, suffixed with its index when there can be several.</summary>
-    public string ReplicaName(int index, int replicas) => replicas > 1 || IsPeerWorker ? $"{Name}-{index}" : Name;
-}
