@@ -14,8 +14,24 @@ public sealed class PeerWorkerOptions
     /// <summary>Where resume data goes; by default beside the torrent folders in <see cref="DownloadRoot"/>. Must be shared as well.</summary>
     public string? ResumeRoot { get; set; }
 
-    /// <summary>Name of this replica in events and logs.</summary>
-    public string ReplicaId { get; set; } = Environment.MachineName;
+    /// <summary>
+    /// Name of this replica in events and logs: by default the OpenTelemetry instance id the orchestrator gives each
+    /// replica (Aspire's <c>peerworker-abcd1234</c>, matching its dashboard name), else the host name (a pod's name).
+    /// </summary>
+    public string ReplicaId { get; set; } = DefaultReplicaId(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME"), Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES"));
+
+    internal static string DefaultReplicaId(string? serviceName, string? resourceAttributes)
+    {
+        foreach (var attribute in (resourceAttributes ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (attribute.StartsWith("service.instance.id=", StringComparison.Ordinal) && attribute["service.instance.id=".Length..] is { Length: > 0 } id)
+            {
+                // Replicas on one machine share the host name: the instance id is what tells them apart.
+                return string.IsNullOrEmpty(serviceName) || id.StartsWith(serviceName, StringComparison.Ordinal) ? id : $"{serviceName}-{id}";
+            }
+        }
+        return Environment.MachineName;
+    }
 
     /// <summary>Address the peer listener binds.</summary>
     public string ListenAddress { get; set; } = "0.0.0.0";

@@ -5,9 +5,8 @@ using System.Text;
 namespace TorrentEdge.AppHost.Tests;
 
 /// <summary>
-/// The AppHost's build output (<c>dotnet src/AppHost/bin/&lt;configuration&gt;/net10.0/TorrentEdge.AppHost.dll</c>) run as a
-/// child of the test, as a person would run it, its output collected for assertions and failure messages. Linked
-/// into tests/EndToEnd.Tests too; the configuration is that of the test assembly compiling this file.
+/// <c>dotnet run --project src/AppHost --no-build</c> as a child of the test, as a person would run it, its output
+/// collected for assertions and failure messages. The configuration is that of the test assembly.
 /// </summary>
 public sealed class AppHostProcess : IDisposable
 {
@@ -35,20 +34,23 @@ public sealed class AppHostProcess : IDisposable
         return output.Length <= chars ? output : "..." + output[^chars..];
     }
 
-    /// <summary>Starts the AppHost with <paramref name="args"/>; <paramref name="environment"/> is inherited by the services it starts.</summary>
+    /// <summary>Starts the AppHost with <paramref name="args"/> (after <c>--</c>) and <paramref name="environment"/>.</summary>
     public static AppHostProcess Start(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var configuration = typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var dll = Path.Combine(RepositoryRoot.Find(), "src", "AppHost", "bin", configuration, "net10.0", "TorrentEdge.AppHost.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution in {configuration} first");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        var info = new ProcessStartInfo(host)
+        var project = Path.Combine(RepositoryRoot.Find(), "src", "AppHost");
+        Assert.True(File.Exists(Path.Combine(project, "bin", configuration, "net10.0", "TorrentEdge.AppHost.dll")), $"the AppHost is not built in {configuration}");
+        var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = RepositoryRoot.Find(),
         };
-        info.ArgumentList.Add(dll);
+        foreach (var arg in new[] { "run", "--project", project, "-c", configuration, "--no-build", "--" })
+        {
+            info.ArgumentList.Add(arg);
+        }
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -81,6 +83,13 @@ public sealed class AppHostProcess : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>Sends a signal (<c>TERM</c>, <c>INT</c>) to the <c>dotnet run</c> process, as Ctrl+C or a service manager would.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(5_000);
     }
 
     /// <summary>Kills the AppHost and the processes it started (bounded wait).</summary>

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TorrentEdge.AppHost.Tests;
+
+/// <summary>
+/// The suite as the AppHost declares it, started through Aspire.Hosting.Testing (DCP runs the real services; the
+/// embedded Kafka lives in the test process). Tracks every resource's latest snapshot and console output, maps
+/// replicas to their processes, and on dispose stops the app and kills anything of its data folder still alive.
+/// Linked into tests/EndToEnd.Tests.
+/// </summary>
+public sealed class SuiteApp : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new();
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _watchers = [];
+
+    private SuiteApp(DistributedApplication app, string dataDir)
+    {
+        App = app;
+        DataDir = dataDir;
+    }
+
+    public DistributedApplication App { get; }
+    public string DataDir { get; }
+    public string DownloadRoot => Path.Combine(DataDir, "downloads");
+    public string ResumeRoot => Path.Combine(DataDir, "resume");
+
+    /// <summary>
+    /// Builds the AppHost's model with <c>--data-dir</c> and <paramref name="args"/>, lets <paramref name="configure"/>
+    /// change it (extra environment for a test), and starts it.
+    /// </summary>
+    public static async Task<SuiteApp> StartAsync(string dataDir, IReadOnlyList<string> args,
+        Action<IDistributedApplicationTestingBuilder>? configure, CancellationToken cancellationToken)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--data-dir", dataDir, .. args], cancellationToken);
+        configure?.Invoke(builder);
+        var app = await builder.BuildAsync(cancellationToken);
+        var suite = new SuiteApp(app, dataDir);
+        suite._watchers.Add(suite.WatchAsync(app.Services.GetRequiredService<ResourceNotificationService>(), app.Services.GetRequiredService<ResourceLoggerService>()));
+        await app.StartAsync(cancellationToken);
+        return suite;
+    }
+
+    /// <summary>Adds environment to a project resource of the model before it starts.</summary>
+    public static void SetEnvironment(IDistributedApplicationTestingBuilder builder, string resource, IReadOnlyDictionary<string, string> environment)
+    {
+        var project = builder.CreateResourceBuilder<ProjectResource>(resource);
+        foreach (var (key, value) in environment)
+        {
+            project.WithEnvironment(key, value);
+        }
+    }
+
+    public Uri GatewayUrl => App.GetEndpoint(Topology.Gateway, "http");
+
+    /// <summary>The latest snapshot of every resource instance, by its id (a replica's is <c>peerworker-abcd1234</c>).</summary>
+    public IReadOnlyDictionary<string, ResourceEvent> Latest => _latest;
+
+    /// <summary>The instances of one resource (several for a replicated one).</summary>
+    public IReadOnlyList<ResourceEvent> Instances(string resource) =>
+        [.. _latest.Values.Where(e => e.Resource.Name == resource).OrderBy(e => e.ResourceId, StringComparer.Ordinal)];
+
+    public static bool IsRunningAndHealthy(ResourceEvent e) =>
+        e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy;
+
+    /// <summary>Waits (bounded) until <paramref name="condition"/> holds over the snapshots.</summary>
+    public async Task WaitUntilAsync(Func<SuiteApp, bool> condition, TimeSpan bound, string what, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < bound)
+        {
+            if (condition(this))
+            {
+                return;
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+        Assert.Fail($"{what}: not within {bound.TotalSeconds} s. Resources: {Describe()}\n{Tail()}");
+    }
+
+    /// <summary>Waits (bounded) until every service instance, Kafka and Redis (when present) run and are healthy.</summary>
+    public Task WaitUntilHealthyAsync(int workers, TimeSpan bound, CancellationToken cancellationToken) =>
+        WaitUntilAsync(s =>
+            Topology.Services.All(name => s.Instances(name) is { Count: > 0 } all && all.All(IsRunningAndHealthy))
+            && s.Instances(Topology.PeerWorker).Count == workers
+            && s.Instances(Topology.Kafka).All(IsRunningAndHealthy),
+            bound, "every resource running and healthy", cancellationToken);
+
+    public string Describe() => string.Join(", ", _latest.Values.OrderBy(e => e.ResourceId, StringComparer.Ordinal)
+        .Select(e => $"{e.ResourceId}={e.Snapshot.State?.Text}/{e.Snapshot.HealthStatus}"));
+
+    /// <summary>The service process of a project instance: DCP starts <c>dotnet run</c>, whose child is the service.</summary>
+    public int ServicePid(string resourceId)
+    {
+        var launcher = LauncherPid(resourceId);
+        var child = ProcessTree.Children(launcher).FirstOrDefault(p => ProcessTree.CommandLine(p).Contains("TorrentEdge.", StringComparison.Ordinal));
+        return child != 0 ? child : launcher;
+    }
+
+    public int LauncherPid(string resourceId)
+    {
+        var pid = _latest[resourceId].Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value;
+        Assert.True(pid is not null, $"{resourceId} has no pid: {Describe()}");
+        return Convert.ToInt32(pid, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The instance's own address (not the proxy's): its <c>ASPNETCORE_URLS</c>.</summary>
+    public Uri InstanceUrl(string resourceId)
+    {
+        var urls = ProcessTree.Environment(ServicePid(resourceId)).GetValueOrDefault("ASPNETCORE_URLS");
+        Assert.False(string.IsNullOrEmpty(urls), $"{resourceId} has no ASPNETCORE_URLS");
+        return new Uri(urls.Split(';')[0]);
+    }
+
+    /// <summary>kill -9 of one instance's service process (the orchestrator is not told).</summary>
+    public void KillHard(string resourceId)
+    {
+        using var process = Process.GetProcessById(ServicePid(resourceId));
+        process.Kill(entireProcessTree: false);
+        process.WaitForExit(10_000);
+    }
+
+    /// <summary>The resources' console output, newest last, each line prefixed with the instance's id.</summary>
+    public string Tail(int chars = 12_000)
+    {
+        var text = string.Join('\n', _log);
+        return text.Length <= chars ? text : "..." + text[^chars..];
+    }
+
+    private async Task WatchAsync(ResourceNotificationService notifications, ResourceLoggerService logs)
+    {
+        try
+        {
+            await foreach (var e in notifications.WatchAsync(_stop.Token))
+            {
+                if (_latest.TryAdd(e.ResourceId, e))
+                {
+                    lock (_watchers)
+                    {
+                        _watchers.Add(FollowLogAsync(logs, e.ResourceId));
+                    }
+                }
+                else
+                {
+                    _latest[e.ResourceId] = e;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task FollowLogAsync(ResourceLoggerService logs, string resourceId)
+    {
+        try
+        {
+            await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(_stop.Token))
+            {
+                foreach (var line in batch)
+                {
+                    _log.Enqueue($"{resourceId} | {line.Content}");
+                }
+                while (_log.Count > 4000 && _log.TryDequeue(out _))
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await App.StopAsync(bound.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+        }
+        await _stop.CancelAsync();
+        await App.DisposeAsync();
+        // Anything of this suite still alive (found by its data folder in the environment) is killed.
+        foreach (var pid in ProcessTree.WithEnvironment("TorrentEdge__DataDir", DataDir))
+        {
+            ProcessTree.Kill(pid);
+        }
+        _stop.Dispose();
+    }
+}
