@@ -90,6 +90,9 @@ public sealed class PeerWorkerTests
         // The port a replica announces to trackers is the one peers dial on its node.
         Assert.All(container.Ports.Where(p => p.ContainerPort == peerPort), p => Assert.Equal(peerPort, p.HostPort));
         Assert.Equal(2, container.Ports.Count(p => p.HostPort == peerPort));
+        // A port range would let a replica settle on a port nobody publishes.
+        Assert.Equal(peerPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            rendering.Environment(container).GetValueOrDefault("PeerWorker__PeerPortMax")?.Value ?? peerPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // A surge pod would find no node with the port free.
         Assert.Equal("0", deployment.Spec.Strategy.RollingUpdate.MaxSurge.Value);
     }
