@@ -11,10 +11,12 @@ public sealed record DeclaredTopic(string Name, int Partitions);
 /// <summary>
 /// The seam between the manifest tests and the AppHost: the only place that reads the AppHost's declaration.
 /// Today it is built from <see cref="Topology"/> and the environment table of docs/apphost.md (which
-/// <c>SuitePlan.EnvironmentFor</c> implements). With the Aspire AppHost, <see cref="DeclaredServicesAsync"/> becomes:
-/// <c>DistributedApplicationTestingBuilder.CreateAsync&lt;Projects.AppHost&gt;()</c>, then for each
-/// <c>ProjectResource</c> its name, <c>GetReplicaCount()</c>, <c>GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish)</c>'s
-/// keys, and the <c>services__&lt;name&gt;__http__*</c> keys as references.
+/// <c>SuitePlan.EnvironmentFor</c> implements). With the Aspire AppHost, <see cref="DeclaredServicesAsync"/> reads the
+/// app model instead: <c>DistributedApplicationTestingBuilder.CreateAsync&lt;Projects.AppHost&gt;(["--operation",
+/// "publish", ...])</c> (publish mode: nothing starts), then per <c>ProjectResource</c> its name,
+/// <c>GetReplicaCount()</c>, the keys its <c>EnvironmentCallbackAnnotation</c>s write into an
+/// <c>EnvironmentCallbackContext</c> (<c>GetEnvironmentVariableValuesAsync</c> is obsolete in 13.6), and the
+/// <c>services__&lt;name&gt;__http__*</c> keys as references.
 /// </summary>
 public static class AppHostDeclaration
 {
