@@ -67,7 +67,7 @@ public sealed class SuiteTests
     {
         var dataDir = Directory.CreateTempSubdirectory("torrentedge-suite-").FullName;
         // Port 9 (discard) on loopback: nothing listens there.
-        await using var suite = await SuiteApp.StartAsync(dataDir, ["--ConnectionStrings:kafka=127.0.0.1:9", "--redis", "off"], configure: null, Ct);
+        await using var suite = await SuiteApp.StartAsync(dataDir, ["--ConnectionStrings:kafka=127.0.0.1:9", "--redis", "off"], configure: null, Ct, awaitStart: false);
 
         await suite.WaitUntilAsync(s => s.Instances(Topology.Kafka) is [{ Snapshot.HealthStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy }],
             TimeSpan.FromSeconds(60), "the external Kafka reported unhealthy", Ct);

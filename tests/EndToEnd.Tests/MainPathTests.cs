@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using TorrentEdge.AppHost;
+using TorrentEdge.AppHost.Tests;
 using TorrentEdge.Engine.InteropTests.Support;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Storage.Resume;
@@ -37,20 +39,22 @@ public sealed class MainPathTests
         var seeds = Path.Combine(work, "seeds");
         Directory.CreateDirectory(seeds);
         var disposables = new List<IAsyncDisposable>();
-        SuiteRun? suite = null;
+        SuiteApp? suite = null;
         try
         {
-            // The suite starts first (the slowest part); the payloads are prepared meanwhile.
-            suite = SuiteRun.Start(Path.Combine(work, "suite"),
-                ["--gateway-port", "0", "--workers", "2", "--no-redis", "--no-restart"],
-                new Dictionary<string, string>
+            // The suite as the AppHost declares it (Aspire.Hosting.Testing); Aspire restarts nothing, so a killed
+            // replica stays down.
+            suite = await SuiteApp.StartAsync(Path.Combine(work, "suite"), ["--workers", "2", "--redis", "off"], builder =>
+            {
+                SuiteApp.SetEnvironment(builder, Topology.PeerWorker, new Dictionary<string, string>
                 {
                     // A killed replica's partitions move after this long.
                     ["PeerWorker__SessionTimeout"] = "00:00:06",
                     ["PeerWorker__ListenAddress"] = "127.0.0.1",
-                    // The test polls status a few times a second for minutes.
-                    ["Gateway__RateLimit__PermitLimit"] = "1000000",
                 });
+                // The test polls status a few times a second for minutes.
+                SuiteApp.SetEnvironment(builder, Topology.Gateway, new Dictionary<string, string> { ["Gateway__RateLimit__PermitLimit"] = "1000000" });
+            }, Ct);
 
             var album = TestPayload.MultiFileOddSizes(seeds, seed: 1, name: "album");
             var notes = TestPayload.Create(seeds, "notes", 2, [("readme.txt", 10_001), ("parts/one.bin", 700_001), ("parts/two.bin", 1_300_007)]);
@@ -84,9 +88,9 @@ public sealed class MainPathTests
             await StartSeederAsync(albumTorrent, seeds, uploadLimit: 0, disposables);
             var notesSeeder = await StartSeederAsync(notesTorrent, seeds, uploadLimit: 0, disposables);
 
-            var state = await suite.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180), Ct);
-            var gatewayUrl = new Uri(state.Resources.Single(r => r.Name == "gateway").Url!);
-            Log($"suite healthy: {SuiteRun.Describe(state)}");
+            await suite.WaitUntilHealthyAsync(workers: 2, TimeSpan.FromSeconds(180), Ct);
+            var gatewayUrl = suite.GatewayUrl;
+            Log($"suite healthy: {suite.Describe()}");
             using var api = new GatewayClient(gatewayUrl);
 
             // 1. Register and log in through the Gateway.
@@ -169,8 +173,9 @@ public sealed class MainPathTests
             var victim = beforeKill.WorkerId!;
             var survivor = placed[hashB];
             Assert.NotEqual(victim, survivor);
-            var victimPid = suite.ReadState()!.Resources.Single(r => r.Name == victim).Pid!.Value;
-            SuiteRun.KillHard(victimPid);
+            var victimInstance = InstanceOf(suite, victim);
+            var victimPid = suite.ServicePid(victimInstance);
+            suite.KillHard(victimInstance);
             var verifiedBeforeKill = (long)(beforeKill.Progress * BigLength);
             // What the engine's counter starts from on the survivor: the resume data the victim saved last (if any).
             var resume = await new ResumeDataStore(suite.ResumeRoot).LoadAsync(hashA, Ct);
@@ -189,11 +194,11 @@ public sealed class MainPathTests
             await WaitForAsync(api, hashB, s => s.Progress >= 1 && s.State == "seeding", TimeSpan.FromSeconds(90), suite, "B complete");
             AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashA, nameA));
             AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashB, nameB));
-            Assert.Equal("failed", suite.ReadState()!.Resources.Single(r => r.Name == victim).State);
+            Assert.NotEqual(Aspire.Hosting.ApplicationModel.KnownResourceStates.Running, suite.Latest[victimInstance].Snapshot.State?.Text);
 
             // 6. Delete with data: the files go and the worker stops the torrent (its engine has it no more, the seeder
             // has no peer left).
-            var survivorUrl = new Uri(suite.ReadState()!.Resources.Single(r => r.Name == survivor).Url!);
+            var survivorUrl = suite.InstanceUrl(InstanceOf(suite, survivor));
             using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var engineTorrentsBefore = await EngineTorrentsAsync(metrics, survivorUrl);
             await LatestUploadAsync(seederA);
@@ -237,6 +242,26 @@ public sealed class MainPathTests
 
     private void Log(string message) =>
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.0} s] {message}"));
+
+    /// <summary>
+    /// The orchestrator's instance of a replica that reports itself as <paramref name="replicaId"/>: its replica id
+    /// comes from the instance id in <c>OTEL_RESOURCE_ATTRIBUTES</c>.
+    /// </summary>
+    private static string InstanceOf(SuiteApp suite, string replicaId)
+    {
+        foreach (var instance in suite.Instances(Topology.PeerWorker))
+        {
+            var environment = ProcessTree.Environment(suite.ServicePid(instance.ResourceId));
+            var id = environment.GetValueOrDefault("OTEL_RESOURCE_ATTRIBUTES", "").Split(',').Select(a => a.Trim())
+                .FirstOrDefault(a => a.StartsWith("service.instance.id=", StringComparison.Ordinal))?["service.instance.id=".Length..];
+            if (id is not null && (replicaId == id || replicaId == $"{Topology.PeerWorker}-{id}"))
+            {
+                return instance.ResourceId;
+            }
+        }
+        Assert.Fail($"no PeerWorker instance reports itself as {replicaId}: {suite.Describe()}");
+        return null!;
+    }
 
     /// <summary>The engine's <c>torrentedge.engine.torrents</c> gauge on a replica's Prometheus endpoint.</summary>
     private static async Task<int> EngineTorrentsAsync(HttpClient http, Uri replica)
@@ -287,7 +312,7 @@ public sealed class MainPathTests
     }
 
     private static async Task WaitForUploadAsync(LibtorrentPeer seeder, Func<long, bool> condition, TimeSpan bound, string what,
-        GatewayClient api, string hash, SuiteRun suite)
+        GatewayClient api, string hash, SuiteApp suite)
     {
         try
         {
@@ -300,7 +325,7 @@ public sealed class MainPathTests
     }
 
     private async Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
-        SuiteRun suite, string what)
+        SuiteApp suite, string what)
     {
         var deadline = Stopwatch.StartNew();
         TorrentStatusView? last = null;
@@ -323,7 +348,7 @@ public sealed class MainPathTests
         return null!;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan bound, SuiteRun suite, string what)
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan bound, SuiteApp suite, string what)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < bound)

@@ -1,3 +1,8 @@
+using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+
 namespace TorrentEdge.AppHost.Tests.Deploy;
 
 /// <summary>One service as the AppHost declares it: what the manifests under deploy/ must agree with.</summary>
@@ -9,45 +14,44 @@ public sealed record DeclaredService(string Name, int Replicas, IReadOnlySet<str
 public sealed record DeclaredTopic(string Name, int Partitions);
 
 /// <summary>
-/// The seam between the manifest tests and the AppHost: the only place that reads the AppHost's declaration.
-/// Today it is built from <see cref="Topology"/> and the environment table of docs/apphost.md (which
-/// <c>SuitePlan.EnvironmentFor</c> implements). With the Aspire AppHost, <see cref="DeclaredServicesAsync"/> reads the
-/// app model instead: <c>DistributedApplicationTestingBuilder.CreateAsync&lt;Projects.AppHost&gt;(["--operation",
-/// "publish", ...])</c> (publish mode: nothing starts), then per <c>ProjectResource</c> its name,
-/// <c>GetReplicaCount()</c>, the keys its <c>EnvironmentCallbackAnnotation</c>s write into an
-/// <c>EnvironmentCallbackContext</c> (<c>GetEnvironmentVariableValuesAsync</c> is obsolete in 13.6), and the
-/// <c>services__&lt;name&gt;__http__*</c> keys as references.
+/// The seam between the manifest tests and the AppHost: the only place that reads the AppHost's declaration, from
+/// the Aspire app model that src/AppHost/Program.cs builds (in publish mode: nothing starts). Per project resource:
+/// its name, its replica count, the variables its environment callbacks write, and the <c>services__*</c> keys as
+/// references. (<c>GetEnvironmentVariableValuesAsync</c> is obsolete in 13.6, hence the callbacks.)
 /// </summary>
-public static class AppHostDeclaration
+public static partial class AppHostDeclaration
 {
-    public static Task<IReadOnlyList<DeclaredService>> DeclaredServicesAsync()
-    {
-        IReadOnlyList<DeclaredService> services = Topology.Services
-            .Select(s => new DeclaredService(s.Name, s.DefaultReplicas, EnvironmentOf(s), s.References))
-            .ToList();
-        return Task.FromResult(services);
-    }
+    private static readonly Lazy<Task<IReadOnlyList<DeclaredService>>> Declared = new(ReadAppModelAsync);
+
+    public static Task<IReadOnlyList<DeclaredService>> DeclaredServicesAsync() => Declared.Value;
 
     public static IReadOnlyList<DeclaredTopic> DeclaredTopics() =>
         Topology.Topics.Select(t => new DeclaredTopic(t.Name, t.Partitions)).ToList();
 
-    /// <summary>The names of docs/apphost.md's table "Environment handed to each child" for one service.</summary>
-    private static HashSet<string> EnvironmentOf(ServiceSpec service)
+    private static async Task<IReadOnlyList<DeclaredService>> ReadAppModelAsync()
     {
-        var names = new HashSet<string>(StringComparer.Ordinal) { "OTEL_SERVICE_NAME", "TorrentEdge__DataDir" };
-        names.UnionWith(service.Uses.Select(use => $"ConnectionStrings__{use}"));
-        names.UnionWith(service.References.Select(reference => $"services__{reference}__http__0"));
-        if (service == Topology.Catalog)
+        var output = Path.Combine(Path.GetTempPath(), "torrentedge-declaration");
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--operation", "publish", "--publisher", "manifest", "--output-path", output, "--data-dir", output]);
+        var services = new List<DeclaredService>();
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
-            names.Add("Auth__ServiceClients__peerworker");
+            var context = new EnvironmentCallbackContext(builder.ExecutionContext, project);
+            foreach (var callback in project.Annotations.OfType<EnvironmentCallbackAnnotation>())
+            {
+                await callback.Callback(context);
+            }
+            var references = context.EnvironmentVariables.Keys
+                .Select(k => ServiceReference().Match(k))
+                .Where(m => m.Success)
+                .Select(m => m.Groups[1].Value)
+                .Distinct()
+                .ToList();
+            services.Add(new DeclaredService(project.Name, project.GetReplicaCount(), context.EnvironmentVariables.Keys.ToHashSet(StringComparer.Ordinal), references));
         }
-        if (service.IsPeerWorker)
-        {
-            names.UnionWith([
-                "PeerWorker__CatalogClientId", "PeerWorker__CatalogClientSecret", "PeerWorker__ReplicaId",
-                "PeerWorker__PeerPort", "PeerWorker__DownloadRoot", "PeerWorker__ResumeRoot",
-            ]);
-        }
-        return names;
+        return services;
     }
+
+    [GeneratedRegex(@"^services__([^_]+)__http__\d+$")]
+    private static partial Regex ServiceReference();
 }

@@ -32,19 +32,27 @@ public sealed class SuiteApp : IAsyncDisposable
     public string DownloadRoot => Path.Combine(DataDir, "downloads");
     public string ResumeRoot => Path.Combine(DataDir, "resume");
 
+    private Task _started = Task.CompletedTask;
+
     /// <summary>
     /// Builds the AppHost's model with <c>--data-dir</c> and <paramref name="args"/>, lets <paramref name="configure"/>
-    /// change it (extra environment for a test), and starts it.
+    /// change it (extra environment for a test), and starts it. With <paramref name="awaitStart"/> false it returns
+    /// at once: the orchestrator's start completes only when every resource has started, which a resource waiting
+    /// for an absent dependency never does.
     /// </summary>
     public static async Task<SuiteApp> StartAsync(string dataDir, IReadOnlyList<string> args,
-        Action<IDistributedApplicationTestingBuilder>? configure, CancellationToken cancellationToken)
+        Action<IDistributedApplicationTestingBuilder>? configure, CancellationToken cancellationToken, bool awaitStart = true)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--data-dir", dataDir, .. args], cancellationToken);
         configure?.Invoke(builder);
         var app = await builder.BuildAsync(cancellationToken);
         var suite = new SuiteApp(app, dataDir);
         suite._watchers.Add(suite.WatchAsync(app.Services.GetRequiredService<ResourceNotificationService>(), app.Services.GetRequiredService<ResourceLoggerService>()));
-        await app.StartAsync(cancellationToken);
+        suite._started = app.StartAsync(suite._stop.Token);
+        if (awaitStart)
+        {
+            await suite._started.WaitAsync(cancellationToken);
+        }
         return suite;
     }
 
@@ -180,6 +188,11 @@ public sealed class SuiteApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (!_started.IsCompleted)
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAny(_started, Task.Delay(TimeSpan.FromSeconds(30)));
+        }
         try
         {
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -188,7 +201,10 @@ public sealed class SuiteApp : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
         {
         }
-        await _stop.CancelAsync();
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+        }
         await App.DisposeAsync();
         // Anything of this suite still alive (found by its data folder in the environment) is killed.
         foreach (var pid in ProcessTree.WithEnvironment("TorrentEdge__DataDir", DataDir))
