@@ -36,7 +36,7 @@ public sealed partial class TorrentManager
         {
             Extensions = { [ExtensionNames.UtMetadata] = LocalUtMetadataId },
             MetadataSize = Metainfo?.InfoBytes.Length,
-            RequestQueueSize = 250,
+            RequestQueueSize = PeerSession.MaxQueuedUploads,
             ClientVersion = "TorrentEdge " + EngineInfo.PeerIdPrefix.Trim('-'),
         };
         peer.Send(handshake.ToMessage());

@@ -158,6 +158,9 @@ public sealed partial class TorrentManager
             case WorkKind.Request:
                 OnRequest(peer, new BlockRequest(work.Index, work.Begin, work.Length));
                 break;
+            case WorkKind.Cancel:
+                peer.CancelUpload(new BlockRequest(work.Index, work.Begin, work.Length));
+                break;
             case WorkKind.RejectRequest:
                 // The same as a block that never comes: back to the picker (BEP 6).
                 OnBlockDropped(peer, work);
@@ -319,9 +322,24 @@ public sealed partial class TorrentManager
         var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
                     _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
-        if (peer.AmChoking || !valid || !peer.EnqueueUpload(block))
+        if (peer.AmChoking || !valid)
         {
             if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
+            return;
+        }
+        if (!peer.EnqueueUpload(block))
+        {
+            if (peer.SupportsFast)
+            {
+                peer.Send(PeerMessage.RejectRequest(block));
+            }
+            else
+            {
+                // Without BEP 6 a dropped request is never answered and the peer waits for it until it gives up on
+                // us. A choke tells it every request is gone (BEP 3); the unchoke straight after lets it ask again.
+                Choke(peer);
+                Unchoke(peer);
+            }
             return;
         }
         OfferLastPieceEarly(peer, block.PieceIndex);
