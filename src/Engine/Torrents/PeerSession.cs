@@ -245,11 +245,24 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             case MessageId.Piece:
             {
                 _receivedBlockBytes += (int)message.Payload.Length;
-                var piece = _torrent.GetActivePiece(message.Index);
-                if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
-                    _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
-                else
-                    _torrent.Post(new Work(WorkKind.BlockDropped, this, message.Index, message.Begin, message.Length));
+                // Checked before the copy: a block nobody asked this peer for must never reach a piece buffer, where it
+                // would spoil the piece an honest peer is filling and earn that peer the hash-fail strike.
+                switch (Outstanding.Admit(message.Block))
+                {
+                    case BlockAdmission.Requested:
+                        var piece = _torrent.GetActivePiece(message.Index);
+                        if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
+                            _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
+                        else
+                            _torrent.Post(new Work(WorkKind.BlockDropped, this, message.Index, message.Begin, message.Length));
+                        break;
+                    case BlockAdmission.Unrequested:
+                        _torrent.Post(new Work(WorkKind.BlockUnrequested, this, message.Index, message.Begin, message.Length));
+                        break;
+                    default:
+                        // Late: a block whose request we cancelled or forgot was already on its way.
+                        break;
+                }
                 break;
             }
             case MessageId.Bitfield:

@@ -170,7 +170,7 @@ public sealed partial class TorrentManager
             _metadataHashFailures++;
             foreach (var peer in from.Where(p => p is not null).Distinct())
             {
-                Strike(peer!);
+                Strike(peer!, StrikeReason.MetadataHashFailed);
                 peer!.Close();
             }
             PublishStatus();

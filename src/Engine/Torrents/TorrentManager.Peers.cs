@@ -127,6 +127,12 @@ public sealed partial class TorrentManager
             case WorkKind.BlockDropped:
                 OnBlockDropped(peer, work);
                 break;
+            case WorkKind.BlockUnrequested:
+                // Data nobody asked this peer for (dropped unread): a broken or hostile peer. A strike, so one that
+                // keeps coming back is banned, and the connection goes.
+                Strike(peer, StrikeReason.UnrequestedBlock);
+                ProtocolError(peer);
+                break;
             case WorkKind.Choke:
                 peer.PeerChoking = true;
                 ReleaseRequests(peer);
@@ -384,7 +390,8 @@ public sealed partial class TorrentManager
         return n;
     }
 
-    private void Strike(PeerSession peer)
+    /// <summary>Holds <paramref name="offence"/> against the peer's address; three strikes ban it (and its peer id).</summary>
+    private void Strike(PeerSession peer, StrikeReason offence)
     {
         if (peer.EndPoint is not { } ep) return;
         _strikes.TryGetValue(ep, out var n);
@@ -392,8 +399,22 @@ public sealed partial class TorrentManager
         if (n < StrikesToBan || IsBanned(ep)) return;
         _bannedUntil[ep] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
         _bannedIds.Add(peer.PeerId);
-        Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} pieces failed the hash check"));
+        Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} strikes, the last: {Describe(offence)}"));
         peer.Close();
+    }
+
+    private static string Describe(StrikeReason offence) => offence switch
+    {
+        StrikeReason.PieceHashFailed => "a piece failed the hash check",
+        StrikeReason.MetadataHashFailed => "metadata failed the info-hash check",
+        _ => "a block it was not asked for",
+    };
+
+    private enum StrikeReason
+    {
+        PieceHashFailed,
+        MetadataHashFailed,
+        UnrequestedBlock,
     }
 
     // ---- periodic work ----
