@@ -455,7 +455,7 @@ public sealed partial class TorrentManager
         // Starved of peers: ask the trackers again as soon as their min interval allows.
         if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
         AnnounceIfDue();
-        if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
+        if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
         PublishStatus();
         TrackSeeding();
