@@ -39,7 +39,11 @@ public sealed partial class TorrentManager
     }
 
     private bool IsBanned(IPEndPoint? endPoint) =>
-        endPoint is not null && _bannedUntil.TryGetValue(endPoint, out var until) && until > Environment.TickCount64;
+        endPoint is not null && _bannedUntil.TryGetValue(BanKey(endPoint), out var until) && until > Environment.TickCount64;
+
+    /// <summary>What strikes and bans are counted against: the address alone (port 0), or address and port for NAT.</summary>
+    private IPEndPoint BanKey(IPEndPoint endPoint) =>
+        Engine.Options.BanByAddress ? new IPEndPoint(endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address, 0) : endPoint;
 
     private void ConnectToCandidates()
     {
@@ -187,7 +191,8 @@ public sealed partial class TorrentManager
     {
         _pending.Remove(peer);
         if (peer.IsClosed) return;
-        if (_bannedIds.Contains(peer.PeerId) || !IsTransferring || !_peerIds.Add(peer.PeerId))
+        // Checked here too, so a banned address is refused whichever side dialled.
+        if (_bannedIds.Contains(peer.PeerId) || IsBanned(peer.EndPoint) || !IsTransferring || !_peerIds.Add(peer.PeerId))
         {
             peer.Close();
             return;
@@ -393,11 +398,12 @@ public sealed partial class TorrentManager
     /// <summary>Holds <paramref name="offence"/> against the peer's address; three strikes ban it (and its peer id).</summary>
     private void Strike(PeerSession peer, StrikeReason offence)
     {
-        if (peer.EndPoint is not { } ep) return;
-        _strikes.TryGetValue(ep, out var n);
-        _strikes[ep] = ++n;
-        if (n < StrikesToBan || IsBanned(ep)) return;
-        _bannedUntil[ep] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
+        if (peer.EndPoint is not { } endPoint) return;
+        var key = BanKey(endPoint);
+        _strikes.TryGetValue(key, out var n);
+        _strikes[key] = ++n;
+        if (n < StrikesToBan || IsBanned(endPoint)) return;
+        _bannedUntil[key] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
         _bannedIds.Add(peer.PeerId);
         Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} strikes, the last: {Describe(offence)}"));
         peer.Close();
