@@ -12,6 +12,7 @@ command -v aria2c >/dev/null || need+=(aria2)
 command -v transmission-cli >/dev/null || need+=(transmission-cli)
 command -v transmission-daemon >/dev/null || need+=(transmission-daemon)
 command -v mktorrent >/dev/null || need+=(mktorrent)
+command -v rtorrent >/dev/null || need+=(rtorrent)
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
 
 # kubectl renders deploy/ in AppHost.Tests (`kubectl kustomize` with kustomize v5, so kubectl 1.27 or later).

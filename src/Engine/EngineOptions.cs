@@ -50,6 +50,12 @@ public sealed record EngineOptions
     /// <summary>Whether a finished torrent keeps dialling peers (true: it also seeds to peers that cannot accept connections).</summary>
     public bool SeedsDialPeers { get; init; } = true;
 
+    /// <summary>
+    /// Strikes and bans count per address (true) or per address and port (false). Per address, a banned peer cannot
+    /// come back from another port; per address and port spares the other users behind one NAT address.
+    /// </summary>
+    public bool BanByAddress { get; init; } = true;
+
     /// <summary>The port announced to trackers when it differs from the listening port (NAT); null: the listening port.</summary>
     public int? AnnouncePort { get; init; }
 

@@ -26,14 +26,16 @@ public sealed class InMemoryPeerConnection : IPeerConnection
 
     /// <summary>
     /// Two connected ends: what one sends the other receives. <paramref name="maxBufferedBytes"/> bounds what a
-    /// sender may queue before it waits for the receiver, like a socket's buffers.
+    /// sender may queue before it waits for the receiver, like a socket's buffers. <paramref name="dialled"/> is the
+    /// address the outgoing end appears to reach (192.0.2.2:6881 unless given): peers told apart by address (strikes,
+    /// bans) need one each.
     /// </summary>
-    public static (InMemoryPeerConnection Outgoing, InMemoryPeerConnection Incoming) CreatePair(long maxBufferedBytes = 1024 * 1024)
+    public static (InMemoryPeerConnection Outgoing, InMemoryPeerConnection Incoming) CreatePair(long maxBufferedBytes = 1024 * 1024, IPEndPoint? dialled = null)
     {
         var options = new PipeOptions(pauseWriterThreshold: maxBufferedBytes, resumeWriterThreshold: maxBufferedBytes / 2, useSynchronizationContext: false);
         var toIncoming = new Pipe(options);
         var toOutgoing = new Pipe(options);
-        var outgoing = new InMemoryPeerConnection(toOutgoing.Reader, toIncoming.Writer, new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6881), isIncoming: false);
+        var outgoing = new InMemoryPeerConnection(toOutgoing.Reader, toIncoming.Writer, dialled ?? new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6881), isIncoming: false);
         var incoming = new InMemoryPeerConnection(toIncoming.Reader, toOutgoing.Writer, new IPEndPoint(IPAddress.Parse("192.0.2.1"), 50000), isIncoming: true);
         return (outgoing, incoming);
     }

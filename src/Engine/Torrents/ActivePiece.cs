@@ -9,11 +9,14 @@ namespace TorrentEdge.Engine.Torrents;
 /// <see cref="PiecePicking.PiecePicker"/>'s business.
 /// Only <see cref="TryCopy"/> runs off the loop; it takes <see cref="_gate"/>, and the loop seals the
 /// piece under the same gate before hashing, so no block lands in a buffer already handed back.
+/// The first copy of a block stays: the picker names its sender as the block's deliverer, so a later copy
+/// (endgame) must not change the bytes that sender answers for when the piece is hashed.
 /// </summary>
 internal sealed class ActivePiece
 {
     private readonly Lock _gate = new();
     private readonly int _blockLength;
+    private readonly bool[] _filled;
     private bool _sealed;
 
     public ActivePiece(int index, int length, int blockLength)
@@ -21,6 +24,7 @@ internal sealed class ActivePiece
         Index = index;
         Length = length;
         _blockLength = blockLength;
+        _filled = new bool[(length + blockLength - 1) / blockLength];
         Buffer = AlignedBufferPool.Shared.Rent(length);
     }
 
@@ -28,14 +32,19 @@ internal sealed class ActivePiece
     public int Length { get; }
     public AlignedBuffer Buffer { get; }
 
-    /// <summary>Copies a received block into the buffer (session thread). False if it does not fit or the piece is sealed.</summary>
+    /// <summary>
+    /// Copies a received block into the buffer (session thread). False if it does not fit, the piece is sealed or
+    /// the block already came.
+    /// </summary>
     public bool TryCopy(int begin, in ReadOnlySequence<byte> data)
     {
         if (begin < 0 || begin % _blockLength != 0 || begin >= Length || data.Length != Math.Min(_blockLength, Length - begin)) return false;
+        var block = begin / _blockLength;
         lock (_gate)
         {
-            if (_sealed) return false;
+            if (_sealed || _filled[block]) return false;
             data.CopyTo(Buffer.Span[begin..]);
+            _filled[block] = true;
             return true;
         }
     }

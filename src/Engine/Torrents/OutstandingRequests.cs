@@ -2,67 +2,151 @@ using TorrentEdge.Engine.Protocol;
 
 namespace TorrentEdge.Engine.Torrents;
 
+/// <summary>What the receive task makes of a block that arrived.</summary>
+internal enum BlockAdmission
+{
+    /// <summary>Requested from this peer and still outstanding: it may go into the piece's buffer.</summary>
+    Requested,
+    /// <summary>Not outstanding, but one of the requests we cancelled or gave up on may still have been on its way: drop it quietly.</summary>
+    Late,
+    /// <summary>Never asked for, and no cancel of ours explains it: drop it and hold it against the sender.</summary>
+    Unrequested,
+}
+
 /// <summary>
 /// The block requests sent to one peer and not yet answered, in the order sent, with when each was sent
 /// (for the request-to-block latency). Peers answer in order, so a removal almost always takes the head:
-/// O(1); an answer out of order leaves a hole that is skipped when it reaches the head. Loop only.
+/// O(1); an answer out of order leaves a hole that is skipped when it reaches the head.
+/// The loop changes it; the peer's receive task asks <see cref="Admit"/> before a block touches a piece buffer,
+/// so a lock (uncontended but for that) guards it.
 /// </summary>
 internal sealed class OutstandingRequests
 {
+    private readonly Lock _gate = new();
     private BlockRequest[] _blocks = new BlockRequest[64];
     private long[] _sentAt = new long[64];
     private int _head;
     private int _tail; // exclusive; indices grow without wrapping and are masked on access
     private int _count;
+    // Requests dropped on our side (cancelled, or forgotten when the peer choked, was snubbed or the picker was
+    // reset) whose blocks may already be on the wire: that many blocks not outstanding are forgiven.
+    private long _latePermitted;
 
-    public int Count => _count;
+    public int Count
+    {
+        get
+        {
+            lock (_gate) return _count;
+        }
+    }
+
+    /// <summary>
+    /// Whether a block that arrived may be stored (receive task). It stays outstanding: the loop removes it when it
+    /// handles the block, and the piece buffer keeps only the first copy of a block.
+    /// </summary>
+    public BlockAdmission Admit(BlockRequest block)
+    {
+        lock (_gate)
+        {
+            if (IndexOf(block) >= 0) return BlockAdmission.Requested;
+            if (_latePermitted > 0)
+            {
+                _latePermitted--;
+                return BlockAdmission.Late;
+            }
+            return BlockAdmission.Unrequested;
+        }
+    }
 
     public void Add(BlockRequest block, long sentAt)
     {
-        if (_tail - _head == _blocks.Length) Grow();
-        var i = _tail++ & (_blocks.Length - 1);
-        _blocks[i] = block;
-        _sentAt[i] = sentAt;
-        _count++;
+        lock (_gate)
+        {
+            if (_tail - _head == _blocks.Length) Grow();
+            var i = _tail++ & (_blocks.Length - 1);
+            _blocks[i] = block;
+            _sentAt[i] = sentAt;
+            _count++;
+        }
     }
 
-    /// <summary>Removes the request for <paramref name="block"/>; false if it was not outstanding.</summary>
+    /// <summary>Removes the request for <paramref name="block"/>, answered or rejected; false if it was not outstanding.</summary>
     public bool Remove(BlockRequest block, out long sentAt)
+    {
+        lock (_gate) return RemoveCore(block, out sentAt);
+    }
+
+    /// <summary>Removes a request we are cancelling; its block may still come (and is then forgiven).</summary>
+    public bool Cancel(BlockRequest block)
+    {
+        lock (_gate)
+        {
+            if (!RemoveCore(block, out _)) return false;
+            _latePermitted++;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Copies the outstanding requests into <paramref name="destination"/> (sized to <see cref="Count"/>) and forgets
+    /// them as <see cref="Clear"/> does.
+    /// </summary>
+    public int Drain(Span<BlockRequest> destination)
+    {
+        lock (_gate)
+        {
+            var mask = _blocks.Length - 1;
+            var n = 0;
+            for (var k = _head; k < _tail && n < destination.Length; k++)
+            {
+                var b = _blocks[k & mask];
+                if (b.Length != 0) destination[n++] = b;
+            }
+            ClearCore();
+            return n;
+        }
+    }
+
+    /// <summary>Forgets every request (the peer choked us, was snubbed or left, or the picker started afresh); their blocks may still come.</summary>
+    public void Clear()
+    {
+        lock (_gate) ClearCore();
+    }
+
+    // Under _gate.
+    private bool RemoveCore(BlockRequest block, out long sentAt)
+    {
+        var k = IndexOf(block);
+        if (k < 0)
+        {
+            sentAt = 0;
+            return false;
+        }
+        var mask = _blocks.Length - 1;
+        var i = k & mask;
+        sentAt = _sentAt[i];
+        _blocks[i] = default; // a hole (length 0 never matches a real request)
+        _count--;
+        while (_head < _tail && _blocks[_head & mask].Length == 0) _head++;
+        if (_head == _tail) _head = _tail = 0;
+        return true;
+    }
+
+    // Under _gate.
+    private void ClearCore()
+    {
+        _latePermitted += _count;
+        Array.Clear(_blocks);
+        _head = _tail = _count = 0;
+    }
+
+    // Under _gate. Answers come in order, so the match is almost always at the head.
+    private int IndexOf(BlockRequest block)
     {
         var mask = _blocks.Length - 1;
         for (var k = _head; k < _tail; k++)
-        {
-            var i = k & mask;
-            if (_blocks[i] != block) continue;
-            sentAt = _sentAt[i];
-            _blocks[i] = default; // a hole (length 0 never matches a real request)
-            _count--;
-            while (_head < _tail && _blocks[_head & mask].Length == 0) _head++;
-            if (_head == _tail) _head = _tail = 0;
-            return true;
-        }
-        sentAt = 0;
-        return false;
-    }
-
-    /// <summary>Copies the outstanding requests into <paramref name="destination"/> (sized to <see cref="Count"/>) and clears.</summary>
-    public int Drain(Span<BlockRequest> destination)
-    {
-        var mask = _blocks.Length - 1;
-        var n = 0;
-        for (var k = _head; k < _tail && n < destination.Length; k++)
-        {
-            var b = _blocks[k & mask];
-            if (b.Length != 0) destination[n++] = b;
-        }
-        Clear();
-        return n;
-    }
-
-    public void Clear()
-    {
-        Array.Clear(_blocks);
-        _head = _tail = _count = 0;
+            if (_blocks[k & mask] == block) return k;
+        return -1;
     }
 
     private void Grow()

@@ -21,8 +21,15 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     /// <summary>Allowed-fast pieces kept per peer (BEP 6 suggests about 10); more are ignored.</summary>
     public const int MaxAllowedFast = 32;
 
+    /// <summary>
+    /// Requests a peer may have queued with us (announced as "reqq"). Peers without the Fast extension never
+    /// hear that a request was dropped, so this sits well above real pipelines: rtorrent 0.9.8 keeps about 400
+    /// outstanding from a fast seeder (it ignores reqq). At 16 KiB a block that is 32 MiB of promised reads; the
+    /// queue itself holds 12 bytes a request and grows only as far as the peer pushes it.
+    /// </summary>
+    public const int MaxQueuedUploads = 2000;
+
     private const int SendHighWater = 512 * 1024;
-    private const int MaxUploadQueue = 256;
 
     private readonly TorrentManager _torrent;
     private readonly CancellationTokenSource _cts;
@@ -238,11 +245,24 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             case MessageId.Piece:
             {
                 _receivedBlockBytes += (int)message.Payload.Length;
-                var piece = _torrent.GetActivePiece(message.Index);
-                if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
-                    _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
-                else
-                    _torrent.Post(new Work(WorkKind.BlockDropped, this, message.Index, message.Begin, message.Length));
+                // Checked before the copy: a block nobody asked this peer for must never reach a piece buffer, where it
+                // would spoil the piece an honest peer is filling and earn that peer the hash-fail strike.
+                switch (Outstanding.Admit(message.Block))
+                {
+                    case BlockAdmission.Requested:
+                        var piece = _torrent.GetActivePiece(message.Index);
+                        if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
+                            _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
+                        else
+                            _torrent.Post(new Work(WorkKind.BlockDropped, this, message.Index, message.Begin, message.Length));
+                        break;
+                    case BlockAdmission.Unrequested:
+                        _torrent.Post(new Work(WorkKind.BlockUnrequested, this, message.Index, message.Begin, message.Length));
+                        break;
+                    default:
+                        // Late: a block whose request we cancelled or forgot was already on its way.
+                        break;
+                }
                 break;
             }
             case MessageId.Bitfield:
@@ -259,7 +279,9 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             case MessageId.HaveAll when SupportsFast: _torrent.Post(new Work(WorkKind.HaveAll, this)); break;
             case MessageId.HaveNone when SupportsFast: _torrent.Post(new Work(WorkKind.HaveNone, this)); break;
             case MessageId.Request: _torrent.Post(new Work(WorkKind.Request, this, message.Index, message.Begin, message.Length)); break;
-            case MessageId.Cancel: CancelUpload(message.Block); break;
+            // Through the loop like the request it cancels: handled here, a cancel could overtake its request on
+            // the way to the queue and miss it.
+            case MessageId.Cancel: _torrent.Post(new Work(WorkKind.Cancel, this, message.Index, message.Begin, message.Length)); break;
             case MessageId.RejectRequest when SupportsFast: _torrent.Post(new Work(WorkKind.RejectRequest, this, message.Index, message.Begin, message.Length)); break;
             case MessageId.AllowedFast when SupportsFast: _torrent.Post(new Work(WorkKind.AllowedFast, this, message.Index)); break;
             default:
@@ -338,7 +360,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     {
         lock (_uploadLock)
         {
-            if (_uploads.Count >= MaxUploadQueue) return false;
+            if (_uploads.Count >= MaxQueuedUploads) return false;
             _uploads.Enqueue(block);
         }
         _uploadSignal.Writer.TryWrite(true);
@@ -351,14 +373,18 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         lock (_uploadLock) _uploads.Clear();
     }
 
-    private void CancelUpload(BlockRequest block)
+    /// <summary>Drops a queued request the peer cancelled (loop); one already being read is sent anyway.</summary>
+    public void CancelUpload(BlockRequest block)
     {
         lock (_uploadLock)
         {
-            if (_uploads.Count == 0 || !_uploads.Contains(block)) return;
-            var keep = _uploads.Where(b => b != block).ToArray();
-            _uploads.Clear();
-            foreach (var b in keep) _uploads.Enqueue(b);
+            if (!_uploads.Contains(block)) return;
+            // One turn of the queue, keeping the order and allocating nothing.
+            for (var n = _uploads.Count; n > 0; n--)
+            {
+                var b = _uploads.Dequeue();
+                if (b != block) _uploads.Enqueue(b);
+            }
         }
     }
 

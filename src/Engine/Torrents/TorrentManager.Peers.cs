@@ -39,7 +39,11 @@ public sealed partial class TorrentManager
     }
 
     private bool IsBanned(IPEndPoint? endPoint) =>
-        endPoint is not null && _bannedUntil.TryGetValue(endPoint, out var until) && until > Environment.TickCount64;
+        endPoint is not null && _bannedUntil.TryGetValue(BanKey(endPoint), out var until) && until > Environment.TickCount64;
+
+    /// <summary>What strikes and bans are counted against: the address alone (port 0), or address and port for NAT.</summary>
+    private IPEndPoint BanKey(IPEndPoint endPoint) =>
+        Engine.Options.BanByAddress ? new IPEndPoint(endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address, 0) : endPoint;
 
     private void ConnectToCandidates()
     {
@@ -127,6 +131,12 @@ public sealed partial class TorrentManager
             case WorkKind.BlockDropped:
                 OnBlockDropped(peer, work);
                 break;
+            case WorkKind.BlockUnrequested:
+                // Data nobody asked this peer for (dropped unread): a broken or hostile peer. A strike, so one that
+                // keeps coming back is banned, and the connection goes.
+                Strike(peer, StrikeReason.UnrequestedBlock);
+                ProtocolError(peer);
+                break;
             case WorkKind.Choke:
                 peer.PeerChoking = true;
                 ReleaseRequests(peer);
@@ -158,6 +168,9 @@ public sealed partial class TorrentManager
             case WorkKind.Request:
                 OnRequest(peer, new BlockRequest(work.Index, work.Begin, work.Length));
                 break;
+            case WorkKind.Cancel:
+                peer.CancelUpload(new BlockRequest(work.Index, work.Begin, work.Length));
+                break;
             case WorkKind.RejectRequest:
                 // The same as a block that never comes: back to the picker (BEP 6).
                 OnBlockDropped(peer, work);
@@ -178,7 +191,8 @@ public sealed partial class TorrentManager
     {
         _pending.Remove(peer);
         if (peer.IsClosed) return;
-        if (_bannedIds.Contains(peer.PeerId) || !IsTransferring || !_peerIds.Add(peer.PeerId))
+        // Checked here too, so a banned address is refused whichever side dialled.
+        if (_bannedIds.Contains(peer.PeerId) || IsBanned(peer.EndPoint) || !IsTransferring || !_peerIds.Add(peer.PeerId))
         {
             peer.Close();
             return;
@@ -319,9 +333,24 @@ public sealed partial class TorrentManager
         var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
                     _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
-        if (peer.AmChoking || !valid || !peer.EnqueueUpload(block))
+        if (peer.AmChoking || !valid)
         {
             if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
+            return;
+        }
+        if (!peer.EnqueueUpload(block))
+        {
+            if (peer.SupportsFast)
+            {
+                peer.Send(PeerMessage.RejectRequest(block));
+            }
+            else
+            {
+                // Without BEP 6 a dropped request is never answered and the peer waits for it until it gives up on
+                // us. A choke tells it every request is gone (BEP 3); the unchoke straight after lets it ask again.
+                Choke(peer);
+                Unchoke(peer);
+            }
             return;
         }
         OfferLastPieceEarly(peer, block.PieceIndex);
@@ -366,16 +395,32 @@ public sealed partial class TorrentManager
         return n;
     }
 
-    private void Strike(PeerSession peer)
+    /// <summary>Holds <paramref name="offence"/> against the peer's address; three strikes ban it (and its peer id).</summary>
+    private void Strike(PeerSession peer, StrikeReason offence)
     {
-        if (peer.EndPoint is not { } ep) return;
-        _strikes.TryGetValue(ep, out var n);
-        _strikes[ep] = ++n;
-        if (n < StrikesToBan || IsBanned(ep)) return;
-        _bannedUntil[ep] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
+        if (peer.EndPoint is not { } endPoint) return;
+        var key = BanKey(endPoint);
+        _strikes.TryGetValue(key, out var n);
+        _strikes[key] = ++n;
+        if (n < StrikesToBan || IsBanned(endPoint)) return;
+        _bannedUntil[key] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
         _bannedIds.Add(peer.PeerId);
-        Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} pieces failed the hash check"));
+        Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} strikes, the last: {Describe(offence)}"));
         peer.Close();
+    }
+
+    private static string Describe(StrikeReason offence) => offence switch
+    {
+        StrikeReason.PieceHashFailed => "a piece failed the hash check",
+        StrikeReason.MetadataHashFailed => "metadata failed the info-hash check",
+        _ => "a block it was not asked for",
+    };
+
+    private enum StrikeReason
+    {
+        PieceHashFailed,
+        MetadataHashFailed,
+        UnrequestedBlock,
     }
 
     // ---- periodic work ----
@@ -416,7 +461,7 @@ public sealed partial class TorrentManager
         // Starved of peers: ask the trackers again as soon as their min interval allows.
         if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
         AnnounceIfDue();
-        if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata();
+        if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
         PublishStatus();
         TrackSeeding();

@@ -234,7 +234,7 @@ public sealed partial class TorrentManager
         for (var i = 0; i < cancelCount; i++)
         {
             var other = (PeerSession)_cancellations[i].Peer;
-            if (other.Outstanding.Remove(block, out _)) other.Send(PeerMessage.Cancel(block));
+            if (other.Outstanding.Cancel(block)) other.Send(PeerMessage.Cancel(block));
             _needRequests.Add(other);
         }
         _cancellations.AsSpan(0, cancelCount).Clear();
@@ -314,7 +314,7 @@ public sealed partial class TorrentManager
             Engine.Emit(new PieceHashFailedEvent(InfoHash, Now, index, blamed?.Name));
             // One contributor: it sent bad data. Several (endgame): each is suspect, so each gets a strike too;
             // an honest peer rarely shares many failing pieces with a liar.
-            foreach (var c in result.Contributors) Strike(c);
+            foreach (var c in result.Contributors) Strike(c, StrikeReason.PieceHashFailed);
             PublishStatus();
             return;
         }

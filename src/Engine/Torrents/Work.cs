@@ -21,6 +21,7 @@ internal enum WorkKind
     AllowedFast,
     BlockReceived,
     BlockDropped,
+    BlockUnrequested,
     Extended,
     PieceHashed,
     CheckDone,

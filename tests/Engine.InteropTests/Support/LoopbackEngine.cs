@@ -24,6 +24,16 @@ public static class LoopbackEngine
         return engine;
     }
 
+    /// <summary><see cref="TestPayload.ManyOddFiles"/> under dir/seed (35 files) and a plain v1 torrent of it (pieces of 2^<paramref name="pieceExponent"/> bytes).</summary>
+    public static async Task<(TestPayload Payload, string Torrent)> ThirtyFiveFileTorrentAsync(TempDirectory dir, int seed, long totalBytes,
+        int pieceExponent, CancellationToken ct)
+    {
+        var payload = TestPayload.ManyOddFiles(dir.CreateSubdirectory("seed"), seed, 35, totalBytes);
+        var torrent = dir.Combine("t.torrent");
+        await MkTorrent.CreateAsync(payload.ContentPath, torrent, [], pieceExponent, ct);
+        return (payload, torrent);
+    }
+
     /// <summary><see cref="TestPayload.MultiFileOddSizes"/> under dir/seed and a plain v1 torrent of it (pieces of 2^<paramref name="pieceExponent"/> bytes).</summary>
     public static async Task<(TestPayload Payload, string Torrent)> MultiFileTorrentAsync(TempDirectory dir, int seed, int pieceExponent, CancellationToken ct)
     {

@@ -36,6 +36,24 @@ public sealed class TestPayload
             ("e.bin", 262_144 + 1),
         ]);
 
+    /// <summary>
+    /// <paramref name="count"/> files of odd, uneven sizes adding up to about <paramref name="totalBytes"/>, two of them
+    /// empty, in a few folders: pieces straddle files and some pieces span several small ones.
+    /// </summary>
+    public static TestPayload ManyOddFiles(string root, int seed, int count, long totalBytes, string name = "payload")
+    {
+        var random = new Random(seed);
+        var weights = Enumerable.Range(0, count).Select(_ => 0.02 + random.NextDouble()).ToArray();
+        var scale = totalBytes / weights.Sum();
+        var files = new List<(string, long)>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var length = i % 17 == 7 ? 0 : (long)(weights[i] * scale) | 1;
+            files.Add(($"d{i % 4}/f{i:00}.bin", length));
+        }
+        return Create(root, name, seed, files);
+    }
+
     public static TestPayload Create(string root, string name, int seed, IReadOnlyList<(string RelativePath, long Length)> files)
     {
         var random = new Random(seed);

@@ -37,10 +37,14 @@ internal sealed class ScriptedPeer : IAsyncDisposable
     /// <summary>The handshake the engine sent.</summary>
     public Handshake EngineHandshake { get; }
 
-    /// <summary>Makes <paramref name="torrent"/> dial a new in-memory peer and completes the handshake with <paramref name="reserved"/>.</summary>
-    public static async Task<ScriptedPeer> ConnectAsync(TorrentManager torrent, InfoHash infoHash, ReservedBits reserved, CancellationToken ct)
+    /// <summary>
+    /// Makes <paramref name="torrent"/> dial a new in-memory peer (at <paramref name="address"/>, 192.0.2.2:6881 unless
+    /// given) and completes the handshake with <paramref name="reserved"/>.
+    /// </summary>
+    public static async Task<ScriptedPeer> ConnectAsync(TorrentManager torrent, InfoHash infoHash, ReservedBits reserved, CancellationToken ct,
+        System.Net.IPEndPoint? address = null)
     {
-        var (ours, theirs) = InMemoryPeerConnection.CreatePair();
+        var (ours, theirs) = InMemoryPeerConnection.CreatePair(dialled: address);
         torrent.ConnectTo(ours);
         var handshake = new byte[Handshake.Length];
         await ReadExactlyAsync(theirs, handshake, ct);

@@ -156,4 +156,49 @@ public sealed class MetadataExchangeTests() : TempFolderTest("te-metadata-")
         Assert.Equal(meta.InfoBytes.ToArray(), t.Metainfo!.InfoBytes.ToArray());
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "dl", "content.bin"), ct));
     }
+
+    [Fact]
+    public async Task ExtensionHandshake_LiarAnnouncesWrongSizeIsAskedAndLeaves_HonestSeederCompletesTheMagnet()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (engine, t, meta, data) = await MagnetAsync(ct);
+        await using var _e = engine;
+        // A size two pieces long where the real metadata is one: whoever is asked first sets the size of the buffer.
+        var (liar, _) = await MetadataSourceAsync(t, meta.InfoBytes.Length + 20_000, ct);
+        await ReadMetadataRequestAsync(liar, ct);
+        await liar.DisposeAsync();
+        await EngineTestKit.WaitForAsync(t, s => s.Peers == 0, ct);
+
+        await using var seeder = EngineTestKit.NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "seed") }, ct);
+        await EngineTestKit.WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        await EngineTestKit.ConnectAsync(t, seeder);
+
+        await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct, TimeSpan.FromSeconds(20));
+        Assert.Equal(meta.InfoBytes.ToArray(), t.Metainfo!.InfoBytes.ToArray());
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "dl", "content.bin"), ct));
+    }
+
+    [Fact]
+    public async Task ExtensionHandshake_TwoSilentLiarsAgreeOnAWrongSize_HonestSeederStillCompletesTheMagnet()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (engine, t, meta, _) = await MagnetAsync(ct);
+        await using var _e = engine;
+        // They outnumber the honest seeder and stay connected, but never answer: their size must not win for ever.
+        var wrong = meta.InfoBytes.Length + 20_000;
+        var (liar1, _) = await MetadataSourceAsync(t, wrong, ct);
+        await using var _l1 = liar1;
+        await ReadMetadataRequestAsync(liar1, ct);
+        var (liar2, _) = await MetadataSourceAsync(t, wrong, ct);
+        await using var _l2 = liar2;
+
+        await using var seeder = EngineTestKit.NewEngine();
+        var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "seed") }, ct);
+        await EngineTestKit.WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        await EngineTestKit.ConnectAsync(t, seeder);
+
+        await EngineTestKit.WaitForAsync(t, x => x.HasMetadata, ct, TimeSpan.FromSeconds(20));
+        Assert.Equal(meta.InfoBytes.ToArray(), t.Metainfo!.InfoBytes.ToArray());
+    }
 }

@@ -53,4 +53,40 @@ public class OutstandingRequestsTests
         outstanding.Drain(drained);
         Assert.Equal(live.OrderBy(b => b.PieceIndex).ThenBy(b => b.Begin), drained);
     }
+
+    [Fact]
+    public void Admit_OutstandingCancelledAndNeverRequested_RequestedLateOnceThenUnrequested()
+    {
+        var outstanding = new OutstandingRequests();
+        for (var i = 0; i < 3; i++) outstanding.Add(Block(i), i);
+
+        Assert.Equal(BlockAdmission.Requested, outstanding.Admit(Block(0)));
+        Assert.Equal(BlockAdmission.Unrequested, outstanding.Admit(Block(7)));
+        // A cancelled request's block may be on the wire already: one such block is forgiven, not two.
+        Assert.True(outstanding.Cancel(Block(1)));
+        Assert.Equal(BlockAdmission.Late, outstanding.Admit(Block(1)));
+        Assert.Equal(BlockAdmission.Unrequested, outstanding.Admit(Block(1)));
+        // Forgetting the rest (the peer choked us) forgives as many blocks as were outstanding.
+        outstanding.Clear();
+        Assert.Equal(BlockAdmission.Late, outstanding.Admit(Block(0)));
+        Assert.Equal(BlockAdmission.Late, outstanding.Admit(Block(2)));
+        Assert.Equal(BlockAdmission.Unrequested, outstanding.Admit(Block(2)));
+    }
+
+    [Fact]
+    public void TryCopy_SecondCopyOfABlock_RefusedFirstBytesKept()
+    {
+        var piece = new ActivePiece(0, 2 * BlockRequest.StandardBlockLength, BlockRequest.StandardBlockLength);
+        var first = new byte[BlockRequest.StandardBlockLength];
+        first.AsSpan().Fill(1);
+        var second = new byte[BlockRequest.StandardBlockLength];
+        second.AsSpan().Fill(2);
+
+        Assert.True(piece.TryCopy(0, new System.Buffers.ReadOnlySequence<byte>(first)));
+        Assert.False(piece.TryCopy(0, new System.Buffers.ReadOnlySequence<byte>(second)));
+
+        Assert.True(piece.Buffer.Span[..BlockRequest.StandardBlockLength].SequenceEqual(first));
+        piece.Seal();
+        TorrentEdge.Engine.Storage.AlignedBufferPool.Shared.Return(piece.Buffer);
+    }
 }

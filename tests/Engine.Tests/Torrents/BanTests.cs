@@ -1,0 +1,49 @@
+using System.Net;
+using TorrentEdge.Engine.Protocol;
+using TorrentEdge.Engine.Tests.TestSupport;
+using TorrentEdge.Engine.Torrents;
+
+namespace TorrentEdge.Engine.Tests.Torrents;
+
+/// <summary>Strikes and bans count per address, so a banned peer cannot come back from another port (unless configured for NAT).</summary>
+public sealed class BanTests() : TempFolderTest("te-ban-")
+{
+    private static readonly IPAddress Offender = IPAddress.Parse("192.0.2.66");
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Strike_ThreeFromOneAddressOnThreePorts_FourthPortRefusedOnlyWhenBanningByAddress(bool banByAddress)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seed", "f.bin"), 64 * 1024, 5, ct);
+        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null, BanByAddress = banByAddress });
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "dl") }, ct);
+        await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Downloading, ct);
+        var block = new byte[BlockRequest.StandardBlockLength];
+
+        // Each connection, from its own port, sends a block it was never asked for: a strike, and it is dropped.
+        for (var port = 7001; port <= 7003; port++)
+        {
+            await using var offender = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, port));
+            await offender.SendAsync(PeerMessage.Piece(0, 0, block), ct);
+            Assert.True(await offender.ClosedWithinAsync(TimeSpan.FromSeconds(5), ct), $"port {port} still connected");
+        }
+
+        await using var again = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, 7004));
+        var refused = await again.ClosedWithinAsync(TimeSpan.FromSeconds(1), ct);
+
+        var banned = EngineTestKit.DrainEvents(engine).OfType<PeerBannedEvent>().ToList();
+        if (banByAddress)
+        {
+            Assert.True(refused, "a banned address came back from another port");
+            Assert.Single(banned);
+            Assert.Equal(1, t.Status.BannedPeers);
+        }
+        else
+        {
+            Assert.False(refused, "one strike per address and port must not ban a fourth port");
+            Assert.Empty(banned);
+        }
+    }
+}
