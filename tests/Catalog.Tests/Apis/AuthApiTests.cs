@@ -98,7 +98,7 @@ public abstract class AuthApiCases
         var tokens = await IsAsync<TokenResponse>(response, HttpStatusCode.OK);
         Assert.False(string.IsNullOrEmpty(tokens.AccessToken));
         Assert.False(string.IsNullOrEmpty(tokens.RefreshToken));
-        Assert.Equal(15 * 60, tokens.ExpiresIn);
+        Assert.Equal(5 * 60, tokens.ExpiresIn);
         var jwt = new JsonWebToken(tokens.AccessToken);
         Assert.Equal("ES256", jwt.Alg);
         Assert.Equal("dave", jwt.GetClaim("name").Value);
