@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using TorrentEdge.Analytics.Tests.Apis;
 using TorrentEdge.Contracts;
 using TorrentEdge.Notifier.Hubs;
@@ -58,6 +59,49 @@ public sealed class TorrentHubAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Negotiate_ExpiredToken_Unauthorized()
         => Assert.Equal(HttpStatusCode.Unauthorized, await NegotiateAsync(_tokens.Create("alice", "user", DateTime.UtcNow.AddMinutes(-2))));
+
+    [Fact]
+    public async Task Negotiate_TokenInQuery_NotInAnyLogLine()
+    {
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var logged = _factory.WithWebHostBuilder(b => b
+            .UseSetting("Logging:LogLevel:Default", "Debug")
+            .UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Debug")
+            .ConfigureLogging(l => l.AddProvider(new CapturingLoggerProvider(lines))));
+        var token = _tokens.Create("alice", "user");
+        using var client = logged.CreateClient();
+
+        using var response = await client.PostAsync($"{TorrentHub.Path}/negotiate?negotiateVersion=1&access_token={token}", null, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(lines, l => l.Contains("negotiate", StringComparison.Ordinal));
+        // The signature alone is enough to tell: it is the part that must never be seen.
+        var signature = token[(token.LastIndexOf('.') + 1)..];
+        Assert.DoesNotContain(lines, l => l.Contains(signature, StringComparison.Ordinal));
+    }
+
+    private sealed class CapturingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+                Func<TState, Exception?, string> formatter)
+            {
+                var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(", ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+                lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} | {values}");
+            }
+        }
+    }
 
     [Fact]
     public async Task Connection_TokenExpires_ClosedByTheServer()
