@@ -4,12 +4,11 @@ using TorrentEdge.Analytics.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddAnalyticsAuthentication();
+builder.AddDefaultAuthentication();
 builder.AddAnalytics();
 
 var app = builder.Build();
 
-app.UseAnalyticsAuthentication();
 app.MapDefaultEndpoints();
 app.MapStatisticsApi();
 

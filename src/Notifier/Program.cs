@@ -3,12 +3,11 @@ using TorrentEdge.Notifier.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNotifierAuthentication();
+builder.AddDefaultAuthentication();
 builder.AddNotifier();
 
 var app = builder.Build();
 
-app.UseNotifierAuthentication();
 app.MapDefaultEndpoints();
 app.MapNotifierHubs();
 

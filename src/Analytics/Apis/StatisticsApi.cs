@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using TorrentEdge.Analytics.Extensions;
 using TorrentEdge.Analytics.Model;
 
 namespace TorrentEdge.Analytics.Apis;
@@ -13,7 +12,7 @@ public static class StatisticsApi
 
     public static WebApplication MapStatisticsApi(this WebApplication app)
     {
-        var secured = AnalyticsAuthenticationExtensions.IsConfigured(app.Configuration, app.Environment);
+        var secured = DefaultAuthentication.IsEnabled(app.Configuration, app.Environment);
         var api = app.MapGroup("/api/statistics").WithTags("Statistics");
         if (secured)
         {

@@ -41,9 +41,8 @@ public static class AdminApi
         {
             return Problems.Conflict("Last admin", "The last enabled admin cannot be demoted.");
         }
-        user.Role = request!.Role!;
-        await store.UpdateUserAsync(user, cancellationToken);
-        return TypedResults.Ok(UserView.From(user));
+        var updated = await store.SetUserRoleAsync(user.Id, request!.Role!, cancellationToken);
+        return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
     }
 
     public static async Task<Results<Ok<UserView>, ProblemHttpResult>> DisableUser(
@@ -58,25 +57,20 @@ public static class AdminApi
         {
             return Problems.Conflict("Last admin", "The last enabled admin cannot be disabled.");
         }
-        user.Disabled = true;
-        await store.UpdateUserAsync(user, cancellationToken);
+        var updated = await store.SetUserDisabledAsync(user.Id, disabled: true, cancellationToken);
+        if (updated is null)
+        {
+            return UnknownUser();
+        }
         // Access tokens are refused from the next request (the user is checked on each); refresh tokens end here.
         await store.RevokeRefreshTokensAsync(user.Id, null, time.GetUtcNow(), cancellationToken);
-        return TypedResults.Ok(UserView.From(user));
+        return TypedResults.Ok(UserView.From(updated));
     }
 
     public static async Task<Results<Ok<UserView>, ProblemHttpResult>> EnableUser(string id, ICatalogStore store, CancellationToken cancellationToken)
     {
-        var user = await store.FindUserByIdAsync(id, cancellationToken);
-        if (user is null)
-        {
-            return UnknownUser();
-        }
-        user.Disabled = false;
-        user.LockoutEnd = null;
-        user.FailedLogins = 0;
-        await store.UpdateUserAsync(user, cancellationToken);
-        return TypedResults.Ok(UserView.From(user));
+        var updated = await store.SetUserDisabledAsync(id, disabled: false, cancellationToken);
+        return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
     }
 
     private static async Task<bool> IsLastAdminAsync(ICatalogStore store, User user, CancellationToken cancellationToken)

@@ -106,39 +106,43 @@ public static partial class AuthApi
         {
             // Spend the same time as a real check so response times do not reveal which names exist.
             hasher.VerifyHashedPassword(DummyUser, DummyHash, request.Password);
-            return Problems.Unauthorized("Invalid credentials", "The user name or password is wrong.");
-        }
-        if (user.LockoutEnd > now)
-        {
-            LogLockedOut(logger, user.Id);
-            return Problems.Locked(user.LockoutEnd.Value);
+            return InvalidCredentials();
         }
         var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
+        if (user.LockoutEnd > now)
+        {
+            // Hashed above all the same, and answered like an unknown name: a distinct status (it was 423) or a quick
+            // answer would tell an attacker which names exist. The right password does not lift the lockout.
+            LogLoginWhileLockedOut(logger, user.Id);
+            return InvalidCredentials();
+        }
         if (verdict == PasswordVerificationResult.Failed)
         {
-            user.FailedLogins++;
-            if (user.FailedLogins >= options.Value.MaxFailedLogins)
+            var counted = await store.RecordFailedLoginAsync(user.Id, options.Value.MaxFailedLogins, now + options.Value.LockoutDuration, cancellationToken);
+            if (counted?.LockoutEnd > now)
             {
-                user.LockoutEnd = now + options.Value.LockoutDuration;
-                user.FailedLogins = 0;
                 LogLockedOut(logger, user.Id);
             }
-            await store.UpdateUserAsync(user, cancellationToken);
-            return Problems.Unauthorized("Invalid credentials", "The user name or password is wrong.");
+            return InvalidCredentials();
         }
         if (user.Disabled)
         {
-            return Problems.Forbidden("Account disabled", "This account has been disabled by an administrator.");
+            return AccountDisabled();
         }
-        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        var rehashed = verdict == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(user, request.Password) : null;
+        // Writes only what a log-in changes, and only if the account is still enabled: an admin's disable or demotion
+        // made since the read above stays, and the token carries the role as stored now.
+        var current = await store.RecordSuccessfulLoginAsync(user.Id, rehashed, cancellationToken);
+        if (current is null)
         {
-            user.PasswordHash = hasher.HashPassword(user, request.Password);
+            return AccountDisabled();
         }
-        user.FailedLogins = 0;
-        user.LockoutEnd = null;
-        await store.UpdateUserAsync(user, cancellationToken);
-        return TypedResults.Ok(await IssueAsync(user, Guid.NewGuid().ToString("N"), store, tokens, options.Value, now, cancellationToken));
+        return TypedResults.Ok(await IssueAsync(current, Guid.NewGuid().ToString("N"), store, tokens, options.Value, now, cancellationToken));
     }
+
+    private static ProblemHttpResult InvalidCredentials() => Problems.Unauthorized("Invalid credentials", "The user name or password is wrong.");
+
+    private static ProblemHttpResult AccountDisabled() => Problems.Forbidden("Account disabled", "This account has been disabled by an administrator.");
 
     private static readonly User DummyUser = new() { Id = "", UserName = "", NormalizedUserName = "", PasswordHash = "" };
     private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(DummyUser, "not-a-password-0");
@@ -284,6 +288,9 @@ public static partial class AuthApi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} is locked out after repeated failed log-ins")]
     private static partial void LogLockedOut(ILogger logger, string userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Log-in refused: user {UserId} is locked out")]
+    private static partial void LogLoginWhileLockedOut(ILogger logger, string userId);
 
     // Neither the client id nor the secret is logged: a secret pasted into the id field would end up in the logs.
     [LoggerMessage(Level = LogLevel.Warning, Message = "A service token request with wrong client credentials was refused")]

@@ -26,8 +26,4 @@ internal static class Problems
 
     public static ProblemHttpResult UnsupportedMediaType(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
-
-    public static ProblemHttpResult Locked(DateTimeOffset until) =>
-        TypedResults.Problem($"Too many failed log-ins; try again after {until:O}.", statusCode: StatusCodes.Status423Locked,
-            title: "Account locked", extensions: new Dictionary<string, object?> { ["lockoutEnd"] = until });
 }

@@ -178,6 +178,10 @@ public static partial class TorrentsApi
         {
             extensions["offset"] = offset;
         }
+        if (e.TooComplex)
+        {
+            return Problems.BadRequest("Torrent file too complex", e.Message, extensions);
+        }
         return e.Malformed
             ? Problems.BadRequest("Malformed torrent file", e.Offset is { } at ? $"{e.Message} (at byte offset {at})" : e.Message, extensions)
             : Problems.BadRequest("Invalid torrent file", e.Message, extensions);

@@ -85,17 +85,11 @@ public static class Extensions
             .Configure<SigningKeys, IOptions<AuthOptions>>((o, keys, auth) =>
             {
                 o.MapInboundClaims = false;
-                o.TokenValidationParameters = new TokenValidationParameters
-                {
-                    ValidIssuer = auth.Value.Issuer,
-                    // Users' tokens and service tokens; OnTokenValidated pairs each audience with its kind.
-                    ValidAudiences = [auth.Value.Audience, auth.Value.ServiceAudience],
-                    IssuerSigningKey = keys.PublicKey,
-                    ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-                    NameClaimType = CatalogClaims.Name,
-                    RoleClaimType = CatalogClaims.Role,
-                    ClockSkew = TimeSpan.FromSeconds(30),
-                };
+                // The same checks as every other service (ServiceDefaults), with Catalog's own key instead of the JWKS.
+                // Users' tokens and service tokens; OnTokenValidated pairs each audience with its kind.
+                o.TokenValidationParameters = DefaultAuthentication.CreateTokenValidationParameters(
+                    auth.Value.Issuer, [auth.Value.Audience, auth.Value.ServiceAudience]);
+                o.TokenValidationParameters.IssuerSigningKey = keys.PublicKey;
                 o.Events = new JwtBearerEvents
                 {
                     // A token outlives a disabled or deleted account by up to its lifetime unless checked here.

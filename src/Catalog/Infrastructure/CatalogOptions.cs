@@ -14,7 +14,7 @@ public sealed class AuthOptions
     /// <summary>Path of a PEM file holding that key (used when <see cref="SigningKey"/> is empty).</summary>
     public string? SigningKeyPath { get; set; }
 
-    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
     public int MaxFailedLogins { get; set; } = 5;
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);

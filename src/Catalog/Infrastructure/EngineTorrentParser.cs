@@ -15,6 +15,12 @@ internal sealed class EngineTorrentParser : ITorrentParser
         {
             parsed = TorrentMetainfo.Parse(metainfo);
         }
+        catch (MetainfoException e) when (e.InnerException is BencodeException { Error: BencodeError.TooManyNodes } bencode)
+        {
+            throw new TorrentParseException(
+                $"The file holds more bencoded values than a torrent of {metainfo.Length} bytes may ({BencodeReaderOptions.Default.NodeLimit(metainfo.Length)}).",
+                bencode.Offset, malformed: true) { TooComplex = true };
+        }
         catch (MetainfoException e) when (e.InnerException is BencodeException bencode)
         {
             throw new TorrentParseException($"Not valid bencoding: {bencode.Error}.", bencode.Offset, malformed: true);

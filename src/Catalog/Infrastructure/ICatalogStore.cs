@@ -15,7 +15,28 @@ public interface ICatalogStore
     Task<User?> FindUserByIdAsync(string id, CancellationToken cancellationToken);
     Task<User?> FindUserByNameAsync(string normalizedUserName, CancellationToken cancellationToken);
     Task<IReadOnlyList<User>> ListUsersAsync(CancellationToken cancellationToken);
-    Task UpdateUserAsync(User user, CancellationToken cancellationToken);
+
+    // Accounts change field by field, each in one atomic statement or document update: a whole-record rewrite from a
+    // copy read earlier loses concurrent failed-login counts and undoes an admin's disable or demotion.
+
+    /// <summary>
+    /// Counts one failed log-in atomically. On reaching <paramref name="maxFailedLogins"/> the account is locked until
+    /// <paramref name="lockoutEnd"/> and the count starts again. Returns the account as stored after the change, or null.
+    /// </summary>
+    Task<User?> RecordFailedLoginAsync(string userId, int maxFailedLogins, DateTimeOffset lockoutEnd, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Clears the failed-login count and lockout (and replaces the password hash when <paramref name="newPasswordHash"/> is
+    /// given) only if the account is still enabled. Returns the account as stored after the change (its current role), or
+    /// null when it is disabled or gone, so a log-in racing an admin's disable fails.
+    /// </summary>
+    Task<User?> RecordSuccessfulLoginAsync(string userId, string? newPasswordHash, CancellationToken cancellationToken);
+
+    /// <summary>Sets the role only. Returns the account after the change, or null when there is none.</summary>
+    Task<User?> SetUserRoleAsync(string userId, string role, CancellationToken cancellationToken);
+
+    /// <summary>Disables or enables the account; enabling also clears failed log-ins and lockout. Null when there is none.</summary>
+    Task<User?> SetUserDisabledAsync(string userId, bool disabled, CancellationToken cancellationToken);
 
     Task AddRefreshTokenAsync(RefreshToken token, CancellationToken cancellationToken);
     Task<RefreshToken?> FindRefreshTokenAsync(string tokenHash, CancellationToken cancellationToken);

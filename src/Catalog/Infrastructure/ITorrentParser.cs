@@ -25,4 +25,7 @@ internal sealed class TorrentParseException(string message, long? offset = null,
 
     /// <summary>True when the bytes are not bencode at all, false when they are bencode but not a valid torrent.</summary>
     public bool Malformed { get; } = malformed;
+
+    /// <summary>True when the decoder's node cap refused the file (a decoder bomb, or a torrent far denser than real ones).</summary>
+    public bool TooComplex { get; init; }
 }

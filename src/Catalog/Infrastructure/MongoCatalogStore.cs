@@ -85,8 +85,52 @@ public sealed class MongoCatalogStore : ICatalogStore
         (await _users.Find(FilterDefinition<UserDocument>.Empty).SortBy(u => u.CreatedAt).ThenBy(u => u.Id)
             .ToListAsync(cancellationToken).ConfigureAwait(false)).Select(u => u.ToModel()).ToList();
 
-    public Task UpdateUserAsync(User user, CancellationToken cancellationToken) =>
-        _users.ReplaceOneAsync(u => u.Id == user.Id, UserDocument.From(user), cancellationToken: cancellationToken);
+    // Each change is an update of named fields ($inc, $set) on one document, atomic on the server, so it composes with
+    // any concurrent change of other fields; never a replace of the whole document from a copy read earlier.
+
+    private static readonly FindOneAndUpdateOptions<UserDocument> ReturnAfter = new() { ReturnDocument = ReturnDocument.After };
+
+    public async Task<User?> RecordFailedLoginAsync(string userId, int maxFailedLogins, DateTimeOffset lockoutEnd, CancellationToken cancellationToken)
+    {
+        var update = Builders<UserDocument>.Update;
+        var counted = await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId, update.Inc(u => u.FailedLogins, 1), ReturnAfter, cancellationToken)
+            .ConfigureAwait(false);
+        if (counted is null || counted.FailedLogins < maxFailedLogins)
+        {
+            return counted?.ToModel();
+        }
+        // Only one of several racing failures finds the count still at or over the limit; subtracting (not zeroing)
+        // keeps failures counted in between.
+        var locked = await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId && u.FailedLogins >= maxFailedLogins,
+            update.Set(u => u.LockoutEnd, Ms.To(lockoutEnd)).Inc(u => u.FailedLogins, -maxFailedLogins), ReturnAfter, cancellationToken)
+            .ConfigureAwait(false);
+        return (locked ?? counted).ToModel();
+    }
+
+    public async Task<User?> RecordSuccessfulLoginAsync(string userId, string? newPasswordHash, CancellationToken cancellationToken)
+    {
+        var update = Builders<UserDocument>.Update.Set(u => u.FailedLogins, 0).Set(u => u.LockoutEnd, null);
+        if (newPasswordHash is not null)
+        {
+            update = update.Set(u => u.PasswordHash, newPasswordHash);
+        }
+        return (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId && !u.Disabled, update, ReturnAfter, cancellationToken)
+            .ConfigureAwait(false))?.ToModel();
+    }
+
+    public async Task<User?> SetUserRoleAsync(string userId, string role, CancellationToken cancellationToken) =>
+        (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId, Builders<UserDocument>.Update.Set(u => u.Role, role), ReturnAfter, cancellationToken)
+            .ConfigureAwait(false))?.ToModel();
+
+    public async Task<User?> SetUserDisabledAsync(string userId, bool disabled, CancellationToken cancellationToken)
+    {
+        var update = Builders<UserDocument>.Update.Set(u => u.Disabled, disabled);
+        if (!disabled)
+        {
+            update = update.Set(u => u.FailedLogins, 0).Set(u => u.LockoutEnd, null);
+        }
+        return (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId, update, ReturnAfter, cancellationToken).ConfigureAwait(false))?.ToModel();
+    }
 
     // ---- refresh tokens ----
 

@@ -130,11 +130,39 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
         return users;
     }
 
-    public async Task UpdateUserAsync(User user, CancellationToken cancellationToken)
+    // Users are JSON documents; each change below is one UPDATE whose json_set reads and writes the stored document, so
+    // it composes with any concurrent change of other fields (SQLite serialises writers).
+
+    public Task<User?> RecordFailedLoginAsync(string userId, int maxFailedLogins, DateTimeOffset lockoutEnd, CancellationToken cancellationToken) =>
+        UpdateUserAsync("""
+            UPDATE users SET doc = json_set(doc,
+                '$.lockoutEnd', CASE WHEN IFNULL(json_extract(doc, '$.failedLogins'), 0) + 1 >= $max THEN $lockoutEnd ELSE json_extract(doc, '$.lockoutEnd') END,
+                '$.failedLogins', CASE WHEN IFNULL(json_extract(doc, '$.failedLogins'), 0) + 1 >= $max THEN 0 ELSE IFNULL(json_extract(doc, '$.failedLogins'), 0) + 1 END)
+            WHERE id = $id RETURNING doc
+            """, cancellationToken, ("$id", userId), ("$max", maxFailedLogins), ("$lockoutEnd", lockoutEnd.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
+
+    public Task<User?> RecordSuccessfulLoginAsync(string userId, string? newPasswordHash, CancellationToken cancellationToken) =>
+        UpdateUserAsync("""
+            UPDATE users SET doc = json_set(doc, '$.failedLogins', 0, '$.lockoutEnd', NULL,
+                '$.passwordHash', IFNULL($hash, json_extract(doc, '$.passwordHash')))
+            WHERE id = $id AND json_extract(doc, '$.disabled') = 0 RETURNING doc
+            """, cancellationToken, ("$id", userId), ("$hash", newPasswordHash));
+
+    public Task<User?> SetUserRoleAsync(string userId, string role, CancellationToken cancellationToken) =>
+        UpdateUserAsync("UPDATE users SET doc = json_set(doc, '$.role', $role) WHERE id = $id RETURNING doc",
+            cancellationToken, ("$id", userId), ("$role", role));
+
+    public Task<User?> SetUserDisabledAsync(string userId, bool disabled, CancellationToken cancellationToken) =>
+        UpdateUserAsync(disabled
+            ? "UPDATE users SET doc = json_set(doc, '$.disabled', json('true')) WHERE id = $id RETURNING doc"
+            : "UPDATE users SET doc = json_set(doc, '$.disabled', json('false'), '$.failedLogins', 0, '$.lockoutEnd', NULL) WHERE id = $id RETURNING doc",
+            cancellationToken, ("$id", userId));
+
+    private async Task<User?> UpdateUserAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] args)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE users SET doc = $doc WHERE id = $id", cancellationToken,
-            ("$id", user.Id), ("$doc", JsonSerializer.Serialize(user, CatalogJson.Options))).ConfigureAwait(false);
+        var doc = (string?)await ScalarAsync(connection, null, sql, cancellationToken, args).ConfigureAwait(false);
+        return doc is null ? null : JsonSerializer.Deserialize<User>(doc, CatalogJson.Options);
     }
 
     // ---- refresh tokens ----

@@ -16,6 +16,9 @@ public enum BencodeError
     NestingTooDeep,
     InputTooLarge,
     TrailingData,
+
+    /// <summary>More values than <see cref="BencodeReaderOptions.NodeLimit"/> allows for the input.</summary>
+    TooManyNodes,
 }
 
 /// <summary>Malformed bencoded input: the kind of error and the byte offset where it was found.</summary>

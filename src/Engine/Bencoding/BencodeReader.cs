@@ -16,6 +16,29 @@ public sealed record BencodeReaderOptions
     /// this off accepts the unsorted dictionaries some old torrent makers wrote.
     /// </summary>
     public bool RequireSortedKeys { get; init; } = true;
+
+    /// <summary>
+    /// Most values (integers, strings, dictionary keys, lists, dictionaries) any one input may hold. A decoded value costs
+    /// tens of bytes against the two bytes of an <c>le</c>, so without an absolute cap a large input multiplies into memory.
+    /// </summary>
+    public int MaxNodes { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// The cap that grows with the input: one value per this many input bytes (plus <see cref="MinNodes"/>). Real
+    /// metainfo spends far more than 4 bytes per value (20-byte piece hashes, key names, file paths); an <c>le</c>
+    /// bomb spends 2. Zero turns the proportional cap off, leaving <see cref="MaxNodes"/>.
+    /// </summary>
+    public int BytesPerNode { get; init; } = 4;
+
+    /// <summary>Values always allowed whatever the input's length, so small messages are never refused by the ratio.</summary>
+    public int MinNodes { get; init; } = 1024;
+
+    /// <summary>The number of values an input of <paramref name="inputLength"/> bytes may hold.</summary>
+    public int NodeLimit(int inputLength)
+    {
+        var proportional = BytesPerNode > 0 ? (long)MinNodes + (inputLength / BytesPerNode) : long.MaxValue;
+        return (int)Math.Min(MaxNodes, proportional);
+    }
 }
 
 /// <summary>
@@ -37,6 +60,10 @@ public static class BencodeReader
     {
         options ??= BencodeReaderOptions.Default;
         if (input.Length > options.MaxInputLength) throw new BencodeException(BencodeError.InputTooLarge, options.MaxInputLength);
+        // Every value takes at least two bytes, so only inputs that could exceed the cap are counted first. Counting
+        // before building is what keeps a refused bomb from allocating anything.
+        var limit = options.NodeLimit(input.Length);
+        if (input.Length / 2 + 1 > limit) EnsureNodeCount(input.Span, limit, options.MaxDepth);
         var pos = 0;
         var value = ReadValue(input, ref pos, 0, options);
         consumed = pos;
@@ -92,18 +119,16 @@ public static class BencodeReader
                     if (span[pos] is < (byte)'0' or > (byte)'9') throw new BencodeException(BencodeError.KeyNotString, pos);
                     var keyOffset = pos;
                     var key = ReadString(input, ref pos);
+                    key.Offset = keyOffset;
+                    key.Raw = input[keyOffset..pos];
                     if (entries.Count > 0)
                     {
                         var c = entries[^1].Key.Span.SequenceCompareTo(key.Span);
-                        if (c == 0) throw new BencodeException(BencodeError.DuplicateKey, keyOffset);
+                        if (c == 0 && sorted) throw new BencodeException(BencodeError.DuplicateKey, keyOffset);
                         if (c > 0)
                         {
                             if (options.RequireSortedKeys) throw new BencodeException(BencodeError.UnsortedKeys, keyOffset);
-                            foreach (var e in entries)
-                            {
-                                if (e.Key.Span.SequenceEqual(key.Span)) throw new BencodeException(BencodeError.DuplicateKey, keyOffset);
-                            }
-
+                            // Duplicates are found after sorting: a scan per key would be quadratic in a hostile dictionary.
                             sorted = false;
                         }
                     }
@@ -113,7 +138,18 @@ public static class BencodeReader
                 }
 
                 pos++;
-                if (!sorted) entries.Sort(static (a, b) => a.Key.Span.SequenceCompareTo(b.Key.Span));
+                if (!sorted)
+                {
+                    entries.Sort(static (a, b) => a.Key.Span.SequenceCompareTo(b.Key.Span));
+                    for (var i = 1; i < entries.Count; i++)
+                    {
+                        if (entries[i - 1].Key.Span.SequenceEqual(entries[i].Key.Span))
+                        {
+                            throw new BencodeException(BencodeError.DuplicateKey, Math.Max(entries[i - 1].Key.Offset, entries[i].Key.Offset));
+                        }
+                    }
+                }
+
                 value = new BDictionary(entries) { WasCanonicalInInput = sorted };
                 break;
             }
@@ -125,6 +161,65 @@ public static class BencodeReader
         value.Offset = start;
         value.Raw = input[start..pos];
         return value;
+    }
+
+    /// <summary>
+    /// Counts the values of the first value in <paramref name="span"/> without allocating, and throws
+    /// <see cref="BencodeError.TooManyNodes"/> past <paramref name="limit"/>. Malformed input ends the count early: the
+    /// decoder then stops at the same place (or sooner) with the precise error, having built fewer values than counted.
+    /// </summary>
+    private static void EnsureNodeCount(ReadOnlySpan<byte> span, int limit, int maxDepth)
+    {
+        var pos = 0;
+        var depth = 0;
+        var count = 0;
+        while (pos < span.Length)
+        {
+            var b = span[pos];
+            if (b == (byte)'e')
+            {
+                if (depth == 0) return;
+                pos++;
+                if (--depth == 0) return;
+                continue;
+            }
+
+            if (++count > limit) throw new BencodeException(BencodeError.TooManyNodes, pos);
+            switch (b)
+            {
+                case (byte)'l' or (byte)'d':
+                    if (depth >= maxDepth) return; // the decoder stops here: NestingTooDeep
+                    depth++;
+                    pos++;
+                    continue;
+                case (byte)'i':
+                {
+                    var end = span[pos..].IndexOf((byte)'e');
+                    if (end < 0) return;
+                    pos += end + 1;
+                    break;
+                }
+
+                case >= (byte)'0' and <= (byte)'9':
+                {
+                    long length = 0;
+                    while (pos < span.Length && span[pos] is >= (byte)'0' and <= (byte)'9' && length <= span.Length)
+                    {
+                        length = (length * 10) + (span[pos] - '0');
+                        pos++;
+                    }
+
+                    if (pos >= span.Length || span[pos] != (byte)':' || length > span.Length - pos - 1) return;
+                    pos += 1 + (int)length;
+                    break;
+                }
+
+                default:
+                    return;
+            }
+
+            if (depth == 0) return;
+        }
     }
 
     private static BString ReadString(ReadOnlyMemory<byte> input, ref int pos)

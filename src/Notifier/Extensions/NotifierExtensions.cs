@@ -41,8 +41,9 @@ public static class NotifierExtensions
 
     public static WebApplication MapNotifierHubs(this WebApplication app)
     {
-        var hub = app.MapHub<TorrentHub>(TorrentHub.Path);
-        if (NotifierAuthenticationExtensions.IsConfigured(app.Configuration, app.Environment))
+        // A connection lives no longer than the token it was opened with; the client reconnects with a fresh one.
+        var hub = app.MapHub<TorrentHub>(TorrentHub.Path, o => o.CloseOnAuthenticationExpiration = true);
+        if (DefaultAuthentication.IsEnabled(app.Configuration, app.Environment))
         {
             hub.RequireAuthorization();
         }
@@ -50,7 +51,7 @@ public static class NotifierExtensions
     }
 
     private static bool AllowsQueryUser(IHostApplicationBuilder builder)
-        => !NotifierAuthenticationExtensions.IsConfigured(builder.Configuration, builder.Environment);
+        => !DefaultAuthentication.IsEnabled(builder.Configuration, builder.Environment);
 
     private sealed class WarnWithoutBackplane : IStartupFilter
     {

@@ -14,7 +14,7 @@ public sealed class ClaimsUserIdProvider(bool allowQueryUser) : IUserIdProvider
         {
             return id;
         }
-        // Only when no authentication is configured in Development (NotifierAuthenticationExtensions.IsConfigured):
+        // Only when no authentication is configured in Development (DefaultAuthentication.IsEnabled):
         // lets the UI and tests run before identity exists. Never enabled otherwise.
         var query = connection.GetHttpContext()?.Request.Query["user"].ToString();
         return string.IsNullOrWhiteSpace(query) ? null : query;

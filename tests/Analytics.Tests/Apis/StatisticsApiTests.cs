@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using TorrentEdge.Contracts;
 using TorrentEdge.Contracts.Torrents;
-using TorrentEdge.ServiceDefaults.Auth;
+using Microsoft.Extensions.Hosting;
 using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Analytics.Tests.Apis;
@@ -29,7 +29,7 @@ public sealed class StatisticsApiTests : IAsyncLifetime
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseSetting("ConnectionStrings:kafka", _kafka.BootstrapServers)
             .UseSetting("Auth:JwksUrl", TestTokens.JwksUrl)
-            .ConfigureServices(s => s.AddHttpClient(JwtValidationExtensions.JwksHttpClientName)
+            .ConfigureServices(s => s.AddHttpClient(DefaultAuthentication.JwksHttpClientName)
                 .ConfigurePrimaryHttpMessageHandler(_tokens.CreateJwksHandler)));
         return ValueTask.CompletedTask;
     }
@@ -103,6 +103,29 @@ public sealed class StatisticsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/statistics", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync($"/api/statistics/torrents/{InfoHash}", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/statistics/users/alice", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Statistics_Rs256Token_Unauthorized()
+    {
+        using var client = _factory.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+        // The control: the same claims with ES256 pass.
+        TestTokens.Authorize(client, _tokens.Create("admin-id", "admin", DateTime.UtcNow.AddMinutes(5)));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/statistics", ct)).StatusCode);
+
+        // Signed with a key the JWKS publishes, but RSA: only ES256 is Catalog's algorithm.
+        TestTokens.Authorize(client, _tokens.Create("admin-id", "admin", DateTime.UtcNow.AddMinutes(5), rs256: true));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/statistics", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Statistics_ExpiredToken_Unauthorized()
+    {
+        using var client = _factory.CreateClient();
+        TestTokens.Authorize(client, _tokens.Create("admin-id", "admin", DateTime.UtcNow.AddMinutes(-2)));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/statistics", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]

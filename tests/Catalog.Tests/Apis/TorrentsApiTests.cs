@@ -228,6 +228,18 @@ public abstract class TorrentsApiCases
     }
 
     [Fact]
+    public async Task Add_DecoderBomb_BadRequestTooComplexProblem()
+    {
+        var user = await _host.UserAsync();
+        // Just under the test limit of 1 MiB: an info "dictionary" that is a list of half a million empty lists.
+        var bomb = Encoding.ASCII.GetBytes("d4:infol" + string.Concat(Enumerable.Repeat("le", 500_000)) + "ee");
+
+        var problem = await IsProblemAsync(await UploadAsync(user, bomb), HttpStatusCode.BadRequest, "Torrent file too complex");
+
+        Assert.True(problem.GetProperty("offset").GetInt64() > 0);
+    }
+
+    [Fact]
     public async Task Add_BencodeThatIsNotATorrent_BadRequestInvalidTorrent()
     {
         var user = await _host.UserAsync();

@@ -57,17 +57,81 @@ public abstract class CatalogStoreContractTests
     {
         var store = await CreateStoreAsync();
         var user = (await store.CreateUserAsync(NewUser("carol"), Ct))!;
-        user.Disabled = true;
-        user.FailedLogins = 3;
-        user.LockoutEnd = Now.AddMinutes(5);
-        await store.UpdateUserAsync(user, Ct);
+        await store.RecordFailedLoginAsync(user.Id, 10, Now.AddMinutes(5), Ct);
+        await store.SetUserRoleAsync(user.Id, Roles.Admin, Ct);
+        var disabled = await store.SetUserDisabledAsync(user.Id, true, Ct);
+        Assert.True(disabled!.Disabled);
         var found = await store.FindUserByNameAsync("CAROL", Ct);
         Assert.NotNull(found);
         Assert.True(found.Disabled);
-        Assert.Equal(3, found.FailedLogins);
-        Assert.Equal(Now.AddMinutes(5), found.LockoutEnd);
+        Assert.Equal(1, found.FailedLogins);
+        Assert.Equal(Roles.Admin, found.Role);
         Assert.Equal(user.Id, (await store.FindUserByIdAsync(user.Id, Ct))!.Id);
         Assert.Null(await store.FindUserByIdAsync("nope", Ct));
+        Assert.Null(await store.SetUserRoleAsync("nope", Roles.User, Ct));
+        Assert.Null(await store.RecordFailedLoginAsync("nope", 5, Now, Ct));
+    }
+
+    [Fact]
+    public async Task RecordFailedLogin_TwentyInParallel_EveryOneCounted()
+    {
+        var store = await CreateStoreAsync();
+        var user = (await store.CreateUserAsync(NewUser("dora"), Ct))!;
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.RecordFailedLoginAsync(user.Id, 100, Now.AddMinutes(5), Ct), Ct)));
+
+        var found = (await store.FindUserByIdAsync(user.Id, Ct))!;
+        Assert.Equal(20, found.FailedLogins);
+        Assert.Null(found.LockoutEnd);
+    }
+
+    [Fact]
+    public async Task RecordFailedLogin_ReachingTheLimitInParallel_Locks()
+    {
+        var store = await CreateStoreAsync();
+        var user = (await store.CreateUserAsync(NewUser("egon"), Ct))!;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.RecordFailedLoginAsync(user.Id, 5, Now.AddMinutes(15), Ct), Ct)));
+
+        Assert.Contains(results, r => r!.LockoutEnd == Now.AddMinutes(15));
+        var found = (await store.FindUserByIdAsync(user.Id, Ct))!;
+        Assert.Equal(Now.AddMinutes(15), found.LockoutEnd);
+        Assert.InRange(found.FailedLogins, 0, 4);
+    }
+
+    [Fact]
+    public async Task RecordSuccessfulLogin_ClearsLockoutKeepsRoleAndRefusesDisabled()
+    {
+        var store = await CreateStoreAsync();
+        var user = (await store.CreateUserAsync(NewUser("fritz"), Ct))!;
+        await store.RecordFailedLoginAsync(user.Id, 1, Now.AddMinutes(15), Ct);
+        await store.RecordFailedLoginAsync(user.Id, 5, Now.AddMinutes(15), Ct);
+        // The admin's change, made after the log-in read the account: the write-back must not undo it.
+        await store.SetUserRoleAsync(user.Id, Roles.User, Ct);
+
+        var current = await store.RecordSuccessfulLoginAsync(user.Id, "rehashed", Ct);
+
+        Assert.NotNull(current);
+        Assert.Equal((0, (DateTimeOffset?)null, "rehashed", Roles.User), (current.FailedLogins, current.LockoutEnd, current.PasswordHash, current.Role));
+        await store.SetUserDisabledAsync(user.Id, true, Ct);
+        Assert.Null(await store.RecordSuccessfulLoginAsync(user.Id, null, Ct));
+        var found = (await store.FindUserByIdAsync(user.Id, Ct))!;
+        Assert.True(found.Disabled);
+        Assert.Equal("rehashed", found.PasswordHash);
+    }
+
+    [Fact]
+    public async Task SetUserDisabled_Enable_ClearsLockoutAndFailures()
+    {
+        var store = await CreateStoreAsync();
+        var user = (await store.CreateUserAsync(NewUser("gina"), Ct))!;
+        await store.RecordFailedLoginAsync(user.Id, 1, Now.AddMinutes(15), Ct);
+        await store.RecordFailedLoginAsync(user.Id, 5, Now.AddMinutes(15), Ct);
+        await store.SetUserDisabledAsync(user.Id, true, Ct);
+
+        var enabled = await store.SetUserDisabledAsync(user.Id, false, Ct);
+
+        Assert.Equal((false, 0, (DateTimeOffset?)null), (enabled!.Disabled, enabled.FailedLogins, enabled.LockoutEnd));
     }
 
     [Theory]

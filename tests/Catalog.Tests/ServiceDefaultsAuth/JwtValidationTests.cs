@@ -10,11 +10,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using TorrentEdge.ServiceDefaults.Auth;
 
 namespace TorrentEdge.Catalog.Tests.ServiceDefaultsAuth;
 
-/// <summary>Another service validating Catalog's tokens with <see cref="JwtValidationExtensions.AddTorrentEdgeJwtValidation"/>.</summary>
+/// <summary>Another service validating Catalog's tokens with <see cref="DefaultAuthentication.AddDefaultAuthentication"/>.</summary>
 public sealed class JwtValidationTests(CatalogFactory catalog) : IClassFixture<CatalogFactory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -23,9 +22,9 @@ public sealed class JwtValidationTests(CatalogFactory catalog) : IClassFixture<C
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
-        builder.AddTorrentEdgeJwtValidation();
+        builder.AddDefaultAuthentication();
         // The JWKS request goes to the in-memory Catalog instead of http://catalog.
-        builder.Services.AddHttpClient(JwtValidationExtensions.JwksHttpClientName)
+        builder.Services.AddHttpClient(DefaultAuthentication.JwksHttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => catalog.Server.CreateHandler());
         var app = builder.Build();
         app.UseAuthentication();

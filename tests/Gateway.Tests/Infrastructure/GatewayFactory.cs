@@ -11,10 +11,12 @@ namespace TorrentEdge.Gateway.Tests.Infrastructure;
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly Action<IWebHostBuilder>? _configure;
 
-    public GatewayFactory(IReadOnlyDictionary<string, string?> settings)
+    public GatewayFactory(IReadOnlyDictionary<string, string?> settings, Action<IWebHostBuilder>? configure = null)
     {
         _settings = settings;
+        _configure = configure;
         UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
     }
 
@@ -51,5 +53,6 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+        _configure?.Invoke(builder);
     }
 }
