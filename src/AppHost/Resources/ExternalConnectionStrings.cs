@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace TorrentEdge.AppHost.Resources;
 
@@ -16,12 +17,42 @@ public static class ExternalConnectionStrings
         var resource = builder.AddConnectionString(name);
         if (builder.ExecutionContext.IsRunMode)
         {
-            var check = $"{name}-reachable";
-            builder.Services.AddHealthChecks().AddAsyncCheck(check, async ct =>
-                await Reachable(await resource.Resource.GetConnectionStringAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false));
-            resource.WithHealthCheck(check);
+            builder.WithReachabilityCheck(resource.Resource, $"ConnectionStrings__{name}");
+            resource.WithHealthCheck($"{name}-reachable");
         }
         return resource;
+    }
+
+    /// <summary>
+    /// Registers the health check <c>{name}-reachable</c> for <paramref name="resource"/>, which also says on the
+    /// console when the resource stops or starts answering (the dashboard shows it per resource, the console once).
+    /// </summary>
+    public static void WithReachabilityCheck(this IDistributedApplicationBuilder builder, IResourceWithConnectionString resource, string origin) =>
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration($"{resource.Name}-reachable",
+            services => new ReachabilityHealthCheck(resource, origin, services.GetRequiredService<ILoggerFactory>().CreateLogger("TorrentEdge")),
+            failureStatus: null, tags: null));
+
+    private sealed class ReachabilityHealthCheck(IResourceWithConnectionString resource, string origin, ILogger logger) : IHealthCheck
+    {
+        private HealthStatus? _last;
+
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var result = await Reachable(await resource.GetConnectionStringAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (result.Status != _last)
+            {
+                _last = result.Status;
+                if (result.Status == HealthStatus.Healthy)
+                {
+                    logger.LogInformation("{Resource} answers ({Description}).", resource.Name, result.Description);
+                }
+                else
+                {
+                    logger.LogWarning("{Resource} ({Origin}) does not answer: {Description}", resource.Name, origin, result.Description);
+                }
+            }
+            return result;
+        }
     }
 
     /// <summary>Healthy when a TCP connection to any of the connection string's hosts opens within 2 s.</summary>

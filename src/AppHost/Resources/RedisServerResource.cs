@@ -54,10 +54,8 @@ public static class RedisResourceExtensions
             context.Args.Add("--appendonly");
             context.Args.Add("no");
         });
-        var check = $"{name}-reachable";
-        builder.Services.AddHealthChecks().AddAsyncCheck(check, async ct =>
-            await ExternalConnectionStrings.Reachable(await ((IResourceWithConnectionString)redis.Resource).GetConnectionStringAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false));
-        redis.WithHealthCheck(check).ExcludeFromManifest();
+        builder.WithReachabilityCheck(redis.Resource, "redis-server");
+        redis.WithHealthCheck($"{name}-reachable").ExcludeFromManifest();
         return builder.CreateResourceBuilder<IResourceWithConnectionString>(redis.Resource);
     }
 
