@@ -43,7 +43,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 Apply(torrent, input, userId, now);
                 if (await store.TryInsertTorrentAsync(torrent, cancellationToken))
                 {
-                    outbox.Notify();
+                    outbox.Notify(torrent.InfoHash);
                     return (torrent, true);
                 }
             }
@@ -62,7 +62,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 if (await store.TryReplaceTorrentAsync(existing, expected, cancellationToken))
                 {
                     await store.UpdateStatusAsync(existing.InfoHash, existing.Status, cancellationToken);
-                    outbox.Notify();
+                    outbox.Notify(existing.InfoHash);
                     return (existing, true);
                 }
             }
@@ -82,7 +82,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 existing.Revision = expected + 1;
                 if (await store.TryReplaceTorrentAsync(existing, expected, cancellationToken))
                 {
-                    outbox.Notify();
+                    outbox.Notify(existing.InfoHash);
                     return (existing, true);
                 }
             }
@@ -166,7 +166,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
             torrent.Revision = expected + 1;
             if (await store.TryReplaceTorrentAsync(torrent, expected, cancellationToken))
             {
-                outbox.Notify();
+                outbox.Notify(torrent.InfoHash);
                 return (ChangeOutcome.Changed, torrent);
             }
             if (attempt >= MaxAttempts)

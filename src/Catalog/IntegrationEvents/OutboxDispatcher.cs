@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using TorrentEdge.Catalog.Infrastructure;
 using TorrentEdge.Contracts;
@@ -5,10 +7,34 @@ using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Catalog.IntegrationEvents;
 
-/// <summary>Wakes the outbox dispatcher as soon as a desired state changed, instead of waiting for its next poll.</summary>
+/// <summary>
+/// Wakes the outbox dispatcher as soon as a desired state changed, instead of waiting for its next poll, and
+/// remembers which trace changed each torrent, so that its spec's publish (and the worker that consumes it) continues
+/// the user's request in one trace rather than starting a new one.
+/// </summary>
 public sealed class OutboxSignal
 {
+    // Bounded: causes of specs that are never dispatched (the process stops first) must not pile up.
+    private const int MaxCauses = 10_000;
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly ConcurrentDictionary<string, ActivityContext> _causes = new(StringComparer.Ordinal);
+
+    /// <summary>A torrent's desired state changed, in the current activity's trace.</summary>
+    public void Notify(string infoHash)
+    {
+        if (Activity.Current is { } activity)
+        {
+            if (_causes.Count >= MaxCauses)
+            {
+                _causes.Clear();
+            }
+            _causes[infoHash] = activity.Context;
+        }
+        Notify();
+    }
+
+    /// <summary>The trace that last changed the torrent, once; default when unknown (changed before a restart).</summary>
+    public ActivityContext TakeCause(string infoHash) => _causes.TryRemove(infoHash, out var cause) ? cause : default;
 
     public void Notify()
     {
@@ -41,6 +67,9 @@ public sealed partial class OutboxDispatcher(
     IIntegrationEventPublisher? publisher = null) : BackgroundService
 {
     private const int BatchSize = 100;
+
+    /// <summary>"TorrentEdge.Catalog": the outbox's activities, children of the request that changed the torrent.</summary>
+    public static readonly ActivitySource ActivitySource = new("TorrentEdge.Catalog");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -100,6 +129,9 @@ public sealed partial class OutboxDispatcher(
             {
                 var inline = torrent.Metainfo is { Length: var length } && length <= options.Value.InlineMetainfoMaxBytes;
                 var spec = torrent.ToSpec(inline);
+                var cause = signal.TakeCause(torrent.InfoHash);
+                using var activity = cause == default ? null : ActivitySource.StartActivity("torrent-specs outbox", ActivityKind.Internal, cause);
+                activity?.SetTag("torrentedge.info_hash", torrent.InfoHash);
                 await publisher.PublishAsync(Topics.TorrentSpecs, torrent.InfoHash, spec, cancellationToken);
                 // Only now is the spec safe in the log; a crash before this line republishes it, which the revision makes harmless.
                 await store.MarkPublishedAsync(torrent.InfoHash, torrent.Revision, cancellationToken);

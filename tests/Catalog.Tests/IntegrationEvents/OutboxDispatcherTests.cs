@@ -61,6 +61,48 @@ public sealed class OutboxDispatcherTests : IDisposable
         Assert.True(spec.MetainfoAvailable);
     }
 
+    [Fact]
+    public async Task DispatchPending_ChangedWithinARequest_PublishesInThatRequestsTrace()
+    {
+        var store = new SqliteCatalogStore($"Data Source={Path.Combine(_directory, "trace.db")}");
+        await store.InitializeAsync(Ct);
+        await store.TryInsertTorrentAsync(new CatalogTorrent { InfoHash = new string('c', 40), Metainfo = [1], Revision = 1 }, Ct);
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "TorrentEdge.Catalog" or "test-request",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var requests = new System.Diagnostics.ActivitySource("test-request");
+        var signal = new OutboxSignal();
+        System.Diagnostics.ActivityTraceId requestTrace;
+        using (var request = requests.StartActivity("POST /api/torrents"))
+        {
+            requestTrace = request!.TraceId;
+            signal.Notify(new string('c', 40));
+        }
+        var publisher = new TracePublisher();
+        var dispatcher = new OutboxDispatcher(store, signal, Options.Create(new CatalogOptions()), TimeProvider.System,
+            NullLogger<OutboxDispatcher>.Instance, publisher);
+
+        Assert.Null(System.Diagnostics.Activity.Current);
+        await dispatcher.DispatchPendingAsync(Ct);
+
+        Assert.Equal(requestTrace, publisher.TraceIds.Single());
+    }
+
+    private sealed class TracePublisher : TorrentEdge.ServiceDefaults.Messaging.IIntegrationEventPublisher
+    {
+        public List<System.Diagnostics.ActivityTraceId?> TraceIds { get; } = [];
+
+        public Task PublishAsync<TEvent>(string topic, string key, TEvent @event, CancellationToken cancellationToken = default)
+            where TEvent : TorrentEdge.Contracts.IntegrationEvent
+        {
+            TraceIds.Add(System.Diagnostics.Activity.Current?.TraceId);
+            return Task.CompletedTask;
+        }
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
