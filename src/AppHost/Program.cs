@@ -50,5 +50,6 @@ builder.AddService<Projects.Gateway>(Topology.Gateway, suite, port: suite.Gatewa
     .WithReference(notifier)
     .AnnounceWhenReady();
 
+builder.AnnounceWhenAllHealthy();
 builder.Build().Run();
 return 0;

@@ -22,7 +22,11 @@ public sealed partial class AppHostProcessTests
         {
             var started = Stopwatch.StartNew();
             await WaitForOutputAsync(run, "TorrentEdge is ready", TimeSpan.FromSeconds(120));
-            TestContext.Current.TestOutputHelper?.WriteLine($"ready after {started.Elapsed.TotalSeconds:0.0} s");
+            TestContext.Current.TestOutputHelper?.WriteLine($"Gateway ready after {started.Elapsed.TotalSeconds:0.0} s");
+            // Six service processes (two workers), the embedded Kafka, and redis-server where installed.
+            var whole = File.Exists("/usr/bin/redis-server") ? 8 : 7;
+            await WaitForOutputAsync(run, $"All {whole} processes of the suite are running and healthy", TimeSpan.FromSeconds(120));
+            TestContext.Current.TestOutputHelper?.WriteLine($"all healthy after {started.Elapsed.TotalSeconds:0.0} s");
 
             // The login URL the console printed logs in: a cookie, then the resources page.
             var login = LoginUrl().Match(run.Output);
