@@ -57,7 +57,8 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         // blocks. 2 x 16 KiB per connection was most of what 1,000 incoming connections allocated.
         _front = new PeerWireWriter(connection, 1024);
         _back = new PeerWireWriter(connection, 1024);
-        _lastReceiveTicks = Environment.TickCount64;
+        _lastReceiveTicks = torrent.Engine.TimeProvider.NowMilliseconds();
+        LastSendTicks = _lastReceiveTicks;
     }
 
     public IPeerConnection Connection { get; }
@@ -88,7 +89,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public int RemoteRequestQueueSize;
     /// <summary>When a block last arrived, or requests were first sent after none were outstanding (the torrent's clock timestamp).</summary>
     public long LastBlockAt;
-    public long LastSendTicks = Environment.TickCount64;
+    public long LastSendTicks;
     public bool Snubbed;
     public long Downloaded;
     public long DownloadedAtLastTick;
@@ -178,13 +179,13 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             reader.Limits = _torrent.FrameLimits;
             sender = SendLoopAsync(ct);
             uploader = UploadLoopAsync(ct);
-            Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+            Volatile.Write(ref _lastReceiveTicks, _torrent.Engine.TimeProvider.NowMilliseconds());
             _torrent.Post(new Work(WorkKind.PeerConnected, this));
             while (!ct.IsCancellationRequested)
             {
                 var status = await reader.ReadAsync(this, ct).ConfigureAwait(false);
                 if (status != PeerReadStatus.MessagesRead) break;
-                Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+                Volatile.Write(ref _lastReceiveTicks, _torrent.Engine.TimeProvider.NowMilliseconds());
                 if (_receivedBlockBytes > 0)
                 {
                     // Not reading on until the limit allows it lets TCP slow the sender down.
@@ -302,7 +303,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             if (IsClosed) return;
             _front.Write(message);
         }
-        LastSendTicks = Environment.TickCount64;
+        LastSendTicks = _torrent.Engine.TimeProvider.NowMilliseconds();
         _sendSignal.Writer.TryWrite(true);
     }
 

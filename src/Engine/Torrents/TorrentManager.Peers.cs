@@ -39,7 +39,7 @@ public sealed partial class TorrentManager
     }
 
     private bool IsBanned(IPEndPoint? endPoint) =>
-        endPoint is not null && _bannedUntil.TryGetValue(BanKey(endPoint), out var until) && until > Environment.TickCount64;
+        endPoint is not null && _bannedUntil.TryGetValue(BanKey(endPoint), out var until) && until > Engine.TimeProvider.NowMilliseconds();
 
     /// <summary>What strikes and bans are counted against: the address alone (port 0), or address and port for NAT.</summary>
     private IPEndPoint BanKey(IPEndPoint endPoint) =>
@@ -49,7 +49,7 @@ public sealed partial class TorrentManager
     {
         if (!IsTransferring || _disposed) return;
         if (_state is TorrentState.Finished or TorrentState.Seeding && !Engine.Options.SeedsDialPeers) return;
-        var now = Environment.TickCount64;
+        var now = Engine.TimeProvider.NowMilliseconds();
         foreach (var c in _candidates.Values)
         {
             if (_peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent) break;
@@ -232,7 +232,7 @@ public sealed partial class TorrentManager
             if (!peer.Registered) c.Failures++;
             // Exponential backoff with jitter, so a dead peer is not hammered and many are not retried in step.
             var backoff = Math.Min(300_000, 2_000 * (1L << Math.Min(c.Failures, 8)));
-            c.NextAttemptTicks = Environment.TickCount64 + (long)(backoff * (0.75 + _random.NextDouble() * 0.5));
+            c.NextAttemptTicks = Engine.TimeProvider.NowMilliseconds() + (long)(backoff * (0.75 + _random.NextDouble() * 0.5));
         }
         if (!peer.Registered) return;
         peer.Registered = false;
@@ -360,7 +360,7 @@ public sealed partial class TorrentManager
     {
         if (!peer.AmChoking) return;
         peer.AmChoking = false;
-        peer.UnchokedAtTicks = Environment.TickCount64;
+        peer.UnchokedAtTicks = Engine.TimeProvider.NowMilliseconds();
         peer.Send(PeerMessage.Unchoke);
     }
 
@@ -403,7 +403,7 @@ public sealed partial class TorrentManager
         _strikes.TryGetValue(key, out var n);
         _strikes[key] = ++n;
         if (n < StrikesToBan || IsBanned(endPoint)) return;
-        _bannedUntil[key] = Environment.TickCount64 + (long)BanTime.TotalMilliseconds;
+        _bannedUntil[key] = Engine.TimeProvider.NowMilliseconds() + (long)BanTime.TotalMilliseconds;
         _bannedIds.Add(peer.PeerId);
         Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} strikes, the last: {Describe(offence)}"));
         peer.Close();
@@ -428,7 +428,7 @@ public sealed partial class TorrentManager
     private void OnTick()
     {
         _ticks++;
-        var now = Environment.TickCount64;
+        var now = Engine.TimeProvider.NowMilliseconds();
         long uploadedNow = _uploadedBase + _uploadedClosed;
         foreach (var p in _peers)
         {

@@ -433,7 +433,7 @@ public sealed partial class TorrentManager
         // would trust that and download them again.
         if (!_haveChecked) return;
         _resumeDirty = false;
-        _lastResumeSaveTicks = Environment.TickCount64;
+        _lastResumeSaveTicks = Engine.TimeProvider.NowMilliseconds();
         var storage = Storage;
         var have = _have.Clone();
         var priorities = _filePriorities.ToArray();

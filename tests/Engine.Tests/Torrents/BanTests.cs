@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Tests.TestSupport;
 using TorrentEdge.Engine.Torrents;
@@ -45,5 +46,62 @@ public sealed class BanTests() : TempFolderTest("te-ban-")
             Assert.False(refused, "one strike per address and port must not ban a fourth port");
             Assert.Empty(banned);
         }
+    }
+
+    [Fact]
+    public async Task Ban_ThirtyMinutesPassOnTheEngineClock_AddressMayConnectAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seed", "f.bin"), 64 * 1024, 5, ct);
+        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null, TimeProvider = time });
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "dl") }, ct);
+        await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Downloading, ct);
+        var block = new byte[BlockRequest.StandardBlockLength];
+        for (var port = 7001; port <= 7003; port++)
+        {
+            await using var offender = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, port));
+            await offender.SendAsync(PeerMessage.Piece(0, 0, block), ct);
+            Assert.True(await offender.ClosedWithinAsync(TimeSpan.FromSeconds(5), ct), $"port {port} still connected");
+        }
+        await using (var banned = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, 7004)))
+        {
+            Assert.True(await banned.ClosedWithinAsync(TimeSpan.FromSeconds(1), ct), "not banned after three strikes");
+        }
+
+        // No sleeping: the ban's thirty minutes pass on the engine's clock.
+        time.Advance(TimeSpan.FromMinutes(29));
+        await using (var stillBanned = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, 7005)))
+        {
+            Assert.True(await stillBanned.ClosedWithinAsync(TimeSpan.FromSeconds(1), ct), "the ban ended before thirty minutes");
+        }
+        time.Advance(TimeSpan.FromMinutes(2));
+        await using var forgiven = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, 7006));
+        Assert.False(await forgiven.ClosedWithinAsync(TimeSpan.FromSeconds(1), ct), "still banned after thirty minutes");
+    }
+
+    [Fact]
+    public async Task IdlePeer_ThreeMinutesSilentOnTheEngineClock_Disconnected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seed", "f.bin"), 64 * 1024, 5, ct);
+        await using var engine = EngineTestKit.NewEngine(time: time);
+        var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "dl") }, ct);
+        await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Downloading, ct);
+        await using var silent = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct, new IPEndPoint(Offender, 7001));
+
+        for (var i = 0; i < 17; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(20, ct);
+        }
+        Assert.False(await silent.ClosedWithinAsync(TimeSpan.FromMilliseconds(300), ct), "closed before three minutes of silence");
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(20, ct);
+        }
+        Assert.True(await silent.ClosedWithinAsync(TimeSpan.FromSeconds(5), ct), "a peer silent for three minutes stayed connected");
     }
 }
