@@ -10,7 +10,9 @@ namespace TorrentEdge.Engine.InteropTests.Support;
 /// </summary>
 public sealed class CorruptSeeder : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    // An address of its own: bans count per address, and the honest peers of a test live on 127.0.0.1.
+    public static readonly IPAddress Address = IPAddress.Parse("127.0.0.3");
+    private readonly TcpListener _listener = new(Address, 0);
     private readonly CancellationTokenSource _cts = new();
     private readonly byte[] _infoHash;
     private readonly int _pieceCount;

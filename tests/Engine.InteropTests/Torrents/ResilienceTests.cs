@@ -34,7 +34,7 @@ public sealed partial class ResilienceTests
         var t = await engine.AddAsync(meta, new AddTorrentOptions
         {
             SavePath = target,
-            Peers = [new IPEndPoint(IPAddress.Loopback, liar.Port), new IPEndPoint(IPAddress.Loopback, honest.Port)],
+            Peers = [new IPEndPoint(CorruptSeeder.Address, liar.Port), new IPEndPoint(IPAddress.Loopback, honest.Port)],
         }, ct);
         await Eventually.TrueAsync(() => t.State == TorrentState.Seeding, Bound, () => $"{t.Status}\n{honest.Log}", ct);
 
