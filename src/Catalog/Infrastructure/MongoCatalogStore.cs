@@ -398,18 +398,34 @@ internal sealed class TorrentDocument
         InfoHash = t.InfoHash, Name = t.Name, TotalBytes = t.TotalBytes, Metainfo = t.Metainfo, MagnetUri = t.MagnetUri, SavePath = t.SavePath,
         Paused = t.Paused, Priority = t.Priority.ToString(), FilePriorities = t.FilePriorities.Select(p => p.ToString()).ToList(),
         Files = t.Files.Select(f => new FileDocument { Path = f.Path, Length = f.Length }).ToList(), Trackers = [.. t.Trackers],
-        Owners = t.Owners.Select(o => new OwnerDocument { UserId = o.UserId, AddedAt = Ms.To(o.AddedAt) }).ToList(),
+        Owners = t.Owners.Select(o => new OwnerDocument
+        {
+            UserId = o.UserId, AddedAt = Ms.To(o.AddedAt), WishesJson = JsonSerializer.Serialize(o.Wishes, CatalogJson.Options),
+        }).ToList(),
         OwnerIds = t.Owners.Select(o => o.UserId).ToList(), AddedAt = Ms.To(t.AddedAt), Revision = t.Revision,
         PublishedRevision = t.PublishedRevision, Pending = t.Revision > t.PublishedRevision, ChangedAt = DateTime.UtcNow.Ticks,
         RecheckGeneration = t.RecheckGeneration, Removed = t.Removed, DeleteData = t.DeleteData,
     };
 
-    public CatalogTorrent ToModel() => new()
+    public CatalogTorrent ToModel()
+    {
+        var torrent = ToModelWithoutOwners();
+        // Owners stored before they had their own wishes: the download's were theirs.
+        torrent.Owners = Owners.Select(o => new TorrentOwner(o.UserId, Ms.From(o.AddedAt))
+        {
+            Wishes = o.WishesJson is { } json
+                ? JsonSerializer.Deserialize<OwnerWishes>(json, CatalogJson.Options) ?? OwnerWishes.FromDownload(torrent)
+                : OwnerWishes.FromDownload(torrent),
+        }).ToList();
+        return torrent;
+    }
+
+    private CatalogTorrent ToModelWithoutOwners() => new()
     {
         InfoHash = InfoHash, Name = Name, TotalBytes = TotalBytes, Metainfo = Metainfo, MagnetUri = MagnetUri, SavePath = SavePath, Paused = Paused,
         Priority = Enum.Parse<TorrentPriority>(Priority), FilePriorities = FilePriorities.Select(Enum.Parse<FilePriority>).ToList(),
         Files = Files.Select(f => new TorrentFileEntry(f.Path, f.Length)).ToList(), Trackers = [.. Trackers],
-        Owners = Owners.Select(o => new TorrentOwner(o.UserId, Ms.From(o.AddedAt))).ToList(), AddedAt = Ms.From(AddedAt),
+        AddedAt = Ms.From(AddedAt),
         Revision = Revision, PublishedRevision = PublishedRevision, RecheckGeneration = RecheckGeneration, Removed = Removed,
         DeleteData = DeleteData, Status = JsonSerializer.Deserialize<TorrentStatus>(StatusJson, CatalogJson.Options) ?? new TorrentStatus(),
     };
@@ -425,4 +441,7 @@ internal sealed class OwnerDocument
 {
     public string UserId { get; set; } = "";
     public long AddedAt { get; set; }
+
+    /// <summary>The owner's <see cref="OwnerWishes"/> as JSON; absent in documents written before owners had their own.</summary>
+    public string? WishesJson { get; set; }
 }
