@@ -69,7 +69,20 @@ public static partial class TorrentsApi
             return parsedInput.Problem;
         }
         var input = parsedInput.Input!;
-        var (torrent, outcome) = await registry.AddAsync(user.GetUserId(), input, cancellationToken);
+        var account = await services.GetRequiredService<ICatalogStore>().FindUserByIdAsync(user.GetUserId(), cancellationToken);
+        var (torrent, outcome, limit, used) = await registry.AddAsync(user.GetUserId(), input, UserQuota.For(account, options.Value), cancellationToken);
+        if (outcome == AddOutcome.TorrentQuotaExceeded)
+        {
+            return Problems.Forbidden("Torrent quota exceeded",
+                $"You own {used} torrents and may own at most {limit}; remove one first, or ask an admin to raise your quota.",
+                new Dictionary<string, object?> { ["limit"] = limit, ["used"] = used });
+        }
+        if (outcome == AddOutcome.ByteQuotaExceeded)
+        {
+            return Problems.Forbidden("Storage quota exceeded",
+                $"Your torrents take {used} bytes; with this one they would exceed your quota of {limit} bytes.",
+                new Dictionary<string, object?> { ["limit"] = limit, ["used"] = used, ["torrentBytes"] = input.Torrent?.TotalBytes });
+        }
         if (outcome == AddOutcome.PrivateConflict)
         {
             return Problems.Conflict("Private torrent already added",

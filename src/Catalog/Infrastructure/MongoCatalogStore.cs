@@ -132,6 +132,18 @@ public sealed class MongoCatalogStore : ICatalogStore
         return (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId, update, ReturnAfter, cancellationToken).ConfigureAwait(false))?.ToModel();
     }
 
+    public async Task<User?> SetUserQuotaAsync(string userId, long? maxTorrents, long? maxBytes, CancellationToken cancellationToken) =>
+        (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId,
+            Builders<UserDocument>.Update.Set(u => u.MaxTorrents, maxTorrents).Set(u => u.MaxBytes, maxBytes), ReturnAfter, cancellationToken)
+            .ConfigureAwait(false))?.ToModel();
+
+    public async Task<(long Torrents, long Bytes)> GetOwnerUsageAsync(string userId, CancellationToken cancellationToken)
+    {
+        var filter = Builders<TorrentDocument>.Filter.AnyEq(t => t.OwnerIds, userId) & Builders<TorrentDocument>.Filter.Eq(t => t.Removed, false);
+        var sizes = await _torrents.Find(filter).Project(t => t.TotalBytes).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return (sizes.Count, sizes.Sum());
+    }
+
     // ---- refresh tokens ----
 
     public Task AddRefreshTokenAsync(RefreshToken token, CancellationToken cancellationToken) =>
@@ -299,17 +311,21 @@ internal sealed class UserDocument
     public int FailedLogins { get; set; }
     public long? LockoutEnd { get; set; }
     public long CreatedAt { get; set; }
+    public long? MaxTorrents { get; set; }
+    public long? MaxBytes { get; set; }
 
     public static UserDocument From(User u) => new()
     {
         Id = u.Id, UserName = u.UserName, NormalizedUserName = u.NormalizedUserName, PasswordHash = u.PasswordHash, Role = u.Role,
         Disabled = u.Disabled, FailedLogins = u.FailedLogins, LockoutEnd = u.LockoutEnd is { } l ? Ms.To(l) : null, CreatedAt = Ms.To(u.CreatedAt),
+        MaxTorrents = u.MaxTorrents, MaxBytes = u.MaxBytes,
     };
 
     public User ToModel() => new()
     {
         Id = Id, UserName = UserName, NormalizedUserName = NormalizedUserName, PasswordHash = PasswordHash, Role = Role,
         Disabled = Disabled, FailedLogins = FailedLogins, LockoutEnd = LockoutEnd is { } l ? Ms.From(l) : null, CreatedAt = Ms.From(CreatedAt),
+        MaxTorrents = MaxTorrents, MaxBytes = MaxBytes,
     };
 }
 

@@ -158,6 +158,22 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
             : "UPDATE users SET doc = json_set(doc, '$.disabled', json('false'), '$.failedLogins', 0, '$.lockoutEnd', NULL) WHERE id = $id RETURNING doc",
             cancellationToken, ("$id", userId));
 
+    public Task<User?> SetUserQuotaAsync(string userId, long? maxTorrents, long? maxBytes, CancellationToken cancellationToken) =>
+        UpdateUserAsync("UPDATE users SET doc = json_set(doc, '$.maxTorrents', $torrents, '$.maxBytes', $bytes) WHERE id = $id RETURNING doc",
+            cancellationToken, ("$id", userId), ("$torrents", maxTorrents), ("$bytes", maxBytes));
+
+    public async Task<(long Torrents, long Bytes)> GetOwnerUsageAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, """
+            SELECT COUNT(*), COALESCE(SUM(json_extract(spec, '$.totalBytes')), 0) FROM torrents
+            WHERE removed = 0 AND info_hash IN (SELECT info_hash FROM torrent_owners WHERE user_id = $user)
+            """, ("$user", userId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     private async Task<User?> UpdateUserAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] args)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

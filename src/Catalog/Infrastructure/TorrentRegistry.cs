@@ -33,7 +33,23 @@ internal enum AddOutcome
 
     /// <summary>A private torrent (BEP 27) that another user already has: private downloads are never shared.</summary>
     PrivateConflict,
+
+    /// <summary>The user owns as many torrents as their quota allows.</summary>
+    TorrentQuotaExceeded,
+
+    /// <summary>The torrent would take the user's owned bytes over their quota.</summary>
+    ByteQuotaExceeded,
 }
+
+/// <summary>A user's limits (0: none): the configured defaults or an admin's overrides.</summary>
+internal readonly record struct UserQuota(long MaxTorrents, long MaxBytes)
+{
+    public static UserQuota For(Model.User? user, CatalogOptions options) =>
+        new(user?.MaxTorrents ?? options.MaxTorrentsPerUser, user?.MaxBytes ?? options.MaxBytesPerUser);
+}
+
+/// <summary>What an add did; for a refused quota, the limit and what the user already has.</summary>
+internal readonly record struct AddResult(CatalogTorrent? Torrent, AddOutcome Outcome, long Limit = 0, long Used = 0);
 
 /// <summary>
 /// The torrent registry's rules: one download per info-hash with many owners, each with their own wishes and view (see
@@ -45,13 +61,23 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
     private const int MaxAttempts = 8;
 
     /// <summary>Adds the torrent for the caller.</summary>
-    public async Task<(CatalogTorrent? Torrent, AddOutcome Outcome)> AddAsync(string userId, AddTorrentInput input, CancellationToken cancellationToken)
+    public async Task<AddResult> AddAsync(string userId, AddTorrentInput input, UserQuota quota, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var now = time.GetUtcNow();
             var owner = new TorrentOwner(userId, now) { Wishes = WishesOf(input) };
             var existing = await store.FindTorrentAsync(input.InfoHash, cancellationToken);
+            if (existing is null || existing.Removed || !existing.HasOwner(userId))
+            {
+                // A new ownership counts against the caller's quota (a shared download in full: each owner keeps it alone
+                // once the others leave). Checked before the write, so parallel adds may pass it together, by one each.
+                var adds = input.Torrent?.TotalBytes ?? (existing is { Removed: false } ? existing.TotalBytes : 0);
+                if (await CheckQuotaAsync(userId, adds, quota, cancellationToken) is { } refused)
+                {
+                    return refused;
+                }
+            }
             if (existing is null)
             {
                 var torrent = new CatalogTorrent { InfoHash = input.InfoHash, Revision = 1 };
@@ -59,7 +85,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 if (await store.TryInsertTorrentAsync(torrent, cancellationToken))
                 {
                     outbox.Notify();
-                    return (torrent, AddOutcome.Created);
+                    return new AddResult(torrent, AddOutcome.Created);
                 }
             }
             else if (existing.Removed)
@@ -77,12 +103,12 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 {
                     await store.UpdateStatusAsync(existing.InfoHash, existing.Status, cancellationToken);
                     outbox.Notify();
-                    return (existing, AddOutcome.Created);
+                    return new AddResult(existing, AddOutcome.Created);
                 }
             }
             else if (existing.HasOwner(userId))
             {
-                return (existing, AddOutcome.Existing);
+                return new AddResult(existing, AddOutcome.Existing);
             }
             else
             {
@@ -91,7 +117,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 // so private torrents are never shared: the second user is told so (409) and nothing changes.
                 if (input.Torrent?.IsPrivate == true || IsPrivate(existing))
                 {
-                    return (null, AddOutcome.PrivateConflict);
+                    return new AddResult(null, AddOutcome.PrivateConflict);
                 }
                 // Another user's download: one download, one more owner with their own wishes.
                 var expected = existing.Revision;
@@ -110,7 +136,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 if (await store.TryReplaceTorrentAsync(existing, expected, cancellationToken))
                 {
                     outbox.Notify();
-                    return (existing, AddOutcome.Created);
+                    return new AddResult(existing, AddOutcome.Created);
                 }
             }
             if (attempt >= MaxAttempts)
@@ -118,6 +144,24 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
                 throw new InvalidOperationException($"Torrent {input.InfoHash} kept changing while being added.");
             }
         }
+    }
+
+    private async Task<AddResult?> CheckQuotaAsync(string userId, long addedBytes, UserQuota quota, CancellationToken cancellationToken)
+    {
+        if (quota.MaxTorrents <= 0 && quota.MaxBytes <= 0)
+        {
+            return null;
+        }
+        var (torrents, bytes) = await store.GetOwnerUsageAsync(userId, cancellationToken);
+        if (quota.MaxTorrents > 0 && torrents >= quota.MaxTorrents)
+        {
+            return new AddResult(null, AddOutcome.TorrentQuotaExceeded, quota.MaxTorrents, torrents);
+        }
+        if (quota.MaxBytes > 0 && bytes + addedBytes > quota.MaxBytes)
+        {
+            return new AddResult(null, AddOutcome.ByteQuotaExceeded, quota.MaxBytes, bytes);
+        }
+        return null;
     }
 
     private bool IsPrivate(CatalogTorrent torrent)
