@@ -45,7 +45,7 @@ public sealed class ClientEngine : IAsyncDisposable
         };
         RateLimits = new GlobalRateLimits(Options.UploadRateLimit, Options.DownloadRateLimit, Options.TimeProvider);
         Metrics = new EngineMetrics(this, meterFactory);
-        Trackers = new TrackerCoordinator();
+        Trackers = new TrackerCoordinator(Options.Destinations);
         SocketOptions = SocketConnectionOptions.Default;
     }
 
@@ -132,6 +132,12 @@ public sealed class ClientEngine : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_torrents.TryGetValue(infoHash, out var existing)) return existing;
+        if (options.Peers is { Count: > 0 } given && !Options.Destinations.IsUnrestricted)
+        {
+            // Peers named by whoever added the torrent (a magnet's x.pe) are dialled on their say-so: only where the
+            // destination policy allows, and the others never (not even a SYN).
+            options = options with { Peers = given.Where(p => Options.Destinations.Check(p.Address).Allowed).ToArray() };
+        }
         var savePath = options.SavePath ?? Options.DownloadDirectory;
         Directory.CreateDirectory(savePath);
         var torrent = new TorrentManager(this, infoHash, metainfo, savePath, options);

@@ -60,6 +60,12 @@ public sealed record EngineOptions
     public int? AnnouncePort { get; init; }
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where tracker URLs (and their redirects) and peers given with a torrent (x.pe) may be dialled. Unrestricted by
+    /// default, for a client on someone's own machine; a multi-user service sets <see cref="Connections.DestinationPolicy.PublicOnly"/>.
+    /// </summary>
+    public Connections.DestinationPolicy Destinations { get; init; } = Connections.DestinationPolicy.Unrestricted;
 }
 
 /// <summary>How to add one torrent.</summary>

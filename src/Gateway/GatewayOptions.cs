@@ -21,6 +21,21 @@ public sealed class GatewayOptions
 
     public HealthCheckOptions HealthCheck { get; set; } = new();
 
+    public CorsOptions Cors { get; set; } = new();
+
+    /// <summary>
+    /// Which other origins' browser scripts may call the API. None by default in every environment: the web UI is served
+    /// by the Gateway itself (same origin), and a token-bearing API open to any origin invites cross-site use.
+    /// </summary>
+    public sealed class CorsOptions
+    {
+        /// <summary>Exact origins, e.g. <c>https://ui.example.com</c> (scheme, host and port; no path, no wildcard).</summary>
+        public List<string> AllowedOrigins { get; set; } = [];
+
+        /// <summary>How long a browser may cache a preflight answer.</summary>
+        public TimeSpan PreflightMaxAge { get; set; } = TimeSpan.FromMinutes(10);
+    }
+
     /// <summary>Per-client fixed-window limit.</summary>
     public sealed class RateLimitOptions
     {

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using TorrentEdge.ServiceDefaults.Hosting;
 using TorrentEdge.ServiceDefaults.Logging;
 
 namespace Microsoft.Extensions.Hosting;
@@ -22,6 +23,7 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.AddProductionGuard();
         builder.ConfigureOpenTelemetry();
         builder.AddCredentialRedaction();
         builder.AddDefaultHealthChecks();

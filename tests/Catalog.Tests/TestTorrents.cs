@@ -8,7 +8,8 @@ internal static class TestTorrents
 {
     public sealed record TestTorrent(byte[] Bytes, string InfoHash, string Name);
 
-    public static TestTorrent Single(string name, long length = 40_000, int pieceLength = 16_384, string announce = "http://tracker.example/announce")
+    public static TestTorrent Single(string name, long length = 40_000, int pieceLength = 16_384, string announce = "http://tracker.example/announce",
+        bool isPrivate = false)
     {
         var info = new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
@@ -17,10 +18,16 @@ internal static class TestTorrents
             ["piece length"] = (long)pieceLength,
             ["pieces"] = Pieces(name, length, pieceLength),
         };
+        if (isPrivate)
+        {
+            info["private"] = 1L;
+        }
         return Build(info, name, announce);
     }
 
-    public static TestTorrent Multi(string name, params (string Path, long Length)[] files)
+    public static TestTorrent Multi(string name, params (string Path, long Length)[] files) => Multi(name, "http://tracker.example/announce", files);
+
+    public static TestTorrent Multi(string name, string announce, params (string Path, long Length)[] files)
     {
         const int pieceLength = 16_384;
         var total = files.Sum(f => f.Length);
@@ -35,7 +42,7 @@ internal static class TestTorrents
             ["piece length"] = (long)pieceLength,
             ["pieces"] = Pieces(name, total, pieceLength),
         };
-        return Build(info, name, "http://tracker.example/announce");
+        return Build(info, name, announce);
     }
 
     private static byte[] Pieces(string seed, long length, int pieceLength)

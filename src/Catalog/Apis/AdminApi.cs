@@ -16,6 +16,7 @@ public static class AdminApi
         api.MapPut("/{id}/role", SetRole);
         api.MapPost("/{id}/disable", DisableUser);
         api.MapPost("/{id}/enable", EnableUser);
+        api.MapPut("/{id}/quota", SetQuota);
         return app;
     }
 
@@ -73,6 +74,19 @@ public static class AdminApi
         return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
     }
 
+    /// <summary>Overrides a user's quotas; null restores the configured default, 0 means no limit.</summary>
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> SetQuota(
+        string id, QuotaRequest? request, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (request is null || request.MaxTorrents < 0 || request.MaxBytes < 0)
+        {
+            return Problems.BadRequest("Invalid quota",
+                "Give {\"maxTorrents\": n, \"maxBytes\": n}: 0 or more (0: no limit), or null for the configured default.");
+        }
+        var updated = await store.SetUserQuotaAsync(id, request.MaxTorrents, request.MaxBytes, cancellationToken);
+        return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
+    }
+
     private static async Task<bool> IsLastAdminAsync(ICatalogStore store, User user, CancellationToken cancellationToken)
     {
         var users = await store.ListUsersAsync(cancellationToken);
@@ -83,3 +97,5 @@ public static class AdminApi
 }
 
 public sealed record RoleRequest(string? Role);
+
+public sealed record QuotaRequest(long? MaxTorrents, long? MaxBytes);

@@ -323,7 +323,9 @@ public sealed record ApiTokenView(string Id, string Name, DateTimeOffset Created
     public static ApiTokenView From(ApiToken t) => new(t.Id, t.Name, t.CreatedAt, t.ExpiresAt, t.RevokedAt);
 }
 
-public sealed record UserView(string Id, string Username, string Role, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset? LockoutEnd)
+/// <param name="MaxTorrents">An admin's quota override (0: no limit); null: the configured default.</param>
+public sealed record UserView(string Id, string Username, string Role, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset? LockoutEnd,
+    long? MaxTorrents = null, long? MaxBytes = null)
 {
-    public static UserView From(User u) => new(u.Id, u.UserName, u.Role, u.Disabled, u.CreatedAt, u.LockoutEnd);
+    public static UserView From(User u) => new(u.Id, u.UserName, u.Role, u.Disabled, u.CreatedAt, u.LockoutEnd, u.MaxTorrents, u.MaxBytes);
 }

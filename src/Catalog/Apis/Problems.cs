@@ -11,8 +11,8 @@ internal static class Problems
     public static ProblemHttpResult Unauthorized(string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: title);
 
-    public static ProblemHttpResult Forbidden(string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: title);
+    public static ProblemHttpResult Forbidden(string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: title, extensions: extensions);
 
     public static ProblemHttpResult NotFound(string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: title);

@@ -34,31 +34,56 @@ public sealed record TorrentView(
     DateTimeOffset? StatusUpdatedAt,
     string? WorkerId)
 {
-    /// <param name="showOwners">Owners are shown to admins only: users do not learn who else downloads something.</param>
-    public static TorrentView From(CatalogTorrent t, bool showOwners)
+    /// <summary>The download as a service or test sees it, without anyone's trackers, magnet or save path.</summary>
+    public static TorrentView From(CatalogTorrent t, bool showOwners) => From(t, viewerId: null, showOwners);
+
+    /// <summary>
+    /// The torrent as <paramref name="viewerId"/> sees it. An owner sees their own view of a shared download: their pause,
+    /// priorities, name, save path, magnet and trackers (never another owner's, which may hold passkeys), and the
+    /// download's progress and rates. An admin who does not own it sees the download itself, with the owner ids, tracker
+    /// URLs cut to their origin (scheme, host and port), and no magnet or save path.
+    /// </summary>
+    /// <param name="isAdmin">Owners are shown to admins only: users do not learn who else downloads something.</param>
+    public static TorrentView From(CatalogTorrent t, string? viewerId, bool isAdmin)
     {
         var s = t.Status;
+        var own = viewerId is null ? null : t.FindOwner(viewerId)?.Wishes;
+        var filePriorities = own?.FilePriorities ?? t.FilePriorities;
         var files = t.Files.Select((f, i) => new TorrentFileView(
             i,
             f.Path,
             f.Length,
             f.Length == 0 ? 1 : i < s.FileVerifiedBytes.Count ? Math.Min(1, (double)s.FileVerifiedBytes[i] / f.Length) : 0,
-            i < t.FilePriorities.Count ? t.FilePriorities[i] : FilePriority.Normal)).ToList();
+            i < filePriorities.Count ? filePriorities[i] : FilePriority.Normal)).ToList();
         var reportedTrackers = s.Trackers.ToDictionary(x => x.Url, StringComparer.Ordinal);
-        var trackers = t.Trackers.Select(url => reportedTrackers.Remove(url, out var r)
+        var trackers = own is not null
+            // Only the owner's own trackers, with what the worker reported for each; the download may announce to others.
+            ? own.Trackers.Select(url => reportedTrackers.TryGetValue(url, out var r)
                 ? new TrackerView(url, r.Health, r.Seeders, r.Leechers, r.LastError)
-                : new TrackerView(url, "unknown", 0, 0, null))
-            .Concat(reportedTrackers.Values.Select(r => new TrackerView(r.Url, r.Health, r.Seeders, r.Leechers, r.LastError)))
-            .ToList();
+                : new TrackerView(url, "unknown", 0, 0, null)).ToList()
+            : t.Trackers.Select(url => reportedTrackers.Remove(url, out var r)
+                    ? new TrackerView(Origin(url), r.Health, r.Seeders, r.Leechers, null)
+                    : new TrackerView(Origin(url), "unknown", 0, 0, null))
+                .Concat(reportedTrackers.Values.Select(r => new TrackerView(Origin(r.Url), r.Health, r.Seeders, r.Leechers, null)))
+                .ToList();
         // Ratio against what was downloaded, or the size once complete (a seeder that downloaded nothing still has a ratio).
         var basis = Math.Max(s.DownloadedBytes, s.Progress >= 1 ? t.TotalBytes : 0);
         var ratio = basis > 0 ? Math.Round((double)s.UploadedBytes / basis, 3) : 0;
+        var state = own is { Paused: true } && t.EffectiveState != TorrentState.Error ? TorrentState.Paused : t.EffectiveState;
         return new TorrentView(
-            t.InfoHash, t.Name, t.TotalBytes, t.AddedAt, t.EffectiveState, s.Progress, s.DownloadRate, s.UploadRate,
-            s.DownloadedBytes, s.UploadedBytes, s.PeersConnected, s.PeersTotal, ratio, s.EtaSeconds, t.Paused, t.Priority,
-            t.SavePath, t.Metainfo is not null, t.MagnetUri, files, trackers, s.Error,
-            showOwners ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt, s.WorkerId);
+            t.InfoHash, own?.Name ?? t.Name, t.TotalBytes, t.AddedAt, state, s.Progress, s.DownloadRate, s.UploadRate,
+            s.DownloadedBytes, s.UploadedBytes, s.PeersConnected, s.PeersTotal, ratio, s.EtaSeconds, own?.Paused ?? t.Paused,
+            own?.Priority ?? t.Priority, own?.SavePath, t.Metainfo is not null, own?.MagnetUri, files, trackers,
+            // A tracker's error text can quote its URL; only an owner's own trackers keep theirs (above).
+            s.Error,
+            isAdmin ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt, s.WorkerId);
     }
+
+    /// <summary>A tracker URL without its path, query or user info, where passkeys live.</summary>
+    internal static string Origin(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+            ? $"{uri.Scheme}://{uri.Host}{(uri.IsDefaultPort ? "" : ":" + uri.Port)}"
+            : "(tracker)";
 }
 
 public sealed record TorrentFileView(int Index, string Path, long Length, double Progress, FilePriority Priority);

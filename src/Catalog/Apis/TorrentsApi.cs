@@ -69,10 +69,29 @@ public static partial class TorrentsApi
             return parsedInput.Problem;
         }
         var input = parsedInput.Input!;
-        var (torrent, created) = await registry.AddAsync(user.GetUserId(), input, cancellationToken);
-        var view = TorrentView.From(torrent, user.IsAdmin());
-        return created
-            ? TypedResults.Created($"/api/torrents/{torrent.InfoHash}", view)
+        var account = await services.GetRequiredService<ICatalogStore>().FindUserByIdAsync(user.GetUserId(), cancellationToken);
+        var (torrent, outcome, limit, used) = await registry.AddAsync(user.GetUserId(), input, UserQuota.For(account, options.Value), cancellationToken);
+        if (outcome == AddOutcome.TorrentQuotaExceeded)
+        {
+            return Problems.Forbidden("Torrent quota exceeded",
+                $"You own {used} torrents and may own at most {limit}; remove one first, or ask an admin to raise your quota.",
+                new Dictionary<string, object?> { ["limit"] = limit, ["used"] = used });
+        }
+        if (outcome == AddOutcome.ByteQuotaExceeded)
+        {
+            return Problems.Forbidden("Storage quota exceeded",
+                $"Your torrents take {used} bytes; with this one they would exceed your quota of {limit} bytes.",
+                new Dictionary<string, object?> { ["limit"] = limit, ["used"] = used, ["torrentBytes"] = input.Torrent?.TotalBytes });
+        }
+        if (outcome == AddOutcome.PrivateConflict)
+        {
+            return Problems.Conflict("Private torrent already added",
+                "This private torrent (BEP 27) is already downloaded by another user of this server, and private torrents are not shared: "
+                + "its peers come from that user's private tracker account.");
+        }
+        var view = TorrentView.From(torrent!, user.GetUserId(), user.IsAdmin());
+        return outcome == AddOutcome.Created
+            ? TypedResults.Created($"/api/torrents/{torrent!.InfoHash}", view)
             : TypedResults.Ok(view);
     }
 
@@ -294,9 +313,10 @@ public static partial class TorrentsApi
             default: return Problems.BadRequest("Invalid order", "order is asc or desc.");
         }
         var isAdmin = user.IsAdmin();
+        var viewer = user.GetUserId();
         var result = await store.ListTorrentsAsync(
             new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size), cancellationToken);
-        return TypedResults.Ok(new TorrentListView(result.Items.Select(t => TorrentView.From(t, isAdmin)).ToList(), result.Total, p, size));
+        return TypedResults.Ok(new TorrentListView(result.Items.Select(t => TorrentView.From(t, viewer, isAdmin)).ToList(), result.Total, p, size));
     }
 
     public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> GetTorrent(
@@ -307,37 +327,36 @@ public static partial class TorrentsApi
             return InvalidInfoHash();
         }
         var torrent = await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
-        return torrent is null ? UnknownTorrent(hash) : TypedResults.Ok(TorrentView.From(torrent, user.IsAdmin()));
+        return torrent is null ? UnknownTorrent(hash) : TypedResults.Ok(TorrentView.From(torrent, user.GetUserId(), user.IsAdmin()));
     }
 
     public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> PauseTorrent(
         string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
-        ChangeAsync(infoHash, user, services, t =>
-        {
-            if (t.Paused)
-            {
-                return ChangeOutcome.Unchanged;
-            }
-            t.Paused = true;
-            return null;
-        }, cancellationToken);
+        ChangeAsync(infoHash, user, services, (_, wishes) => SetPaused(wishes, true), cancellationToken);
 
     public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> ResumeTorrent(
         string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
-        ChangeAsync(infoHash, user, services, t =>
+        ChangeAsync(infoHash, user, services, (_, wishes) => SetPaused(wishes, false), cancellationToken);
+
+    // The caller's own pause: the download keeps running while another owner wants it running.
+    private static ChangeOutcome? SetPaused(IReadOnlyList<OwnerWishes> wishes, bool paused)
+    {
+        if (wishes.All(w => w.Paused == paused))
         {
-            if (!t.Paused)
-            {
-                return ChangeOutcome.Unchanged;
-            }
-            t.Paused = false;
-            return null;
-        }, cancellationToken);
+            return ChangeOutcome.Unchanged;
+        }
+        foreach (var w in wishes)
+        {
+            w.Paused = paused;
+        }
+        return null;
+    }
 
     public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> RecheckTorrent(
         string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken) =>
-        ChangeAsync(infoHash, user, services, t =>
+        ChangeAsync(infoHash, user, services, (t, _) =>
         {
+            // Verification is of the shared files, and asks for no owner's wish to change: any owner may ask for it.
             if (t.Metainfo is null)
             {
                 return ChangeOutcome.Conflict;
@@ -353,13 +372,16 @@ public static partial class TorrentsApi
         {
             return InvalidPriority();
         }
-        return await ChangeAsync(infoHash, user, services, t =>
+        return await ChangeAsync(infoHash, user, services, (_, wishes) =>
         {
-            if (t.Priority == priority)
+            if (wishes.All(w => w.Priority == priority))
             {
                 return ChangeOutcome.Unchanged;
             }
-            t.Priority = priority;
+            foreach (var w in wishes)
+            {
+                w.Priority = priority;
+            }
             return null;
         }, cancellationToken);
     }
@@ -385,7 +407,7 @@ public static partial class TorrentsApi
             changes.Add((index, p));
         }
         string? detail = null;
-        return await ChangeAsync(infoHash, user, services, t =>
+        return await ChangeAsync(infoHash, user, services, (t, wishes) =>
         {
             if (t.Metainfo is null)
             {
@@ -397,9 +419,16 @@ public static partial class TorrentsApi
                 detail = $"The torrent has {t.Files.Count} files (indexes 0 to {t.Files.Count - 1}).";
                 return ChangeOutcome.Invalid;
             }
-            foreach (var (index, p) in changes)
+            foreach (var w in wishes)
             {
-                t.FilePriorities[index] = p;
+                if (w.FilePriorities.Count != t.Files.Count)
+                {
+                    w.FilePriorities = [.. Enumerable.Repeat(FilePriority.Normal, t.Files.Count)];
+                }
+                foreach (var (index, p) in changes)
+                {
+                    w.FilePriorities[index] = p;
+                }
             }
             return null;
         }, cancellationToken, () => detail);
@@ -429,7 +458,8 @@ public static partial class TorrentsApi
             return InvalidInfoHash();
         }
         // A worker (service token) fetches metainfo too large for the spec, whoever owns the torrent.
-        var torrent = user.IsService()
+        var isService = user.IsService();
+        var torrent = isService
             ? await services.GetRequiredService<ICatalogStore>().FindTorrentAsync(hash, cancellationToken) is { Removed: false } any ? any : null
             : await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
         if (torrent is null)
@@ -440,11 +470,17 @@ public static partial class TorrentsApi
         {
             return Problems.NotFound("Metadata not available", "The torrent was added by magnet and its metadata has not arrived yet.");
         }
-        return TypedResults.File(torrent.Metainfo, "application/x-bittorrent", $"{hash}.torrent");
+        // Workers get the download's metainfo; a user gets their own upload back as is, or else the same info dictionary
+        // around their own trackers (an admin who does not own it: none), never another owner's announce URLs.
+        var own = isService ? null : torrent.FindOwner(user.GetUserId())?.Wishes;
+        var bytes = isService || own is { MetainfoSource: true }
+            ? torrent.Metainfo
+            : services.GetRequiredService<ITorrentParser>().WithTrackers(torrent.Metainfo, own?.Trackers ?? []);
+        return TypedResults.File(bytes, "application/x-bittorrent", $"{hash}.torrent");
     }
 
     private static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> ChangeAsync(
-        string infoHash, ClaimsPrincipal user, IServiceProvider services, Func<CatalogTorrent, ChangeOutcome?> change,
+        string infoHash, ClaimsPrincipal user, IServiceProvider services, Func<CatalogTorrent, IReadOnlyList<OwnerWishes>, ChangeOutcome?> change,
         CancellationToken cancellationToken, Func<string?>? detail = null)
     {
         if (NormalizeInfoHash(infoHash) is not { } hash)
@@ -457,7 +493,7 @@ public static partial class TorrentsApi
             ChangeOutcome.NotFound => UnknownTorrent(hash),
             ChangeOutcome.Conflict => Problems.Conflict("Not possible now", detail?.Invoke() ?? "The torrent is not in a state that allows this."),
             ChangeOutcome.Invalid => Problems.BadRequest("Invalid request", detail?.Invoke() ?? "The change does not fit this torrent."),
-            _ => TypedResults.Ok(TorrentView.From(torrent!, user.IsAdmin())),
+            _ => TypedResults.Ok(TorrentView.From(torrent!, user.GetUserId(), user.IsAdmin())),
         };
     }
 

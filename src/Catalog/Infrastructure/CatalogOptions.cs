@@ -49,4 +49,13 @@ public sealed class CatalogOptions
     public int InlineMetainfoMaxBytes { get; set; } = 256 * 1024;
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
     public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Torrents one user may own (shared ones count for each owner); 0: no limit. Admins override it per user.</summary>
+    public long MaxTorrentsPerUser { get; set; } = 1000;
+
+    /// <summary>
+    /// Total size of the torrents one user owns (shared ones count in full for each owner; a magnet counts once its
+    /// metadata is known); 0: no limit, the default, since disks differ. Admins override it per user.
+    /// </summary>
+    public long MaxBytesPerUser { get; set; }
 }

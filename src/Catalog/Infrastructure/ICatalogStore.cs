@@ -38,6 +38,12 @@ public interface ICatalogStore
     /// <summary>Disables or enables the account; enabling also clears failed log-ins and lockout. Null when there is none.</summary>
     Task<User?> SetUserDisabledAsync(string userId, bool disabled, CancellationToken cancellationToken);
 
+    /// <summary>Sets the user's quota overrides only (null: the configured default). Null when there is no such user.</summary>
+    Task<User?> SetUserQuotaAsync(string userId, long? maxTorrents, long? maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>How many torrents (not removed) the user owns and their total size.</summary>
+    Task<(long Torrents, long Bytes)> GetOwnerUsageAsync(string userId, CancellationToken cancellationToken);
+
     Task AddRefreshTokenAsync(RefreshToken token, CancellationToken cancellationToken);
     Task<RefreshToken?> FindRefreshTokenAsync(string tokenHash, CancellationToken cancellationToken);
 

@@ -10,10 +10,18 @@ internal interface ITorrentParser
 
     /// <summary>Parses a magnet URI; throws <see cref="TorrentParseException"/>.</summary>
     ParsedMagnet ParseMagnet(string uri);
+
+    /// <summary>
+    /// A .torrent of the same info dictionary (so the same info-hash) that names only <paramref name="trackers"/>: what one
+    /// owner of a shared download gets back instead of another owner's upload (whose announce URLs may hold passkeys).
+    /// </summary>
+    byte[] WithTrackers(ReadOnlySpan<byte> metainfo, IReadOnlyList<string> trackers);
 }
 
 /// <summary>The facts Catalog keeps about a parsed .torrent.</summary>
-internal sealed record ParsedTorrent(string InfoHash, string Name, long TotalBytes, IReadOnlyList<TorrentFileEntry> Files, IReadOnlyList<string> Trackers);
+/// <param name="IsPrivate">BEP 27: the info dictionary says <c>private=1</c> (peers only from its own trackers).</param>
+internal sealed record ParsedTorrent(string InfoHash, string Name, long TotalBytes, IReadOnlyList<TorrentFileEntry> Files, IReadOnlyList<string> Trackers,
+    bool IsPrivate = false);
 
 /// <summary>The facts Catalog keeps about a parsed magnet URI.</summary>
 internal sealed record ParsedMagnet(string InfoHash, string? Name, IReadOnlyList<string> Trackers);

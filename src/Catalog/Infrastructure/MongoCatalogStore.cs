@@ -132,6 +132,18 @@ public sealed class MongoCatalogStore : ICatalogStore
         return (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId, update, ReturnAfter, cancellationToken).ConfigureAwait(false))?.ToModel();
     }
 
+    public async Task<User?> SetUserQuotaAsync(string userId, long? maxTorrents, long? maxBytes, CancellationToken cancellationToken) =>
+        (await _users.FindOneAndUpdateAsync<UserDocument>(u => u.Id == userId,
+            Builders<UserDocument>.Update.Set(u => u.MaxTorrents, maxTorrents).Set(u => u.MaxBytes, maxBytes), ReturnAfter, cancellationToken)
+            .ConfigureAwait(false))?.ToModel();
+
+    public async Task<(long Torrents, long Bytes)> GetOwnerUsageAsync(string userId, CancellationToken cancellationToken)
+    {
+        var filter = Builders<TorrentDocument>.Filter.AnyEq(t => t.OwnerIds, userId) & Builders<TorrentDocument>.Filter.Eq(t => t.Removed, false);
+        var sizes = await _torrents.Find(filter).Project(t => t.TotalBytes).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return (sizes.Count, sizes.Sum());
+    }
+
     // ---- refresh tokens ----
 
     public Task AddRefreshTokenAsync(RefreshToken token, CancellationToken cancellationToken) =>
@@ -299,17 +311,21 @@ internal sealed class UserDocument
     public int FailedLogins { get; set; }
     public long? LockoutEnd { get; set; }
     public long CreatedAt { get; set; }
+    public long? MaxTorrents { get; set; }
+    public long? MaxBytes { get; set; }
 
     public static UserDocument From(User u) => new()
     {
         Id = u.Id, UserName = u.UserName, NormalizedUserName = u.NormalizedUserName, PasswordHash = u.PasswordHash, Role = u.Role,
         Disabled = u.Disabled, FailedLogins = u.FailedLogins, LockoutEnd = u.LockoutEnd is { } l ? Ms.To(l) : null, CreatedAt = Ms.To(u.CreatedAt),
+        MaxTorrents = u.MaxTorrents, MaxBytes = u.MaxBytes,
     };
 
     public User ToModel() => new()
     {
         Id = Id, UserName = UserName, NormalizedUserName = NormalizedUserName, PasswordHash = PasswordHash, Role = Role,
         Disabled = Disabled, FailedLogins = FailedLogins, LockoutEnd = LockoutEnd is { } l ? Ms.From(l) : null, CreatedAt = Ms.From(CreatedAt),
+        MaxTorrents = MaxTorrents, MaxBytes = MaxBytes,
     };
 }
 
@@ -398,18 +414,34 @@ internal sealed class TorrentDocument
         InfoHash = t.InfoHash, Name = t.Name, TotalBytes = t.TotalBytes, Metainfo = t.Metainfo, MagnetUri = t.MagnetUri, SavePath = t.SavePath,
         Paused = t.Paused, Priority = t.Priority.ToString(), FilePriorities = t.FilePriorities.Select(p => p.ToString()).ToList(),
         Files = t.Files.Select(f => new FileDocument { Path = f.Path, Length = f.Length }).ToList(), Trackers = [.. t.Trackers],
-        Owners = t.Owners.Select(o => new OwnerDocument { UserId = o.UserId, AddedAt = Ms.To(o.AddedAt) }).ToList(),
+        Owners = t.Owners.Select(o => new OwnerDocument
+        {
+            UserId = o.UserId, AddedAt = Ms.To(o.AddedAt), WishesJson = JsonSerializer.Serialize(o.Wishes, CatalogJson.Options),
+        }).ToList(),
         OwnerIds = t.Owners.Select(o => o.UserId).ToList(), AddedAt = Ms.To(t.AddedAt), Revision = t.Revision,
         PublishedRevision = t.PublishedRevision, Pending = t.Revision > t.PublishedRevision, ChangedAt = DateTime.UtcNow.Ticks,
         RecheckGeneration = t.RecheckGeneration, Removed = t.Removed, DeleteData = t.DeleteData,
     };
 
-    public CatalogTorrent ToModel() => new()
+    public CatalogTorrent ToModel()
+    {
+        var torrent = ToModelWithoutOwners();
+        // Owners stored before they had their own wishes: the download's were theirs.
+        torrent.Owners = Owners.Select(o => new TorrentOwner(o.UserId, Ms.From(o.AddedAt))
+        {
+            Wishes = o.WishesJson is { } json
+                ? JsonSerializer.Deserialize<OwnerWishes>(json, CatalogJson.Options) ?? OwnerWishes.FromDownload(torrent)
+                : OwnerWishes.FromDownload(torrent),
+        }).ToList();
+        return torrent;
+    }
+
+    private CatalogTorrent ToModelWithoutOwners() => new()
     {
         InfoHash = InfoHash, Name = Name, TotalBytes = TotalBytes, Metainfo = Metainfo, MagnetUri = MagnetUri, SavePath = SavePath, Paused = Paused,
         Priority = Enum.Parse<TorrentPriority>(Priority), FilePriorities = FilePriorities.Select(Enum.Parse<FilePriority>).ToList(),
         Files = Files.Select(f => new TorrentFileEntry(f.Path, f.Length)).ToList(), Trackers = [.. Trackers],
-        Owners = Owners.Select(o => new TorrentOwner(o.UserId, Ms.From(o.AddedAt))).ToList(), AddedAt = Ms.From(AddedAt),
+        AddedAt = Ms.From(AddedAt),
         Revision = Revision, PublishedRevision = PublishedRevision, RecheckGeneration = RecheckGeneration, Removed = Removed,
         DeleteData = DeleteData, Status = JsonSerializer.Deserialize<TorrentStatus>(StatusJson, CatalogJson.Options) ?? new TorrentStatus(),
     };
@@ -425,4 +457,7 @@ internal sealed class OwnerDocument
 {
     public string UserId { get; set; } = "";
     public long AddedAt { get; set; }
+
+    /// <summary>The owner's <see cref="OwnerWishes"/> as JSON; absent in documents written before owners had their own.</summary>
+    public string? WishesJson { get; set; }
 }

@@ -1,3 +1,4 @@
+using TorrentEdge.ServiceDefaults.Hosting;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Microsoft.IdentityModel.Tokens;
@@ -68,7 +69,10 @@ public sealed class SigningKeys : IDisposable
             {
                 Directory.CreateDirectory(dataDirectory);
                 using var generated = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-                pem = generated.ExportPkcs8PrivateKeyPem();
+                // The marker (text outside the PEM block, which the importer skips) lets every service refuse this key
+                // outside Development, wherever it is copied to (ProductionGuard).
+                pem = $"{ProductionGuard.DevelopmentKeyMarker}: never use it outside Development.{Environment.NewLine}"
+                    + generated.ExportPkcs8PrivateKeyPem();
                 File.WriteAllText(path, pem);
                 if (!OperatingSystem.IsWindows())
                 {

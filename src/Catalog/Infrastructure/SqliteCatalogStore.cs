@@ -158,6 +158,22 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
             : "UPDATE users SET doc = json_set(doc, '$.disabled', json('false'), '$.failedLogins', 0, '$.lockoutEnd', NULL) WHERE id = $id RETURNING doc",
             cancellationToken, ("$id", userId));
 
+    public Task<User?> SetUserQuotaAsync(string userId, long? maxTorrents, long? maxBytes, CancellationToken cancellationToken) =>
+        UpdateUserAsync("UPDATE users SET doc = json_set(doc, '$.maxTorrents', $torrents, '$.maxBytes', $bytes) WHERE id = $id RETURNING doc",
+            cancellationToken, ("$id", userId), ("$torrents", maxTorrents), ("$bytes", maxBytes));
+
+    public async Task<(long Torrents, long Bytes)> GetOwnerUsageAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, """
+            SELECT COUNT(*), COALESCE(SUM(json_extract(spec, '$.totalBytes')), 0) FROM torrents
+            WHERE removed = 0 AND info_hash IN (SELECT info_hash FROM torrent_owners WHERE user_id = $user)
+            """, ("$user", userId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     private async Task<User?> UpdateUserAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] args)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -417,6 +433,7 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
     private static async Task<List<CatalogTorrent>> ReadTorrentsAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] args)
     {
         var torrents = new List<CatalogTorrent>();
+        var wishes = new Dictionary<string, Dictionary<string, OwnerWishes>?>(StringComparer.Ordinal);
         await using (var command = Command(connection, null, sql, args))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -424,6 +441,7 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
             {
                 var spec = JsonSerializer.Deserialize<TorrentSpecDocument>(reader.GetString(5), CatalogJson.Options)!;
                 var torrent = spec.ToTorrent(reader.GetString(0));
+                wishes[torrent.InfoHash] = spec.OwnerWishes;
                 torrent.AddedAt = FromMs(reader.GetInt64(1));
                 torrent.Revision = reader.GetInt64(2);
                 torrent.PublishedRevision = reader.GetInt64(3);
@@ -439,7 +457,12 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                torrent.Owners.Add(new TorrentOwner(reader.GetString(0), FromMs(reader.GetInt64(1))));
+                var userId = reader.GetString(0);
+                torrent.Owners.Add(new TorrentOwner(userId, FromMs(reader.GetInt64(1)))
+                {
+                    // Rows stored before owners had their own wishes: the download's were theirs.
+                    Wishes = wishes[torrent.InfoHash]?.GetValueOrDefault(userId) ?? OwnerWishes.FromDownload(torrent),
+                });
             }
         }
         return torrents;
@@ -486,11 +509,12 @@ internal sealed record TorrentSpecDocument(
     List<string> Trackers,
     int RecheckGeneration,
     bool Removed,
-    bool DeleteData)
+    bool DeleteData,
+    Dictionary<string, OwnerWishes>? OwnerWishes = null)
 {
     public static TorrentSpecDocument From(CatalogTorrent t) =>
         new(t.Name, t.TotalBytes, t.MagnetUri, t.SavePath, t.Paused, t.Priority, t.FilePriorities, t.Files, t.Trackers,
-            t.RecheckGeneration, t.Removed, t.DeleteData);
+            t.RecheckGeneration, t.Removed, t.DeleteData, t.Owners.ToDictionary(o => o.UserId, o => o.Wishes, StringComparer.Ordinal));
 
     public CatalogTorrent ToTorrent(string infoHash) => new()
     {

@@ -123,10 +123,14 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
                 return;
             }
             var expected = torrent.Revision;
-            TorrentRegistry.SetMetainfo(torrent, parsed, metadata.Metainfo);
+            var detached = TorrentRegistry.SetMetainfo(torrent, parsed, metadata.Metainfo);
             torrent.Revision = expected + 1;
             if (await store.TryReplaceTorrentAsync(torrent, expected, cancellationToken))
             {
+                if (detached.Count > 0)
+                {
+                    LogPrivateDetached(logger, metadata.InfoHash, detached.Count);
+                }
                 outbox.Notify();
                 return;
             }
@@ -136,6 +140,9 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ignored {EventType} of unknown torrent {InfoHash}")]
     private static partial void LogUnknownTorrent(ILogger logger, string infoHash, string eventType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Torrent {InfoHash} turned out private: only the owner it announces for keeps it, {Count} other owner(s) detached")]
+    private static partial void LogPrivateDetached(ILogger logger, string infoHash, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored metadata of {InfoHash}: {Reason}")]
     private static partial void LogBadMetadata(ILogger logger, string infoHash, string reason);

@@ -36,6 +36,39 @@ public sealed class CatalogTorrent
 
     public bool HasOwner(string userId) => Owners.Exists(o => o.UserId == userId);
 
+    public TorrentOwner? FindOwner(string userId) => Owners.Find(o => o.UserId == userId);
+
+    /// <summary>
+    /// Derives the download's desired state from its owners' wishes, so no owner's wish overrides another's: it runs while
+    /// any owner wants it running; its priority is the highest among the owners who want it running; a file is fetched
+    /// (at the highest priority asked) when any owner who wants the torrent running wants that file. With every owner
+    /// paused, the paused owners' wishes count instead, so the priorities are ready when one resumes.
+    /// </summary>
+    public void MergeOwnerWishes()
+    {
+        if (Owners.Count == 0)
+        {
+            return;
+        }
+        var running = Owners.Where(o => !o.Wishes.Paused).Select(o => o.Wishes).ToList();
+        Paused = running.Count == 0;
+        var deciding = running.Count > 0 ? running : Owners.Select(o => o.Wishes).ToList();
+        Priority = deciding.Max(w => w.Priority);
+        if (Files.Count > 0)
+        {
+            FilePriorities = Enumerable.Range(0, Files.Count)
+                .Select(i => deciding.Max(w => i < w.FilePriorities.Count ? w.FilePriorities[i] : FilePriority.Normal))
+                .ToList();
+        }
+        // Workers ignore the save path (every download lands in its info-hash folder); the spec names the first owner's.
+        SavePath = Owners[0].Wishes.SavePath;
+        // A magnet download keeps the magnet it was started with while its owner stays; otherwise the next owner's.
+        if (Metainfo is null && !Owners.Exists(o => o.Wishes.MagnetUri == MagnetUri))
+        {
+            MagnetUri = Owners.Select(o => o.Wishes.MagnetUri).FirstOrDefault(m => m is not null) ?? MagnetUri;
+        }
+    }
+
     /// <summary>The reported state, or until a worker reports one, what the desired state implies.</summary>
     public TorrentState EffectiveState => Status.State
         ?? (Paused ? TorrentState.Paused : Metainfo is null ? TorrentState.FetchingMetadata : TorrentState.Queued);
@@ -57,8 +90,44 @@ public sealed class CatalogTorrent
         DeleteData);
 }
 
-/// <summary>A user who added the torrent and when.</summary>
-public sealed record TorrentOwner(string UserId, DateTimeOffset AddedAt);
+/// <summary>A user who added the torrent and when, with that user's own wishes and view of it.</summary>
+public sealed record TorrentOwner(string UserId, DateTimeOffset AddedAt)
+{
+    /// <summary>What this owner asked for and gave; the download's desired state is merged from every owner's.</summary>
+    public OwnerWishes Wishes { get; set; } = new();
+}
+
+/// <summary>
+/// One owner's side of a shared download: their pause, priorities, save path and name, and the trackers and magnet they
+/// gave (which may carry their private passkeys, so nobody else ever sees them).
+/// </summary>
+public sealed class OwnerWishes
+{
+    public string? Name { get; set; }
+    public string? MagnetUri { get; set; }
+    public string? SavePath { get; set; }
+    public bool Paused { get; set; }
+    public TorrentPriority Priority { get; set; } = TorrentPriority.Normal;
+
+    /// <summary>One per file once the files are known; empty until then.</summary>
+    public List<FilePriority> FilePriorities { get; set; } = [];
+    public List<string> Trackers { get; set; } = [];
+
+    /// <summary>True when the stored metainfo is this owner's upload, byte for byte (so it is served back to them as is).</summary>
+    public bool MetainfoSource { get; set; }
+
+    /// <summary>The wishes of an owner stored before owners had their own (the download's values then were theirs).</summary>
+    public static OwnerWishes FromDownload(CatalogTorrent t) => new()
+    {
+        MagnetUri = t.MagnetUri,
+        SavePath = t.SavePath,
+        Paused = t.Paused,
+        Priority = t.Priority,
+        FilePriorities = [.. t.FilePriorities],
+        Trackers = [.. t.Trackers],
+        MetainfoSource = t.Metainfo is not null,
+    };
+}
 
 /// <summary>A file of the torrent, in metainfo order.</summary>
 public sealed record TorrentFileEntry(string Path, long Length);

@@ -15,6 +15,12 @@ public sealed class User
     public DateTimeOffset? LockoutEnd { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>An admin's override of <c>Catalog:MaxTorrentsPerUser</c> for this user (0: no limit); null: the default.</summary>
+    public long? MaxTorrents { get; set; }
+
+    /// <summary>An admin's override of <c>Catalog:MaxBytesPerUser</c> for this user (0: no limit); null: the default.</summary>
+    public long? MaxBytes { get; set; }
+
     public bool IsAdmin => Role == Roles.Admin;
 
     public static string Normalize(string userName) => userName.Trim().ToUpperInvariant();

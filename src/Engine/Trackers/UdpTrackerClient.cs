@@ -21,6 +21,9 @@ public sealed record UdpTrackerOptions
     public TimeSpan ConnectionIdLifetime { get; init; } = TimeSpan.FromMinutes(1);
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Which addresses the tracker's name may resolve to and be dialled at.</summary>
+    public Connections.DestinationPolicy Destinations { get; init; } = Connections.DestinationPolicy.Unrestricted;
 }
 
 /// <summary>UDP tracker client (BEP 15): connect, announce, scrape, with retransmission and connection-id reuse.</summary>
@@ -148,13 +151,16 @@ public sealed class UdpTrackerClient : ITrackerClient
         IPAddress[] addresses;
         try
         {
-            addresses = IPAddress.TryParse(Uri.IdnHost.Trim('[', ']'), out var literal)
-                ? [literal]
-                : await Dns.GetHostAddressesAsync(Uri.IdnHost, cancellationToken).ConfigureAwait(false);
+            // Resolved and checked once, and the checked address is the one dialled (no second resolution to rebind).
+            addresses = await _options.Destinations.FilterAsync(Uri.IdnHost, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
             throw new TrackerException(TrackerErrorKind.Network, $"Cannot resolve {Uri.Host}: {e.Message}", e);
+        }
+        catch (Connections.DestinationRefusedException e)
+        {
+            throw new TrackerException(TrackerErrorKind.Network, e.Message, e);
         }
 
         var address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()

@@ -23,6 +23,7 @@ public static class GatewayExtensions
         builder.Services.AddReverseProxy();
 
         builder.Services.AddGatewayRateLimiting(options.RateLimit);
+        builder.Services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy => ConfigureCors(policy, options.Cors)));
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             // Only a proxy on this machine (a TLS terminator, say) may tell us who the client really is.
@@ -31,9 +32,35 @@ public static class GatewayExtensions
         return builder;
     }
 
+    /// <summary>The one CORS policy, applied to everything the Gateway serves and proxies.</summary>
+    public const string CorsPolicy = "gateway";
+
+    internal static void ConfigureCors(Microsoft.AspNetCore.Cors.Infrastructure.CorsPolicyBuilder policy, GatewayOptions.CorsOptions options)
+    {
+        foreach (var origin in options.AllowedOrigins)
+        {
+            // A wildcard with credentials-bearing requests would hand the API to every site; a path is a mistake.
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || origin.Contains('*')
+                || uri.AbsolutePath != "/" || origin.EndsWith('/'))
+            {
+                throw new InvalidOperationException(
+                    $"Gateway:Cors:AllowedOrigins has '{origin}': give exact origins such as https://ui.example.com (no path, no wildcard).");
+            }
+        }
+        // Bearer tokens travel in the Authorization header, not cookies: no credentials mode is needed.
+        policy.WithOrigins([.. options.AllowedOrigins])
+            .WithMethods("GET", "POST", "PUT", "DELETE")
+            .WithHeaders("authorization", "content-type", "x-correlation-id", "x-requested-with", "x-signalr-user-agent")
+            .WithExposedHeaders("location", "retry-after", "x-correlation-id")
+            .SetPreflightMaxAge(options.PreflightMaxAge);
+    }
+
     public static WebApplication UseGateway(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        // Before the limits, so a refused request still says which origins may read it; a preflight from an origin
+        // that is not allowed gets no CORS headers and the browser stops there.
+        app.UseCors(CorsPolicy);
         app.UseMiddleware<CorrelationIdMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseRateLimiter();

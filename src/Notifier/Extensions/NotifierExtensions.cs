@@ -31,7 +31,11 @@ public static class NotifierExtensions
             builder.Services.AddSingleton<IStartupFilter>(new WarnWithoutBackplane());
         }
 
-        builder.Services.AddSingleton<IUserIdProvider>(new ClaimsUserIdProvider(AllowsQueryUser(builder)));
+        var userIds = new ClaimsUserIdProvider(AllowsQueryUser(builder));
+        builder.Services.AddSingleton(userIds);
+        builder.Services.AddSingleton<IUserIdProvider>(userIds);
+        builder.Services.Configure<NotifierOptions>(builder.Configuration.GetSection(NotifierOptions.Section));
+        builder.Services.AddSingleton<HubConnectionLimiter>();
 
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
         // Live notifications: a new group starts at the end rather than replaying old progress to browsers.
@@ -41,6 +45,23 @@ public static class NotifierExtensions
 
     public static WebApplication MapNotifierHubs(this WebApplication app)
     {
+        // A user at the limit is told so at negotiation (or at a direct WebSocket start), as a problem, before a
+        // connection exists; requests that carry a negotiated connection's id are part of one already counted.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(TorrentHub.Path) && !c.Request.Query.ContainsKey("id"), branch => branch.Use(async (context, next) =>
+        {
+            var limiter = context.RequestServices.GetRequiredService<HubConnectionLimiter>();
+            if (context.RequestServices.GetRequiredService<ClaimsUserIdProvider>().GetUserId(context) is { } userId
+                && limiter.Limit > 0 && limiter.OpenConnections(userId) >= limiter.Limit)
+            {
+                await TypedResults.Problem(
+                        $"You have {limiter.Limit} live connections open, the most one user may hold; close one (another tab or client) first.",
+                        statusCode: StatusCodes.Status429TooManyRequests, title: "Too many hub connections",
+                        extensions: new Dictionary<string, object?> { ["limit"] = limiter.Limit })
+                    .ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        }));
         // A connection lives no longer than the token it was opened with; the client reconnects with a fresh one.
         var hub = app.MapHub<TorrentHub>(TorrentHub.Path, o => o.CloseOnAuthenticationExpiration = true);
         if (DefaultAuthentication.IsEnabled(app.Configuration, app.Environment))

@@ -6,8 +6,10 @@ namespace TorrentEdge.Notifier.Hubs;
 /// Live torrent events for the signed-in user at <c>/hubs/torrents</c>. Each connection joins its user's group on connect;
 /// <see cref="Subscribe"/> adds the per-torrent detail stream (verified pieces) of a torrent the user owns.
 /// </summary>
-public sealed class TorrentHub : Hub
+public sealed class TorrentHub(HubConnectionLimiter limiter) : Hub
 {
+    private const string CountedKey = "counted";
+
     public const string Path = "/hubs/torrents";
 
     public static string UserGroup(string userId) => "user:" + userId;
@@ -23,8 +25,25 @@ public sealed class TorrentHub : Hub
             Context.Abort();
             return;
         }
+        // The negotiate request was refused with a problem at the limit already; this catches connections that raced
+        // past it together, and clients that skip negotiation.
+        if (!limiter.TryAcquire(userId))
+        {
+            Context.Abort();
+            return;
+        }
+        Context.Items[CountedKey] = true;
         await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(userId), Context.ConnectionAborted);
         await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.ContainsKey(CountedKey) && Context.UserIdentifier is { } userId)
+        {
+            limiter.Release(userId);
+        }
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Receive the detail events (e.g. <c>torrent:piece</c>) of one torrent, if it is the caller's.</summary>

@@ -20,7 +20,17 @@ public sealed class TorrentEventsConsumer(IHubContext<TorrentHub> hub) :
 {
     public Task Consume(ConsumeContext<TorrentAdded> context) => ToOwners(TorrentHubEvents.Added, context);
 
-    public Task Consume(ConsumeContext<TorrentProgressed> context) => ToOwners(TorrentHubEvents.Progress, context);
+    // A download announces to the trackers of whoever added it, and a shared download's owners must not see each other's
+    // announce URLs (passkeys live in their paths and queries): the push names each tracker by its origin only. An
+    // owner's own full URLs are in Catalog's GET /api/torrents/{infoHash}.
+    public Task Consume(ConsumeContext<TorrentProgressed> context) => ToOwners(TorrentHubEvents.Progress, context,
+        context.Message with { Trackers = [.. context.Message.Trackers.Select(t => t with { Url = TrackerOrigin(t.Url), LastError = null })] });
+
+    /// <summary>A tracker URL without its path, query or user info.</summary>
+    internal static string TrackerOrigin(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+            ? $"{uri.Scheme}://{uri.Host}{(uri.IsDefaultPort ? "" : ":" + uri.Port)}"
+            : "(tracker)";
 
     // Piece batches are chatty: only connections that opened this torrent's detail (Subscribe) get them.
     public Task Consume(ConsumeContext<TorrentPiecesVerified> context)

@@ -16,7 +16,22 @@ public static class Extensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<PeerWorkerOptions>().BindConfiguration(PeerWorkerOptions.SectionName);
+        services.AddOptions<PeerWorkerOptions>().BindConfiguration(PeerWorkerOptions.SectionName)
+            // Development runs trackers and seeders on 127.0.0.1; everywhere else loopback is refused unless configured.
+            .PostConfigure(o => o.Destinations.AllowLoopback ??= builder.Environment.IsDevelopment())
+            .Validate(o =>
+            {
+                try
+                {
+                    o.Destinations.ToPolicy();
+                    return true;
+                }
+                catch (FormatException)
+                {
+                    return false;
+                }
+            }, "PeerWorker:Destinations:Allow holds a network that is not in CIDR notation (such as 10.20.0.5/32).")
+            .ValidateOnStart();
         var group = builder.Configuration[$"{PeerWorkerOptions.SectionName}:{nameof(PeerWorkerOptions.ConsumerGroup)}"] ?? new PeerWorkerOptions().ConsumerGroup;
 
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentSpecConsumer>());

@@ -1,3 +1,6 @@
+using System.Net;
+using TorrentEdge.Engine.Connections;
+
 namespace TorrentEdge.PeerWorker.Extensions;
 
 /// <summary>Settings of one PeerWorker replica (section <c>PeerWorker</c>).</summary>
@@ -79,7 +82,41 @@ public sealed class PeerWorkerOptions
     /// <summary>Longest back-off between attempts to converge a torrent that failed (Catalog down, engine error).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Where tracker URLs, their redirects and a magnet's x.pe peers may be dialled (section <c>PeerWorker:Destinations</c>).</summary>
+    public DestinationOptions Destinations { get; set; } = new();
+
     public string GetTorrentFolder(string infoHash) => Path.Combine(Path.GetFullPath(DownloadRoot), infoHash);
 
     public string GetResumeRoot() => Path.GetFullPath(ResumeRoot ?? DownloadRoot);
+}
+
+/// <summary>
+/// The engine's destination policy as configured: public addresses only unless allowed here. Users add torrents, and a
+/// torrent's tracker URLs, redirects and x.pe peers must not make a worker reach internal hosts (cloud metadata,
+/// databases, admin ports).
+/// </summary>
+public sealed class DestinationOptions
+{
+    /// <summary>127.0.0.0/8 and ::1; unset: allowed in Development only (trackers and seeders on 127.0.0.1 there).</summary>
+    public bool? AllowLoopback { get; set; }
+
+    /// <summary>RFC 1918, 100.64/10 and unique-local fc00::/7 (a tracker on the LAN); off by default.</summary>
+    public bool AllowPrivate { get; set; }
+
+    /// <summary>169.254/16 and fe80::/10, the cloud metadata service among them; off by default.</summary>
+    public bool AllowLinkLocal { get; set; }
+
+    /// <summary>Networks allowed whatever their kind, in CIDR notation (e.g. <c>10.20.0.5/32</c>): the allow-list.</summary>
+    public List<string> Allow { get; set; } = [];
+
+    /// <summary>The engine's policy; throws <see cref="FormatException"/> naming a malformed network.</summary>
+    public DestinationPolicy ToPolicy() => new()
+    {
+        AllowLoopback = AllowLoopback ?? false,
+        AllowPrivate = AllowPrivate,
+        AllowLinkLocal = AllowLinkLocal,
+        AllowedNetworks = Allow.Select(text => IPNetwork.TryParse(text.Trim(), out var network)
+            ? network
+            : throw new FormatException($"PeerWorker:Destinations:Allow has '{text}', which is not a network in CIDR notation (such as 10.20.0.5/32).")).ToArray(),
+    };
 }

@@ -79,6 +79,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         UploadRateLimit = _options.UploadRateLimit,
         DownloadRateLimit = _options.DownloadRateLimit,
         DirectWrites = _options.DirectWrites,
+        Destinations = _options.Destinations.ToPolicy(),
         TimeProvider = time,
     }, _meterFactory);
 

@@ -35,7 +35,11 @@ public static class KafkaMessagingExtensions
 
         // Read when first needed, so configuration added after this call (tests, WebApplicationFactory) is seen.
         var optionsBuilder = services.AddOptions<KafkaMessagingOptions>()
-            .Configure<IConfiguration>((o, configuration) => o.BootstrapServers ??= configuration.GetConnectionString(connectionName));
+            .Configure<IConfiguration>((o, configuration) =>
+            {
+                o.BootstrapServers ??= configuration.GetConnectionString(connectionName);
+                o.ReadSettings(configuration);
+            });
         if (configure is not null)
         {
             optionsBuilder.PostConfigure(configure);

@@ -17,6 +17,72 @@ public sealed class KafkaMessagingOptions
     /// <summary>Contract types the consumers can read (<c>message-type</c> header).</summary>
     public IntegrationEventTypes EventTypes { get; } = new();
 
+    /// <summary>Configuration section whose keys are librdkafka properties, passed through to every client.</summary>
+    public const string ConfigurationSection = "Kafka";
+
+    /// <summary>
+    /// librdkafka properties for the producer and every consumer, from <c>Kafka:&lt;property&gt;</c> (e.g.
+    /// <c>Kafka:security.protocol=SASL_SSL</c>, <c>Kafka:sasl.mechanism=SCRAM-SHA-512</c>, <c>Kafka:sasl.username</c>,
+    /// <c>Kafka:sasl.password</c>, <c>Kafka:ssl.ca.location</c>); <c>Kafka:Producer:*</c> and <c>Kafka:Consumer:*</c> for one
+    /// kind of client only. The values are never logged.
+    /// </summary>
+    public Dictionary<string, string> ClientSettings { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> ProducerSettings { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> ConsumerSettings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What the bridge relies on and configuration must not change: where to connect comes from the connection string, and
+    /// the rest keeps delivery at least once (commit after handling, idempotent producer, acks from all replicas).
+    /// </summary>
+    public static readonly IReadOnlySet<string> ReservedSettings = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store", "enable.idempotence", "acks",
+        "partition.assignment.strategy",
+    };
+
+    /// <summary>Reads the pass-through settings from the <see cref="ConfigurationSection"/> section.</summary>
+    public void ReadSettings(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var section = configuration.GetSection(ConfigurationSection);
+        foreach (var child in section.GetChildren())
+        {
+            var target = child.Key switch
+            {
+                "Producer" => ProducerSettings,
+                "Consumer" => ConsumerSettings,
+                _ => null,
+            };
+            if (target is null)
+            {
+                if (child.Value is not null)
+                {
+                    ClientSettings[child.Key] = child.Value;
+                }
+                continue;
+            }
+            foreach (var setting in child.GetChildren().Where(s => s.Value is not null))
+            {
+                target[setting.Key] = setting.Value!;
+            }
+        }
+    }
+
+    /// <summary>Applies the pass-through settings to a client's config; throws naming a reserved property.</summary>
+    internal void ApplySettings(ClientConfig config, IReadOnlyDictionary<string, string> roleSettings)
+    {
+        foreach (var (key, value) in ClientSettings.Concat(roleSettings))
+        {
+            if (ReservedSettings.Contains(key))
+            {
+                throw new InvalidOperationException(
+                    $"{ConfigurationSection}:{key} cannot be set: the messaging bridge sets it (bootstrap servers come from ConnectionStrings:{DefaultConnectionName}).");
+            }
+            config.Set(key, value);
+        }
+    }
+
     /// <summary>Last word on the producer's librdkafka settings (e.g. security for a real cluster).</summary>
     public Action<ProducerConfig>? ConfigureProducer { get; set; }
 

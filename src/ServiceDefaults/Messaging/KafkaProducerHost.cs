@@ -25,6 +25,7 @@ internal sealed class KafkaProducerHost : IDisposable
                 Acks = Acks.All,
                 LingerMs = 5,
             };
+            o.ApplySettings(config, o.ProducerSettings);
             o.ConfigureProducer?.Invoke(config);
             return new ProducerBuilder<string, byte[]>(config).SetLogHandler((_, message) => KafkaLogging.Forward(logger, message)).Build();
         }, LazyThreadSafetyMode.ExecutionAndPublication);

@@ -156,6 +156,7 @@ internal sealed partial class KafkaSubscriptionService(
             MaxPollIntervalMs = Math.Max(sessionMs, (int)options.MaxPollInterval.TotalMilliseconds),
             EnablePartitionEof = false,
         };
+        messaging.ApplySettings(config, messaging.ConsumerSettings);
         messaging.ConfigureConsumer?.Invoke(config);
 
         return new ConsumerBuilder<string?, byte[]?>(config)

@@ -187,3 +187,37 @@ public sealed class ServiceCredentialStartupTests
         Assert.Contains("Auth:ServiceClients:peerworker", error.ToString());
     }
 }
+
+/// <summary>Catalog, like every service (AddServiceDefaults), refuses to start outside Development with Development keys or secrets.</summary>
+public sealed class ProductionGuardStartupTests
+{
+    [Fact]
+    public async Task Start_DevelopmentOnlySecretOutsideDevelopment_Refuses()
+    {
+        await using var factory = CatalogFactory.WithSetting("Auth:ServiceClients:peerworker", "DEV-ONLY-peerworker-secret-not-for-production");
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("Refusing to start", error.ToString());
+        Assert.Contains("Auth:ServiceClients:peerworker holds a development-only value", error.ToString());
+    }
+
+    [Fact]
+    public async Task Start_KeyGeneratedInDevelopmentUsedOutsideIt_Refuses()
+    {
+        var directory = Directory.CreateTempSubdirectory();
+        try
+        {
+            // What Catalog writes in Development; it still loads there.
+            using var generated = SigningKeys.Load(new AuthOptions(), isDevelopment: true, directory.FullName);
+            var path = Path.Combine(directory.FullName, SigningKeys.DevelopmentKeyFile);
+            Assert.Contains(TorrentEdge.ServiceDefaults.Hosting.ProductionGuard.DevelopmentKeyMarker, await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
+
+            await using var factory = CatalogFactory.WithSetting("Auth:SigningKeyPath", path);
+            var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+            Assert.Contains("holds the signing key generated for Development", error.ToString());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}

@@ -242,6 +242,30 @@ public abstract class CatalogStoreContractTests
     }
 
     [Fact]
+    public async Task Torrents_OwnersWishes_RoundTripPerOwner()
+    {
+        var store = await CreateStoreAsync();
+        var torrent = NewTorrent(Hash(1), "u1");
+        torrent.Owners[0].Wishes = new OwnerWishes
+        {
+            Name = "mine", SavePath = "a/b", Paused = true, Priority = TorrentPriority.High, FilePriorities = [FilePriority.Skip],
+            Trackers = ["https://p.example/KEY/announce"], MagnetUri = "magnet:?xt=urn:btih:" + Hash(1), MetainfoSource = true,
+        };
+        torrent.Owners.Add(new TorrentOwner("u2", Now) { Wishes = new OwnerWishes { Priority = TorrentPriority.Low, Trackers = ["http://u2.example/a"] } });
+        await store.TryInsertTorrentAsync(torrent, Ct);
+
+        var found = (await store.FindTorrentAsync(Hash(1), Ct))!;
+        var u1 = found.FindOwner("u1")!.Wishes;
+        Assert.Equal(("mine", "a/b", true, TorrentPriority.High, true), (u1.Name, u1.SavePath, u1.Paused, u1.Priority, u1.MetainfoSource));
+        Assert.Equal([FilePriority.Skip], u1.FilePriorities);
+        Assert.Equal(["https://p.example/KEY/announce"], u1.Trackers);
+        Assert.Equal("magnet:?xt=urn:btih:" + Hash(1), u1.MagnetUri);
+        var u2 = found.FindOwner("u2")!.Wishes;
+        Assert.Equal((TorrentPriority.Low, false), (u2.Priority, u2.Paused));
+        Assert.Equal(["http://u2.example/a"], u2.Trackers);
+    }
+
+    [Fact]
     public async Task Status_UpdatedApartFromDesiredState()
     {
         var store = await CreateStoreAsync();

@@ -95,7 +95,10 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
         Assert.Equal(torrent.Name, view.Name);
         Assert.Equal(3000, view.TotalBytes);
         Assert.Equal([$"{torrent.Name}/one.bin", $"{torrent.Name}/two.bin"], view.Files.Select(f => f.Path));
-        Assert.Equal(torrent.Bytes, await user.GetByteArrayAsync($"/api/torrents/{torrent.InfoHash}/metainfo", Ct));
+        // The owner gets the info dictionary around their own trackers (the magnet named none), not the swarm file's.
+        var served = TorrentEdge.Engine.Metainfo.TorrentMetainfo.Parse(await user.GetByteArrayAsync($"/api/torrents/{torrent.InfoHash}/metainfo", Ct));
+        Assert.Equal(torrent.InfoHash, served.InfoHash.ToHex());
+        Assert.Empty(served.AnnounceTiers);
 
         var spec = await factory.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 2);
         Assert.Equal(torrent.Bytes, spec.Metainfo);
@@ -104,6 +107,28 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
         // Now the files are known, their priorities can be set.
         await IsAsync<TorrentView>(await user.PutAsJsonAsync($"/api/torrents/{torrent.InfoHash}/files",
             new { files = new[] { new { index = 1, priority = "skip" } } }, Ct), HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task MetadataReceived_SharedMagnetTurnsOutPrivate_OnlyTheAnnouncingOwnerKeepsIt()
+    {
+        var first = await factory.UserAsync();
+        var second = await factory.UserAsync();
+        var torrent = TestTorrents.Single("private-magnet-" + Guid.NewGuid().ToString("N"), announce: "https://private.example/KEY1/announce", isPrivate: true);
+        var url = $"/api/torrents/{torrent.InfoHash}";
+        await IsAsync<TorrentView>(await first.PostAsJsonAsync("/api/torrents",
+            new { magnetURI = $"magnet:?xt=urn:btih:{torrent.InfoHash}&tr=https%3A%2F%2Fprivate.example%2FKEY1%2Fannounce" }, Ct), HttpStatusCode.Created);
+        await IsAsync<TorrentView>(await second.PostAsJsonAsync("/api/torrents",
+            new { magnetURI = $"magnet:?xt=urn:btih:{torrent.InfoHash}&tr=https%3A%2F%2Fprivate.example%2FKEY2%2Fannounce" }, Ct), HttpStatusCode.Created);
+
+        await Projector.ProjectAsync(new TorrentMetadataReceived(torrent.InfoHash, [], torrent.Name, 40_000, 1, torrent.Bytes), Ct);
+
+        // The download announces with the first owner's magnet: it stays theirs alone, and the second owner no longer
+        // rides on that private account.
+        await IsAsync<TorrentView>(await first.GetAsync(url, Ct), HttpStatusCode.OK);
+        await IsProblemAsync(await second.GetAsync(url, Ct), HttpStatusCode.NotFound);
+        var spec = await factory.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 3);
+        Assert.Single(spec.Owners);
     }
 
     [Fact]

@@ -71,12 +71,16 @@ public class GatewayCatalogFixture : ICatalogApiHost, IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Stops what a derived fixture started besides the Gateway and Catalog (after the Gateway).</summary>
+    protected virtual ValueTask DisposeServicesAsync() => ValueTask.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         if (_gateway is not null)
         {
             await _gateway.DisposeAsync();
         }
+        await DisposeServicesAsync();
         await Catalog.DisposeAsync();
         GC.SuppressFinalize(this);
     }

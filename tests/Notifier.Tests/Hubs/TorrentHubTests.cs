@@ -127,6 +127,24 @@ public sealed class TorrentHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Progress_SharedDownloadWithPasskeyTracker_PushedWithTrackerOriginOnly()
+    {
+        var (bob, bobReceived) = await ConnectAsync("bob");
+        const string passkeyUrl = "https://tracker.example:8443/a1b2c3passkey/announce?passkey=d4e5f6";
+
+        await PublishAsync(new TorrentProgressed(InfoHash, ["alice", "bob"], TorrentState.Downloading, 0.2, 200, 1000, 200, 0, 50, 0, 1, 2, 16, [],
+            [new TrackerStatus(passkeyUrl, "working", 3, 4, "refused by " + passkeyUrl)]));
+
+        var (name, payload) = await NextAsync(bobReceived);
+        Assert.Equal(TorrentHubEvents.Progress, name);
+        var tracker = Assert.Single(payload.GetProperty("trackers").EnumerateArray().ToList());
+        Assert.Equal("https://tracker.example:8443", tracker.GetProperty("url").GetString());
+        Assert.Equal(3, tracker.GetProperty("seeders").GetInt32());
+        Assert.DoesNotContain("passkey", payload.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        await bob.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Connect_OutsideDevelopmentWithoutToken_Unauthorized()
     {
         await using var production = _factory.WithWebHostBuilder(b => b.UseEnvironment("Production"));

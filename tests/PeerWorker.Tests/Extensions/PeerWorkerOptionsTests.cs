@@ -1,3 +1,8 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using TorrentEdge.PeerWorker.Extensions;
 
 namespace TorrentEdge.PeerWorker.Tests.Extensions;
@@ -15,4 +20,50 @@ public sealed class PeerWorkerOptionsTests
     [Fact]
     public void DefaultReplicaId_NoInstanceId_IsTheHostName() =>
         Assert.Equal(Environment.MachineName, PeerWorkerOptions.DefaultReplicaId("peerworker", "deployment.environment=dev"));
+
+    [Fact]
+    public void Destinations_Default_PublicOnly()
+    {
+        var policy = new DestinationOptions().ToPolicy();
+
+        Assert.False(policy.Check(IPAddress.Loopback).Allowed);
+        Assert.False(policy.Check(IPAddress.Parse("169.254.169.254")).Allowed);
+        Assert.False(policy.Check(IPAddress.Parse("10.0.0.1")).Allowed);
+        Assert.True(policy.Check(IPAddress.Parse("8.8.8.8")).Allowed);
+    }
+
+    [Fact]
+    public void Destinations_AllowList_AdmitsItsNetworks()
+    {
+        var policy = new DestinationOptions { Allow = ["10.20.0.5/32", " fd00::/8 "] }.ToPolicy();
+
+        Assert.True(policy.Check(IPAddress.Parse("10.20.0.5")).Allowed);
+        Assert.True(policy.Check(IPAddress.Parse("fd00::1")).Allowed);
+        Assert.False(policy.Check(IPAddress.Parse("10.20.0.6")).Allowed);
+    }
+
+    [Fact]
+    public void Destinations_MalformedNetwork_FormatExceptionNamingIt()
+        => Assert.Contains("10.0.0.0/33", Assert.Throws<FormatException>(() => new DestinationOptions { Allow = ["10.0.0.0/33"] }.ToPolicy()).Message);
+
+    [Theory]
+    [InlineData("Development", null, true)]
+    [InlineData("Production", null, false)]
+    [InlineData("Production", "true", true)]
+    [InlineData("Development", "false", false)]
+    public void Destinations_AsRegistered_LoopbackOnlyInDevelopmentUnlessConfigured(string environment, string? configured, bool allowed)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = "127.0.0.1:9",
+            ["PeerWorker:Destinations:AllowLoopback"] = configured,
+        });
+        builder.AddApplicationServices();
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptions<PeerWorkerOptions>>().Value;
+
+        Assert.Equal(allowed, options.Destinations.ToPolicy().Check(IPAddress.Loopback).Allowed);
+    }
 }
