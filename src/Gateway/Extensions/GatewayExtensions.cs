@@ -38,7 +38,7 @@ public static class GatewayExtensions
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseRateLimiter();
         app.UseDefaultFiles();
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = WebUiCaching.Apply });
         return app;
     }
 
