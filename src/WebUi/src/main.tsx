@@ -4,6 +4,7 @@ import { Api } from './api.ts';
 import { Session } from './auth.ts';
 import { adaptHubEvent } from './events.ts';
 import { Live, type LiveStatus } from './hub.ts';
+import { fromView } from './model.ts';
 import { TorrentStore } from './store.ts';
 import { App } from './ui/App.tsx';
 import { Services, type AppServices, type Toast } from './ui/common.tsx';
@@ -48,6 +49,7 @@ const services: AppServices = {
 // A seam for measurements and tests in the browser: feed hub payloads as Notifier would send them.
 (window as any).torrentedge = {
   feed: (name: string, payload: unknown) => { const e = adaptHubEvent(name, payload); if (e) store.apply(e); },
+  load: (views: unknown[]) => store.replaceAll(views.map(fromView)),
   store,
 };
 

@@ -37,7 +37,7 @@ export function RateChart({ points, label, height = 200 }: { points: readonly Ra
         { label: 'Download', stroke: down, width: 2, fill: down + '22', value: (_u, v) => formatRate(v) },
         { label: 'Upload', stroke: up, width: 2, value: (_u, v) => formatRate(v) },
       ],
-      axes: [axis, { ...axis, size: 80, values: (_u, ticks) => ticks.map(v => formatRate(v)) }],
+      axes: [axis, { ...axis, size: 80, values: (_u, ticks) => ticks.map(v => (v === 0 ? '0' : formatRate(v))) }],
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1024, max * 1.1)] } },
     }, toData(pointsRef.current), el);
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height }));

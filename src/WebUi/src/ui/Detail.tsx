@@ -64,7 +64,7 @@ export function Detail({ infoHash, onClose, onRemove }: { infoHash: string; onCl
       </div>
       <div class="tabs" role="tablist" aria-label="Details" onKeyDown={onTabKey}>
         {tabs.map(x => (
-          <button role="tab" id={`tab-${x.id}`} aria-selected={tab === x.id} aria-controls={`panel-${x.id}`} tabIndex={tab === x.id ? 0 : -1}
+          <button role="tab" id={`tab-${x.id}`} aria-selected={tab === x.id} aria-controls={tab === x.id ? `panel-${x.id}` : undefined} tabIndex={tab === x.id ? 0 : -1}
             onClick={() => setTab(x.id)}>{x.label}</button>
         ))}
       </div>

@@ -21,8 +21,8 @@ export function StatsPage() {
     return [...history, ...store.totalRates.all.filter(s => s.t > last)];
   }, [snap, second, version > 0]);
 
-  if (error) return <main id="main" class="page"><h1>Statistics</h1><p class="error" role="alert">{error}</p></main>;
-  if (!snap) return <main id="main" class="page"><h1>Statistics</h1><p role="status">Loading…</p></main>;
+  if (error) return <main id="main" tabIndex={0} class="page"><h1>Statistics</h1><p class="error" role="alert">{error}</p></main>;
+  if (!snap) return <main id="main" tabIndex={0} class="page"><h1>Statistics</h1><p role="status">Loading…</p></main>;
   const t = snap.totals;
   const ratio = t.bytesDownloaded > 0 ? t.bytesUploaded / t.bytesDownloaded : 0;
   const health = snap.swarmHealth;
@@ -33,7 +33,7 @@ export function StatsPage() {
     ['Download rate', formatRate(t.downloadRate)], ['Upload rate', formatRate(t.uploadRate)], ['Peers connected', String(t.peersConnected)],
   ];
   return (
-    <main id="main" class="page stats">
+    <main id="main" tabIndex={0} class="page stats">
       <h1>Statistics</h1>
       <section aria-labelledby="totals-h"><h2 id="totals-h">Totals</h2>
         <dl class="cards">{cards.map(([k, v]) => <div class="card"><dt>{k}</dt><dd>{v}</dd></div>)}</dl>

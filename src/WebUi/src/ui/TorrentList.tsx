@@ -40,11 +40,11 @@ const Row = memo(function Row({ t, index, top, selected, focused, onToggle, onOp
       <div role="gridcell" class="c-size">{formatBytes(t.totalBytes)}</div>
       <div role="gridcell" class="c-progress"><ProgressBar value={t.progress} label={`Progress of ${name}`} /></div>
       <div role="gridcell" class={`c-state s-${t.state}`}>{formatState(t.state)}</div>
-      <div role="gridcell" class="c-down" aria-label="Download rate">{formatRate(t.downloadRate)}</div>
-      <div role="gridcell" class="c-up" aria-label="Upload rate">{formatRate(t.uploadRate)}</div>
-      <div role="gridcell" class="c-peers" aria-label="Peers">{t.peersConnected} / {t.peersTotal}</div>
-      <div role="gridcell" class="c-eta" aria-label="Time left">{t.progress >= 1 ? '–' : formatEta(t.etaSeconds)}</div>
-      <div role="gridcell" class="c-ratio" aria-label="Ratio">{formatRatio(t.ratio)}</div>
+      <div role="gridcell" class="c-down">{formatRate(t.downloadRate)}</div>
+      <div role="gridcell" class="c-up">{formatRate(t.uploadRate)}</div>
+      <div role="gridcell" class="c-peers">{t.peersConnected} / {t.peersTotal}</div>
+      <div role="gridcell" class="c-eta">{t.progress >= 1 ? '–' : formatEta(t.etaSeconds)}</div>
+      <div role="gridcell" class="c-ratio">{formatRatio(t.ratio)}</div>
       <div role="gridcell" class="c-added">{formatDate(t.addedAt)}</div>
     </div>
   );
@@ -203,19 +203,19 @@ export function TorrentList({ query, setQuery, selected, setSelected, openDetail
             ))}
           </div>
         </div>
-        <div role="rowgroup" class="viewport" ref={viewport} onScroll={e => setScroll({ top: (e.target as HTMLElement).scrollTop, height: (e.target as HTMLElement).clientHeight })}>
-          <div class="spacer" style={{ height: `${rows.length * rowHeight}px` }}>
+        <div class="viewport" ref={viewport} onScroll={e => setScroll({ top: (e.target as HTMLElement).scrollTop, height: (e.target as HTMLElement).clientHeight })}>
+          <div role="rowgroup" class="spacer" style={{ height: `${rows.length * rowHeight}px` }}>
             {rows.slice(start, end).map((t, i) => (
               <Row key={t.infoHash} t={t} index={start + i} top={(start + i) * rowHeight} selected={selected.has(t.infoHash)}
                 focused={focus === start + i || (focus >= rows.length && start + i === 0)}
                 onToggle={toggle} onOpen={openDetail} onFocus={setFocus} />
             ))}
           </div>
-          {rows.length === 0 && (
-            <p class="empty">{store.torrents.size === 0 ? 'No torrents yet. Add one with “Add torrent”, by dropping a .torrent file here, or by pasting a magnet link.' : 'No torrent matches the search or filter.'}</p>
-          )}
         </div>
       </div>
+      {rows.length === 0 && (
+        <p class="empty">{store.torrents.size === 0 ? 'No torrents yet. Add one with “Add torrent”, by dropping a .torrent file here, or by pasting a magnet link.' : 'No torrent matches the search or filter.'}</p>
+      )}
       {removing && <RemoveDialog hashes={removing} onClose={() => setRemoving(null)} onRemoved={removed => {
         const next = new Set(selected);
         for (const h of removed) { next.delete(h); store.delete(h); }

@@ -15,7 +15,7 @@ export function UsersPage() {
     try { await fn(); toast(done); await load(); } catch (e) { toast(errorMessage(e), true); }
   };
   return (
-    <main id="main" class="page">
+    <main id="main" tabIndex={0} class="page">
       <h1>Users</h1>
       {error && <p class="error" role="alert">{error}</p>}
       {!users && !error && <p role="status">Loading…</p>}

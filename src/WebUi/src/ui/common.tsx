@@ -40,9 +40,9 @@ export function useMedia(query: string): boolean {
 export function ProgressBar({ value, label }: { value: number; label: string }) {
   const pct = formatPercent(value);
   return (
-    <div class="bar" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100}
+    <div class="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100}
       aria-valuenow={Math.round(Math.min(1, Math.max(0, value)) * 1000) / 10} aria-valuetext={pct}>
-      <div class={value >= 1 ? 'bar-fill done' : 'bar-fill'} style={{ width: `${Math.min(100, Math.max(0, value * 100))}%` }} />
+      <div class="bar"><div class={value >= 1 ? 'bar-fill done' : 'bar-fill'} style={{ width: `${Math.min(100, Math.max(0, value * 100))}%` }} /></div>
       <span class="bar-text">{pct}</span>
     </div>
   );
