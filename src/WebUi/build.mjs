@@ -15,7 +15,8 @@ await mkdir(assets, { recursive: true });
 const result = await esbuild.build({
   entryPoints: [path.join(here, 'src/main.tsx')],
   bundle: true,
-  minify: true,
+  // WEBUI_DEV=1 keeps names readable (profiling); shipped builds are minified.
+  minify: process.env.WEBUI_DEV !== '1',
   sourcemap: 'linked',
   format: 'esm',
   splitting: true,

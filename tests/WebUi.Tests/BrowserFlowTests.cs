@@ -211,14 +211,19 @@ public sealed class BrowserFlowTests(WebUiSuite fixture) : IClassFixture<WebUiSu
               const doc = document.scrollingElement;
               const grid = document.querySelector('[role=grid]');
               const viewport = document.querySelector('[role=grid] .viewport');
+              // The list clips what overflows (so scrollWidth alone would not tell): every drawn part of a row must
+              // also end within the screen.
+              const rightmost = Math.max(...[...grid.querySelectorAll('[role=row] *')]
+                .filter(e => e.getClientRects().length > 0).map(e => e.getBoundingClientRect().right));
               return { page: doc.scrollWidth, pageClient: doc.clientWidth, grid: grid.scrollWidth, gridClient: grid.clientWidth,
-                       list: viewport.scrollWidth, listClient: viewport.clientWidth };
+                       list: viewport.scrollWidth, listClient: viewport.clientWidth, rightmost: Math.ceil(rightmost), screen: window.innerWidth };
             }
             """);
         Log($"widths at 390 px: {widths}");
         Assert.True(widths.GetProperty("page").GetInt32() <= widths.GetProperty("pageClient").GetInt32(), $"the page scrolls sideways: {widths}");
         Assert.True(widths.GetProperty("grid").GetInt32() <= widths.GetProperty("gridClient").GetInt32(), $"the list scrolls sideways: {widths}");
         Assert.True(widths.GetProperty("list").GetInt32() <= widths.GetProperty("listClient").GetInt32(), $"the rows scroll sideways: {widths}");
+        Assert.True(widths.GetProperty("rightmost").GetInt32() <= widths.GetProperty("screen").GetInt32(), $"a row is wider than the screen (clipped): {widths}");
         // The row's essentials are visible at that width: name, progress, state.
         await Assertions.Expect(ui.Row(hash).GetByRole(AriaRole.Progressbar)).ToBeVisibleAsync();
         await Assertions.Expect(ui.Row(hash).Locator(".c-state")).ToBeVisibleAsync();

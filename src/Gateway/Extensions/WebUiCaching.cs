@@ -14,6 +14,9 @@ public static class WebUiCaching
     public const string Immutable = "public, max-age=31536000, immutable";
     public const string Revalidate = "no-cache";
 
+    /// <summary>What the Gateway compresses: the web UI's own files (never API answers, which are proxied untouched).</summary>
+    public static readonly string[] CompressedTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"];
+
     public static void Apply(StaticFileResponseContext context)
     {
         var path = context.Context.Request.Path;

@@ -44,12 +44,18 @@ export function formatRatio(ratio: number | null | undefined): string {
   return ratio.toFixed(2);
 }
 
+// One formatter per locale: toLocaleString with options builds a new one per call, which showed in the list's profile.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** An ISO date as a short local date and time; relative words would age while the page stays open. */
 export function formatDate(iso: string | null | undefined, locale?: string): string {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '–';
-  return d.toLocaleString(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const k = locale ?? '';
+  let f = dateFormats.get(k);
+  if (!f) dateFormats.set(k, f = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
+  return f.format(d);
 }
 
 const stateWords: Record<string, string> = {

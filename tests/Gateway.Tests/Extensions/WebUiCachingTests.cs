@@ -31,6 +31,23 @@ public sealed partial class WebUiCachingTests
             $"{script.Value}: Cache-Control {cache}");
     }
 
+    [Fact]
+    public async Task Asset_ClientAcceptsBrotli_SentCompressed()
+    {
+        await using var gateway = new GatewayFactory(new Dictionary<string, string?>());
+        using var client = gateway.CreateRealClient();
+        var script = AssetReference().Match(await client.GetStringAsync("/", Ct)).Value;
+        var plain = (await client.GetByteArrayAsync(script, Ct)).Length;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, script);
+        request.Headers.AcceptEncoding.ParseAdd("br");
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal("br", Assert.Single(response.Content.Headers.ContentEncoding));
+        var sent = (await response.Content.ReadAsByteArrayAsync(Ct)).Length;
+        Assert.True(sent < plain / 2, $"{script}: {sent} bytes compressed, {plain} plain");
+    }
+
     [GeneratedRegex(@"/assets/main-[A-Z0-9]+\.js")]
     private static partial Regex AssetReference();
 }

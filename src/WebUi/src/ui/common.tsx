@@ -42,7 +42,7 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
   return (
     <div class="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100}
       aria-valuenow={Math.round(Math.min(1, Math.max(0, value)) * 1000) / 10} aria-valuetext={pct}>
-      <div class="bar"><div class={value >= 1 ? 'bar-fill done' : 'bar-fill'} style={{ width: `${Math.min(100, Math.max(0, value * 100))}%` }} /></div>
+      <div class="bar"><div class={value >= 1 ? 'bar-fill done' : 'bar-fill'} style={{ transform: `scaleX(${Math.min(1, Math.max(0, value))})` }} /></div>
       <span class="bar-text">{pct}</span>
     </div>
   );
