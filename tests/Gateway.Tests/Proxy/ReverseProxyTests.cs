@@ -169,7 +169,7 @@ public sealed class ReverseProxyTests
     }
 
     [Fact]
-    public async Task Root_ServesThePlaceholderWebUi()
+    public async Task Root_ServesTheWebUi()
     {
         await using var gateway = new GatewayFactory(new Dictionary<string, string?>());
         using var client = gateway.CreateRealClient();
@@ -179,7 +179,9 @@ public sealed class ReverseProxyTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("TorrentEdge Gateway", html, StringComparison.Ordinal);
+        // The single-page app built from src/WebUi: its mount point and its hashed script.
+        Assert.Contains("<div id=\"app\">", html, StringComparison.Ordinal);
+        Assert.Contains("<script type=\"module\" src=\"/assets/main-", html, StringComparison.Ordinal);
     }
 
     internal static async Task<Echo> GetEchoAsync(HttpClient client, string path)

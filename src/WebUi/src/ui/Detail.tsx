@@ -1,0 +1,202 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { formatBytes, formatDate, formatEta, formatPercent, formatRate, formatRatio, formatState } from '../format.ts';
+import type { FilePriority, Torrent, TorrentPriority } from '../model.ts';
+import { errorMessage } from '../problems.ts';
+import { RateChart, type RatePoint } from './Chart.tsx';
+import { ProgressBar, useServices, useStoreVersion } from './common.tsx';
+import { PieceMap } from './PieceMap.tsx';
+
+type Tab = 'overview' | 'files' | 'trackers' | 'peers' | 'speed' | 'pieces';
+const tabs: { id: Tab; label: string }[] = [
+  { id: 'overview', label: 'Overview' }, { id: 'files', label: 'Files' }, { id: 'trackers', label: 'Trackers' },
+  { id: 'peers', label: 'Peers' }, { id: 'speed', label: 'Speed' }, { id: 'pieces', label: 'Pieces' },
+];
+
+export function Detail({ infoHash, onClose, onRemove }: { infoHash: string; onClose: () => void; onRemove: (hash: string) => void }) {
+  const { store, api, live, toast } = useServices();
+  useStoreVersion(store);
+  const [tab, setTab] = useState<Tab>('overview');
+  const t = store.torrents.get(infoHash);
+
+  useEffect(() => {
+    // The full status (files, trackers) and the piece stream of this torrent while the panel is open.
+    store.track(infoHash);
+    void live.subscribe(infoHash);
+    api.get(infoHash).then(v => store.upsert(v)).catch(e => toast(errorMessage(e), true));
+    return () => { store.untrack(infoHash); void live.unsubscribe(infoHash); };
+  }, [infoHash]);
+
+  if (!t) return <aside class="detail" aria-label="Torrent details"><p>Loading…</p></aside>;
+  const name = t.name ?? t.infoHash;
+
+  const act = async (fn: () => Promise<Torrent>, done: string) => {
+    try { store.upsert(await fn()); toast(done); } catch (e) { toast(errorMessage(e), true); }
+  };
+
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = tabs.findIndex(x => x.id === tab);
+    const next = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i + tabs.length - 1) % tabs.length : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    setTab(tabs[next].id);
+    requestAnimationFrame(() => document.getElementById(`tab-${tabs[next].id}`)?.focus());
+  };
+
+  return (
+    <aside class="detail" aria-labelledby="detail-title" onKeyDown={e => { if (e.key === 'Escape') onClose(); }}>
+      <header>
+        <h2 id="detail-title" title={name}>{name}</h2>
+        <button class="icon" aria-label="Close details" onClick={onClose}>✕</button>
+      </header>
+      <ProgressBar value={t.progress} label={`Progress of ${name}`} />
+      <div class="detail-actions" role="toolbar" aria-label={`Actions on ${name}`}>
+        {t.state === 'paused' || t.paused
+          ? <button onClick={() => act(() => api.action(infoHash, 'resume'), 'Resumed.')}>Resume</button>
+          : <button onClick={() => act(() => api.action(infoHash, 'pause'), 'Paused.')}>Pause</button>}
+        <button onClick={() => act(() => api.action(infoHash, 'recheck'), 'Recheck requested.')}>Recheck</button>
+        <label>
+          <span class="sr-only">Priority</span>
+          <select aria-label="Priority" value={t.priority} onChange={e => act(() => api.setPriority(infoHash, (e.target as HTMLSelectElement).value as TorrentPriority), 'Priority changed.')}>
+            <option value="high">High priority</option><option value="normal">Normal priority</option><option value="low">Low priority</option>
+          </select>
+        </label>
+        <button class="danger" onClick={() => onRemove(infoHash)}>Remove…</button>
+      </div>
+      <div class="tabs" role="tablist" aria-label="Details" onKeyDown={onTabKey}>
+        {tabs.map(x => (
+          <button role="tab" id={`tab-${x.id}`} aria-selected={tab === x.id} aria-controls={tab === x.id ? `panel-${x.id}` : undefined} tabIndex={tab === x.id ? 0 : -1}
+            onClick={() => setTab(x.id)}>{x.label}</button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="tabpanel" tabIndex={0}>
+        {tab === 'overview' && <Overview t={t} />}
+        {tab === 'files' && <Files t={t} />}
+        {tab === 'trackers' && <Trackers t={t} />}
+        {tab === 'peers' && <Peers t={t} />}
+        {tab === 'speed' && <Speed t={t} />}
+        {tab === 'pieces' && <Pieces t={t} />}
+      </div>
+    </aside>
+  );
+}
+
+function Overview({ t }: { t: Torrent }) {
+  const rows: [string, string][] = [
+    ['State', formatState(t.state) + (t.paused && t.state !== 'paused' ? ' (pausing)' : '')],
+    ['Size', formatBytes(t.totalBytes)],
+    ['Progress', formatPercent(t.progress)],
+    ['Download rate', formatRate(t.downloadRate)],
+    ['Upload rate', formatRate(t.uploadRate)],
+    ['Downloaded', formatBytes(t.downloadedBytes)],
+    ['Uploaded', formatBytes(t.uploadedBytes)],
+    ['Ratio', formatRatio(t.ratio)],
+    ['Peers', `${t.peersConnected} connected of ${t.peersTotal} known`],
+    ['Time left', t.progress >= 1 ? 'complete' : formatEta(t.etaSeconds)],
+    ['Priority', t.priority],
+    ['Added', formatDate(t.addedAt)],
+    ['Info-hash', t.infoHash],
+    ['Worker', t.workerId ?? '–'],
+  ];
+  return (
+    <>
+      {t.error && <p class="error" role="alert">{t.error}</p>}
+      <dl class="facts">{rows.map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}</dl>
+    </>
+  );
+}
+
+function Files({ t }: { t: Torrent }) {
+  const { api, store, toast } = useServices();
+  if (!t.files.length) {
+    return <p class="muted">{t.metainfoAvailable ? 'No files reported yet.' : 'The file list is known once the metadata arrives from the swarm.'}</p>;
+  }
+  const set = async (index: number, priority: FilePriority) => {
+    try { store.upsert(await api.setFilePriorities(t.infoHash, [{ index, priority }])); } catch (e) { toast(errorMessage(e), true); }
+  };
+  return (
+    <table class="files">
+      <caption class="sr-only">Files of {t.name}</caption>
+      <thead><tr><th scope="col">File</th><th scope="col">Size</th><th scope="col">Progress</th><th scope="col">Priority</th></tr></thead>
+      <tbody>
+        {t.files.map(f => (
+          <tr>
+            <th scope="row" class="path" title={f.path}>{f.path}</th>
+            <td>{formatBytes(f.length)}</td>
+            <td><ProgressBar value={f.progress} label={`Progress of ${f.path}`} /></td>
+            <td>
+              <select aria-label={`Priority of ${f.path}`} value={f.priority} onChange={e => set(f.index, (e.target as HTMLSelectElement).value as FilePriority)}>
+                <option value="high">High</option><option value="normal">Normal</option><option value="low">Low</option><option value="skip">Skip</option>
+              </select>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Trackers({ t }: { t: Torrent }) {
+  if (!t.trackers.length) return <p class="muted">No trackers: peers come from the magnet link, DHT or peer exchange.</p>;
+  return (
+    <table class="trackers">
+      <caption class="sr-only">Trackers of {t.name}</caption>
+      <thead><tr><th scope="col">Tracker</th><th scope="col">Health</th><th scope="col">Seeders</th><th scope="col">Leechers</th><th scope="col">Last error</th></tr></thead>
+      <tbody>{t.trackers.map(x => (
+        <tr><th scope="row" class="path">{x.url}</th><td class={`health h-${x.health}`}>{x.health}</td><td>{x.seeders}</td><td>{x.leechers}</td><td>{x.lastError ?? '–'}</td></tr>
+      ))}</tbody>
+    </table>
+  );
+}
+
+function Peers({ t }: { t: Torrent }) {
+  return (
+    <>
+      <dl class="facts"><dt>Connected</dt><dd>{t.peersConnected}</dd><dt>Known</dt><dd>{t.peersTotal}</dd></dl>
+      <p class="muted">The API reports how many peers are connected and known, not each peer (its address, how it was found,
+        whether the connection is encrypted): the list appears here once the engine's status carries it.</p>
+    </>
+  );
+}
+
+function Speed({ t }: { t: Torrent }) {
+  const { api, store } = useServices();
+  const version = useStoreVersion(store);
+  const [history, setHistory] = useState<RatePoint[] | null>(null);
+  const [source, setSource] = useState<'history' | 'live'>('live');
+  useEffect(() => {
+    const now = Date.now();
+    api.torrentHistory(t.infoHash, now - 3600_000, now, 10).then(h => {
+      if (h) { setHistory(h.map(s => ({ t: Date.parse(s.at), down: s.downloadRate, up: s.uploadRate }))); setSource('history'); }
+    }).catch(() => {});
+  }, [t.infoHash]);
+  // Redraw at most once a second: the chart's resolution is a second.
+  const second = Math.floor(Date.now() / 1000);
+  const points = useMemo(() => {
+    const liveSamples = store.rates.get(t.infoHash)?.all ?? [];
+    if (!history) return [...liveSamples];
+    const lastHistory = history.length ? history[history.length - 1].t : 0;
+    return [...history, ...liveSamples.filter(s => s.t > lastHistory)];
+  }, [history, second, version > 0]);
+  return (
+    <>
+      <RateChart points={points} label={source === 'history' ? 'Rates over the last hour (Analytics) and live' : 'Rates seen live since this panel opened'} />
+      {source === 'live' && <p class="muted">This Analytics serves no rate history yet, so the chart starts when the panel opens.</p>}
+    </>
+  );
+}
+
+function Pieces({ t }: { t: Torrent }) {
+  const { store } = useServices();
+  useStoreVersion(store);
+  const p = store.pieces.get(t.infoHash);
+  const complete = t.progress >= 1;
+  return (
+    <>
+      {p?.count ? <PieceMap count={p.count} verified={p.verified} complete={complete} />
+        : <p class="muted">{complete ? 'Every piece is verified.' : 'The piece map fills in as pieces are verified while this panel is open.'}</p>}
+      <p class="muted">The API sends verified pieces live but does not report which pieces were verified before this panel opened;
+        the files' progress bars below show everything so far.</p>
+      <ul class="file-bars">{t.files.map(f => <li><span class="path">{f.path}</span><ProgressBar value={f.progress} label={`Progress of ${f.path}`} /></li>)}</ul>
+    </>
+  );
+}
