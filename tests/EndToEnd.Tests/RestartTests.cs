@@ -71,6 +71,7 @@ public sealed class RestartTests
             Log($"suite healthy: {suite.Describe()}");
             string aliceRefresh;
             HashSet<string> firstWorkers;
+            Totals totalsBefore;
             using (var alice = new GatewayClient(suite.GatewayUrl))
             using (var bob = new GatewayClient(suite.GatewayUrl))
             {
@@ -84,6 +85,8 @@ public sealed class RestartTests
                 var bobsPaused = await WaitForAsync(bob, bobsHash, s => s is { State: "paused", WorkerId: not null }, TimeSpan.FromSeconds(60), suite, "bob's taken paused");
                 var bigHalf = await WaitForAsync(alice, bigHash, s => s.Progress >= 0.35 && s.Progress < 0.7, TimeSpan.FromSeconds(90), suite, "big between 35 % and 70 %");
                 firstWorkers = [smallDone.WorkerId!, bobsPaused.WorkerId!, bigHalf.WorkerId!];
+                // Alice registered first: an admin, she sees every torrent's statistics.
+                totalsBefore = await WaitForTotalsAsync(alice, t => t.Torrents == 3 && t.Completed >= 1 && t.BytesDownloaded >= SmallLength, suite);
                 aliceRefresh = alice.RefreshToken!;
                 Log($"before the stop: small seeding on {smallDone.WorkerId}, bob's paused on {bobsPaused.WorkerId}, big at {bigHalf.Progress:P1} on {bigHalf.WorkerId}");
             }
@@ -126,6 +129,11 @@ public sealed class RestartTests
             {
                 await alice3.LogInAsync("alice", AlicePassword, Ct);
             }
+            // Analytics kept its statistics: right after the start, before any worker reported again, nothing is lower.
+            var totalsAfter = Totals.From(await alice2.GetJsonAsync("/api/statistics", Ct));
+            Log($"statistics before the stop {totalsBefore}, after the start {totalsAfter}");
+            Assert.True(totalsAfter.Torrents >= totalsBefore.Torrents && totalsAfter.Completed >= totalsBefore.Completed
+                && totalsAfter.BytesDownloaded >= totalsBefore.BytesDownloaded, $"statistics went down: {totalsBefore} -> {totalsAfter}");
 
             // Every torrent is taken up again by a replica of the new suite, in its desired state, without anyone acting.
             bool New(TorrentStatusView s) => s.WorkerId is { } w && !firstWorkers.Contains(w);
@@ -175,6 +183,33 @@ public sealed class RestartTests
             {
             }
         }
+    }
+
+    private sealed record Totals(int Torrents, int Completed, long BytesDownloaded)
+    {
+        public static Totals From(System.Text.Json.JsonElement statistics)
+        {
+            var totals = statistics.GetProperty("totals");
+            return new Totals(totals.GetProperty("torrents").GetInt32(), totals.GetProperty("completed").GetInt32(), totals.GetProperty("bytesDownloaded").GetInt64());
+        }
+    }
+
+    private static async Task<Totals> WaitForTotalsAsync(GatewayClient api, Func<Totals, bool> condition, SuiteApp suite)
+    {
+        var deadline = Stopwatch.StartNew();
+        Totals last;
+        do
+        {
+            last = Totals.From(await api.GetJsonAsync("/api/statistics", Ct));
+            if (condition(last))
+            {
+                return last;
+            }
+            await Task.Delay(250, Ct);
+        }
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.Fail($"the statistics never showed the torrents: {last}\n{suite.Tail()}");
+        return last;
     }
 
     private static Task<SuiteApp> StartSuiteAsync(string dataDir) =>

@@ -104,6 +104,16 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
         return JsonSerializer.Deserialize<TorrentStatusView>(text, Json)!;
     }
 
+    /// <summary>GET of any JSON resource; fails the test on anything but 200.</summary>
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path} answered {(int)response.StatusCode}: {text}");
+        using var body = JsonDocument.Parse(text);
+        return body.RootElement.Clone();
+    }
+
     public Task PauseAsync(string infoHash, CancellationToken cancellationToken) => PostAsync($"/api/torrents/{infoHash}/pause", cancellationToken);
 
     public Task ResumeAsync(string infoHash, CancellationToken cancellationToken) => PostAsync($"/api/torrents/{infoHash}/resume", cancellationToken);
