@@ -46,6 +46,12 @@ public sealed class LiveStatistics(TimeProvider time)
                 t = new TorrentRecord { InfoHash = e.InfoHash.ToLowerInvariant(), FirstSeen = now };
                 _torrents.Add(e.InfoHash, t);
             }
+            // A redelivered or late event (lower sequence than one already folded) changes nothing.
+            if (e.Sequence > 0 && e.Sequence <= t.Sequence)
+            {
+                return t.Clone();
+            }
+            t.Sequence = Math.Max(t.Sequence, e.Sequence);
             t.Owners = e.Owners;
             t.LastUpdated = now;
             switch (e)
@@ -220,6 +226,8 @@ public sealed class LiveStatistics(TimeProvider time)
 public sealed class TorrentRecord
 {
     public required string InfoHash { get; init; }
+    /// <summary>The sequence of the last event folded (the worker's order, across owners).</summary>
+    public long Sequence { get; set; }
     public DateTimeOffset FirstSeen { get; init; }
     public IReadOnlyList<string> Owners { get; set; } = [];
     public string? Name { get; set; }

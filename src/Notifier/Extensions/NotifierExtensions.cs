@@ -33,6 +33,7 @@ public static class NotifierExtensions
 
         builder.Services.AddSingleton<IUserIdProvider>(new ClaimsUserIdProvider(AllowsQueryUser(builder)));
 
+        builder.Services.AddSingleton<PushedSequences>();
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
         // Live notifications: a new group starts at the end rather than replaying old progress to browsers.
         builder.AddKafkaSubscription(Topics.TorrentEvents, ConsumerGroup, o => o.AutoOffsetReset = AutoOffsetReset.Latest);

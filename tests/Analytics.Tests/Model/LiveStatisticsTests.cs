@@ -37,6 +37,18 @@ public sealed class LiveStatisticsTests
     }
 
     [Fact]
+    public void Apply_LowerSequenceAfterHigher_Ignored()
+    {
+        var store = new LiveStatistics(_time);
+        store.Apply(Progress(A, ["alice"], 0.8, 800, 0, 50, 1) with { Sequence = 20_001 });
+        // A late progress of the torrent's previous owner.
+        var record = store.Apply(Progress(A, ["alice"], 0.3, 300, 0, 90, 1) with { Sequence = 10_007 });
+
+        Assert.Equal((0.8, 20_001L), (record.Progress, record.Sequence));
+        Assert.Equal(50, store.GetTorrent(A)!.DownloadRate);
+    }
+
+    [Fact]
     public void Apply_SameCompletionTwice_CountedOnce()
     {
         var store = new LiveStatistics(_time);
