@@ -4,8 +4,8 @@ using TorrentEdge.Contracts.Torrents;
 
 namespace TorrentEdge.Analytics.IntegrationEvents;
 
-/// <summary>Folds every torrent event into the statistics.</summary>
-public sealed class TorrentEventsConsumer(StatisticsStore store) :
+/// <summary>Records every torrent event into the statistics, once per event id.</summary>
+public sealed class TorrentEventsConsumer(StatisticsRecorder recorder) :
     IConsumer<TorrentAdded>,
     IConsumer<TorrentMetadataReceived>,
     IConsumer<TorrentProgressed>,
@@ -16,27 +16,23 @@ public sealed class TorrentEventsConsumer(StatisticsStore store) :
     IConsumer<TorrentStateChanged>,
     IConsumer<TorrentRemoved>
 {
-    public Task Consume(ConsumeContext<TorrentAdded> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentAdded> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentMetadataReceived> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentMetadataReceived> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentProgressed> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentProgressed> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentPiecesVerified> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentPiecesVerified> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentCompleted> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentCompleted> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentSeeding> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentSeeding> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentFailed> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentFailed> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentStateChanged> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentStateChanged> context) => Apply(context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<TorrentRemoved> context) => Apply(context.Message);
+    public Task Consume(ConsumeContext<TorrentRemoved> context) => Apply(context.Message, context.CancellationToken);
 
-    private Task Apply(TorrentEvent e)
-    {
-        store.Apply(e);
-        return Task.CompletedTask;
-    }
+    private Task Apply(TorrentEvent e, CancellationToken cancellationToken) => recorder.RecordAsync(e, cancellationToken);
 }

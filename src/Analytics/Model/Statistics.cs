@@ -71,3 +71,9 @@ public sealed record SwarmHealthSummary(int Healthy, int Weak, int Dead, int Unk
 
 /// <summary>Total rates at one moment (one sample per interval).</summary>
 public sealed record RateSample(DateTimeOffset At, long DownloadRate, long UploadRate);
+
+/// <summary>Rates in one bucket of history: bytes per second, averaged within the bucket, summed over the torrents asked for.</summary>
+public sealed record RatePoint(DateTimeOffset At, long DownloadRate, long UploadRate);
+
+/// <summary>Rate history of a torrent or a user over [From, To) at one step.</summary>
+public sealed record RateHistory(string Subject, DateTimeOffset From, DateTimeOffset To, int StepSeconds, IReadOnlyList<RatePoint> Points);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TorrentEdge.Catalog.Infrastructure;
+using TorrentEdge.Catalog.IntegrationEvents;
 using TorrentEdge.Catalog.Model;
 
 namespace TorrentEdge.Catalog.Apis;
@@ -17,6 +18,8 @@ public static class AdminApi
         api.MapPost("/{id}/disable", DisableUser);
         api.MapPost("/{id}/enable", EnableUser);
         api.MapPut("/{id}/quota", SetQuota);
+        var torrents = app.MapGroup("/api/admin/torrents").WithTags("Admin").RequireAuthorization(AdminPolicy);
+        torrents.MapPost("/republish", Republish);
         return app;
     }
 
@@ -87,6 +90,17 @@ public static class AdminApi
         return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
     }
 
+    /// <summary>
+    /// Queues the desired state of every torrent to be published to torrent-specs again (after a topic was lost, recreated
+    /// or emptied by hand); the outbox sends them at once. Workers ignore a spec whose revision they already have.
+    /// </summary>
+    public static async Task<Accepted<RepublishResponse>> Republish(ICatalogStore store, OutboxSignal outbox, CancellationToken cancellationToken)
+    {
+        var queued = await store.MarkAllUnpublishedAsync(cancellationToken);
+        outbox.Notify();
+        return TypedResults.Accepted((string?)null, new RepublishResponse(queued));
+    }
+
     private static async Task<bool> IsLastAdminAsync(ICatalogStore store, User user, CancellationToken cancellationToken)
     {
         var users = await store.ListUsersAsync(cancellationToken);
@@ -99,3 +113,6 @@ public static class AdminApi
 public sealed record RoleRequest(string? Role);
 
 public sealed record QuotaRequest(long? MaxTorrents, long? MaxBytes);
+
+/// <summary>How many torrents were queued to be published again.</summary>
+public sealed record RepublishResponse(long Queued);

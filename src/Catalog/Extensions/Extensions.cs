@@ -49,6 +49,9 @@ public static class Extensions
         services.AddSingleton<TorrentEventProjector>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<ITopicEndOffsets, KafkaTopicEndOffsets>();
+        services.AddSingleton<SpecTopicWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<SpecTopicWatch>());
 
         // Specs go out through the outbox; the status projection reads torrent-events in its own consumer group.
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());

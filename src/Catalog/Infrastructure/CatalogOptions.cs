@@ -58,4 +58,13 @@ public sealed class CatalogOptions
     /// metadata is known); 0: no limit, the default, since disks differ. Admins override it per user.
     /// </summary>
     public long MaxBytesPerUser { get; set; }
+
+    /// <summary>
+    /// Publish every torrent's desired state again when Catalog starts: the embedded Kafka keeps its log in memory, so
+    /// after a restart torrent-specs is empty. On a compacted topic this costs one record per torrent and changes nothing.
+    /// </summary>
+    public bool RepublishOnStart { get; set; } = true;
+
+    /// <summary>How often torrent-specs' end offsets are checked for a lost or recreated topic; zero turns the check off.</summary>
+    public TimeSpan SpecTopicCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

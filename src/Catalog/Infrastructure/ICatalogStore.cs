@@ -79,6 +79,12 @@ public interface ICatalogStore
 
     /// <summary>Records that <paramref name="revision"/> was acknowledged by the broker (never moves backwards).</summary>
     Task MarkPublishedAsync(string infoHash, long revision, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts every torrent (removed ones included) back into the outbox, so its latest desired state is published again;
+    /// returns how many. For a log that lost its contents: an in-memory broker restarted, or a topic deleted and recreated.
+    /// </summary>
+    Task<long> MarkAllUnpublishedAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>How a list of torrents is asked for.</summary>

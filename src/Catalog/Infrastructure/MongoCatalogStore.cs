@@ -291,6 +291,15 @@ public sealed class MongoCatalogStore : ICatalogStore
         await _torrents.UpdateOneAsync(t => t.InfoHash == infoHash && t.Revision <= revision,
             Builders<TorrentDocument>.Update.Set(t => t.Pending, false), cancellationToken: cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<long> MarkAllUnpublishedAsync(CancellationToken cancellationToken)
+    {
+        // Revisions start at 1, so 0 is "never acknowledged"; ChangedAt stays, so the oldest change still goes first.
+        var result = await _torrents.UpdateManyAsync(FilterDefinition<TorrentDocument>.Empty,
+            Builders<TorrentDocument>.Update.Set(t => t.PublishedRevision, 0L).Set(t => t.Pending, true),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result.MatchedCount;
+    }
 }
 
 internal static class Ms

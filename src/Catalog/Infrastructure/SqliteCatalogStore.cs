@@ -413,6 +413,13 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
             cancellationToken, ("$hash", infoHash), ("$revision", revision)).ConfigureAwait(false);
     }
 
+    public async Task<long> MarkAllUnpublishedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Revisions start at 1, so 0 is "never acknowledged"; changed_at stays, so the oldest change still goes first.
+        return await ExecuteAsync(connection, null, "UPDATE torrents SET published_revision = 0", cancellationToken).ConfigureAwait(false);
+    }
+
     // ---- helpers ----
 
     // Microseconds keep the outbox order stable for changes made within the same millisecond.

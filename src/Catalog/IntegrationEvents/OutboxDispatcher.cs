@@ -80,10 +80,17 @@ public sealed partial class OutboxDispatcher(
             return;
         }
         var backoff = TimeSpan.Zero;
+        var republish = options.Value.RepublishOnStart;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                if (republish)
+                {
+                    // The log may have lost everything (an in-memory broker, a recreated topic): the store is the truth.
+                    LogRepublishing(logger, await store.MarkAllUnpublishedAsync(stoppingToken));
+                    republish = false;
+                }
                 await DispatchPendingAsync(stoppingToken);
                 backoff = TimeSpan.Zero;
                 await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken);
@@ -143,6 +150,9 @@ public sealed partial class OutboxDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No integration event publisher is registered; torrent specs stay in the outbox")]
     private static partial void LogNoPublisher(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Publishing the desired state of all {Count} torrents again (start)")]
+    private static partial void LogRepublishing(ILogger logger, long count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Published spec of {InfoHash} at revision {Revision}")]
     private static partial void LogPublished(ILogger logger, string infoHash, long revision);

@@ -25,8 +25,12 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
             return;
         }
         var status = torrent.Status;
-        // Events of one torrent arrive in order (one partition); this only guards against a replayed older event.
-        if (status.UpdatedAt is { } last && @event.OccurredAt < last)
+        // Events of one torrent arrive in order (one partition), but a redelivery or a late event of a previous owner can
+        // come after newer ones: the worker's sequence says which is newer (wall clocks of two workers disagree). Events
+        // from before sequences existed fall back to their timestamps.
+        if (@event.Sequence > 0 && status.Sequence > 0
+                ? @event.Sequence <= status.Sequence
+                : status.UpdatedAt is { } last && @event.OccurredAt < last)
         {
             return;
         }
@@ -95,6 +99,7 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
                 return;
         }
         status.UpdatedAt = @event.OccurredAt;
+        status.Sequence = Math.Max(status.Sequence, @event.Sequence);
         await store.UpdateStatusAsync(torrent.InfoHash, status, cancellationToken);
     }
 

@@ -135,6 +135,8 @@ public sealed record TorrentFileEntry(string Path, long Length);
 /// <summary>The last status reported by a worker, projected from torrent-events.</summary>
 public sealed class TorrentStatus
 {
+    /// <summary>The sequence of the last torrent event applied (0 before the first sequenced one).</summary>
+    public long Sequence { get; set; }
     public TorrentState? State { get; set; }
     public double Progress { get; set; }
     public long VerifiedBytes { get; set; }

@@ -4,7 +4,15 @@ namespace TorrentEdge.Contracts.Torrents;
 // Every event carries the owners (user ids) so Notifier can route it to per-user groups without a lookup.
 
 /// <summary>Common shape of every torrent event.</summary>
-public abstract record TorrentEvent(string InfoHash, IReadOnlyList<string> Owners) : IntegrationEvent;
+public abstract record TorrentEvent(string InfoHash, IReadOnlyList<string> Owners) : IntegrationEvent
+{
+    /// <summary>
+    /// Order of this torrent's events, assigned by the worker that owns the torrent and growing across owners (0: not
+    /// assigned, from a worker before sequences). Consumers order by it, not by <see cref="IntegrationEvent.OccurredAt"/>:
+    /// wall clocks of two workers disagree. Gaps are normal.
+    /// </summary>
+    public long Sequence { get; init; }
+}
 
 /// <summary>A worker took the torrent on.</summary>
 public sealed record TorrentAdded(string InfoHash, IReadOnlyList<string> Owners, string? Name, long TotalBytes, string WorkerId)

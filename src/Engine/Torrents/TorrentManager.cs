@@ -534,6 +534,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
             DownloadRate = _downloadRate,
             UploadRate = _uploadRate,
             Peers = _peers.Count,
+            // Known: every address heard of (trackers, PEX, magnets) plus connected peers that dialled in from elsewhere.
+            PeersKnown = _candidates.Count + _peers.Count(p => p.EndPoint is not { } ep || !_candidates.ContainsKey(ep)),
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),
             HashFailures = _hashFailures,
             ProtocolErrors = _protocolErrors,

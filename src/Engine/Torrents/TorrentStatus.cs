@@ -26,6 +26,8 @@ public sealed record TorrentStatus
     public long DownloadRate { get; init; }
     public long UploadRate { get; init; }
     public int Peers { get; init; }
+    /// <summary>Peers known for this torrent, connected or not (at least <see cref="Peers"/>).</summary>
+    public int PeersKnown { get; init; }
     public int Seeds { get; init; }
     public int HashFailures { get; init; }
     /// <summary>Peers disconnected for malformed or out-of-protocol messages (e.g. an extension message that does not parse).</summary>

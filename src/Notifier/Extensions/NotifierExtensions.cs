@@ -37,6 +37,7 @@ public static class NotifierExtensions
         builder.Services.Configure<NotifierOptions>(builder.Configuration.GetSection(NotifierOptions.Section));
         builder.Services.AddSingleton<HubConnectionLimiter>();
 
+        builder.Services.AddSingleton<PushedSequences>();
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
         // Live notifications: a new group starts at the end rather than replaying old progress to browsers.
         builder.AddKafkaSubscription(Topics.TorrentEvents, ConsumerGroup, o => o.AutoOffsetReset = AutoOffsetReset.Latest);

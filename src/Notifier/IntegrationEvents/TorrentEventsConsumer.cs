@@ -5,8 +5,42 @@ using TorrentEdge.Notifier.Hubs;
 
 namespace TorrentEdge.Notifier.IntegrationEvents;
 
+/// <summary>
+/// The last sequence pushed per torrent: a redelivered event, or a late one from a torrent's previous owner, is not
+/// pushed again (browsers would show a step backwards). Bounded: past <see cref="MaxTorrents"/> it starts afresh, which
+/// at worst lets one duplicate per torrent through.
+/// </summary>
+public sealed class PushedSequences
+{
+    public const int MaxTorrents = 100_000;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, long> _last = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when <paramref name="e"/> is newer than everything pushed for its torrent (or carries no sequence).</summary>
+    public bool TryAdvance(TorrentEvent e)
+    {
+        if (e.Sequence <= 0)
+        {
+            return true;
+        }
+        lock (_gate)
+        {
+            if (_last.TryGetValue(e.InfoHash, out var last) && e.Sequence <= last)
+            {
+                return false;
+            }
+            if (_last.Count >= MaxTorrents)
+            {
+                _last.Clear();
+            }
+            _last[e.InfoHash] = e.Sequence;
+            return true;
+        }
+    }
+}
+
 /// <summary>Pushes each torrent event to the SignalR groups of its owners (and the per-torrent subscribers for detail events).</summary>
-public sealed class TorrentEventsConsumer(IHubContext<TorrentHub> hub) :
+public sealed class TorrentEventsConsumer(IHubContext<TorrentHub> hub, PushedSequences pushed) :
     IConsumer<TorrentAdded>,
     IConsumer<TorrentProgressed>,
     IConsumer<TorrentPiecesVerified>,
@@ -36,6 +70,10 @@ public sealed class TorrentEventsConsumer(IHubContext<TorrentHub> hub) :
     public Task Consume(ConsumeContext<TorrentPiecesVerified> context)
     {
         var e = context.Message;
+        if (!pushed.TryAdvance(e))
+        {
+            return Task.CompletedTask;
+        }
         return hub.Clients.Groups([.. e.Owners.Select(o => TorrentHub.TorrentGroup(e.InfoHash, o))])
             .SendAsync(TorrentHubEvents.Piece, e, context.CancellationToken);
     }
@@ -60,7 +98,7 @@ public sealed class TorrentEventsConsumer(IHubContext<TorrentHub> hub) :
         where TEvent : TorrentEvent
     {
         var owners = context.Message.Owners;
-        if (owners.Count == 0)
+        if (owners.Count == 0 || !pushed.TryAdvance(context.Message))
         {
             return Task.CompletedTask;
         }

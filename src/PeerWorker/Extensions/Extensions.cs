@@ -52,6 +52,13 @@ public static class Extensions
 
         // Hosted services stop in reverse order: the reconciler first (torrents stop, resume data saved, final status
         // queued), then the translator, then the outbox flushes, and only then the subscription leaves the group.
+        // The outbox on disk, beside the resume data: what a replica could not publish survives it (see EventJournal).
+        services.AddSingleton(sp =>
+        {
+            var worker = sp.GetRequiredService<IOptions<PeerWorkerOptions>>().Value;
+            return new EventJournal(Path.Combine(worker.GetResumeRoot(), "outbox"), worker.ReplicaId);
+        });
+        services.AddSingleton(sp => new TorrentSequences(sp.GetRequiredService<IOptions<PeerWorkerOptions>>().Value.GetResumeRoot()));
         services.AddSingleton<TorrentEventOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<TorrentEventOutbox>());
         services.AddSingleton<TorrentEventTranslator>();

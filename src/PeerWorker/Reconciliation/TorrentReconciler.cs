@@ -157,6 +157,8 @@ public sealed partial class TorrentReconciler(
             {
                 await runtime.StopAsync(hash, cancellationToken).ConfigureAwait(false);
                 Forget(hash);
+                // Its next owner reserves sequence numbers above this replica's; taking it back later must do the same.
+                outbox.Released(hash);
                 LogStopped(logger, hash);
             }
             return;

@@ -329,7 +329,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         var moving = IsTransferring(s.State);
         return new RuntimeSnapshot(hex, s.Name, Map(s.State), s.HasMetadata, s.Progress, s.BytesDone, s.BytesWanted, s.TotalLength,
             s.Downloaded, s.Uploaded, moving ? s.DownloadRate : 0, moving ? s.UploadRate : 0, s.Peers, s.Seeds, s.PieceCount, s.PiecesHave,
-            files, s.Error);
+            files, s.Error, Math.Max(s.PeersKnown, s.Peers));
     }
 
     /// <summary>Whether a torrent in this state moves data at all (a paused, queued, checking or failed one does not).</summary>

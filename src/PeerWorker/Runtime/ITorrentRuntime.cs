@@ -74,7 +74,8 @@ public sealed record RuntimeSnapshot(
     int PieceCount,
     int PiecesHave,
     IReadOnlyList<FileProgress> Files,
-    string? Error);
+    string? Error,
+    int PeersKnown = 0);
 
 /// <summary>Something the runtime reports about a torrent.</summary>
 public abstract record RuntimeEvent(string InfoHash);

@@ -75,6 +75,39 @@ public sealed partial class EmbeddedKafka : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes broker <paramref name="brokerId"/> (1 to <see cref="BrokerCount"/>) down: it closes its connections and refuses
+    /// new ones, as a broker that crashed or is cut off, until <see cref="SetBrokerUp"/>. For outage tests.
+    /// </summary>
+    public void SetBrokerDown(int brokerId) => SetBroker(brokerId, up: false);
+
+    /// <summary>Brings broker <paramref name="brokerId"/> back after <see cref="SetBrokerDown"/>.</summary>
+    public void SetBrokerUp(int brokerId) => SetBroker(brokerId, up: true);
+
+    /// <summary>Every broker down (the whole cluster away) or up again.</summary>
+    public void SetAllBrokers(bool up)
+    {
+        for (var id = 1; id <= BrokerCount; id++)
+        {
+            SetBroker(id, up);
+        }
+    }
+
+    private void SetBroker(int brokerId, bool up)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerId, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(brokerId, BrokerCount);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            var error = up ? Native.rd_kafka_mock_broker_set_up(_cluster, brokerId) : Native.rd_kafka_mock_broker_set_down(_cluster, brokerId);
+            if (error != 0)
+            {
+                throw new InvalidOperationException($"Setting broker {brokerId} {(up ? "up" : "down")} failed: {Marshal.PtrToStringUTF8(Native.rd_kafka_err2str(error))}");
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -138,5 +171,11 @@ public sealed partial class EmbeddedKafka : IDisposable
 
         [LibraryImport(KafkaNativeLibrary.LibraryName)]
         internal static partial IntPtr rd_kafka_err2str(int err);
+
+        [LibraryImport(KafkaNativeLibrary.LibraryName)]
+        internal static partial int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+
+        [LibraryImport(KafkaNativeLibrary.LibraryName)]
+        internal static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
     }
 }

@@ -37,6 +37,12 @@ public sealed class KafkaSubscriptionState(string topic, string groupId)
 
     public DateTimeOffset LastPoll => new(Interlocked.Read(ref _lastPollTicks), TimeSpan.Zero);
 
+    /// <summary>False until the first poll returned (<see cref="LastPoll"/> is then <see cref="DateTimeOffset.MinValue"/>).</summary>
+    public bool HasPolled => Interlocked.Read(ref _lastPollTicks) != 0;
+
+    /// <summary>When the consume loop last started; null before.</summary>
+    public DateTimeOffset? StartedAt { get; internal set; }
+
     /// <summary>Partitions currently assigned to this member (an immutable snapshot).</summary>
     public IReadOnlyList<int> AssignedPartitions => Volatile.Read(ref _assigned);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace TorrentEdge.ServiceDefaults.Messaging;
@@ -12,15 +13,31 @@ internal sealed class KafkaSubscriptionHealthCheck(KafkaSubscriptionState state,
             ["topic"] = state.Topic,
             ["group"] = state.GroupId,
             ["partitions"] = string.Join(',', state.AssignedPartitions),
-            ["lastPoll"] = state.LastPoll,
+            ["lastPoll"] = state.HasPolled ? state.LastPoll : "never",
         };
         if (!state.Running)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy(state.Fault ?? "The consumer is not running.", data: data));
         }
-        var silence = time.GetUtcNow() - state.LastPoll;
-        return Task.FromResult(silence > maxSilence
-            ? HealthCheckResult.Unhealthy($"The consumer has not polled for {silence.TotalSeconds:F0} s.", data: data)
-            : HealthCheckResult.Healthy(data: data));
+        // Before the first poll the silence counts from the loop's start, not from year 1.
+        var now = time.GetUtcNow();
+        var silence = now - (state.HasPolled ? state.LastPoll : state.StartedAt ?? now);
+        if (silence <= maxSilence)
+        {
+            return Task.FromResult(HealthCheckResult.Healthy(data: data));
+        }
+        return Task.FromResult(HealthCheckResult.Unhealthy(state.HasPolled
+            ? $"The consumer has not polled for {Describe(silence)} (limit {Describe(maxSilence)})."
+            : $"The consumer has not polled since it started {Describe(silence)} ago (limit {Describe(maxSilence)}).", data: data));
+    }
+
+    /// <summary>A duration as people read it: "42 s", "5 min 3 s", "2 h 7 min", "3 d 4 h".</summary>
+    public static string Describe(TimeSpan span)
+    {
+        var c = CultureInfo.InvariantCulture;
+        return span.TotalSeconds < 60 ? string.Create(c, $"{Math.Max(0, (int)span.TotalSeconds)} s")
+            : span.TotalMinutes < 60 ? string.Create(c, $"{(int)span.TotalMinutes} min {span.Seconds} s")
+            : span.TotalHours < 24 ? string.Create(c, $"{(int)span.TotalHours} h {span.Minutes} min")
+            : string.Create(c, $"{(int)span.TotalDays} d {span.Hours} h");
     }
 }

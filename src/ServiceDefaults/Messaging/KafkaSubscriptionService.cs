@@ -81,6 +81,7 @@ internal sealed partial class KafkaSubscriptionService(
             _offsetsStored = false;
             consumer = BuildConsumer();
             consumer.Subscribe(options.Topic);
+            state.StartedAt = time.GetUtcNow();
             state.Running = true;
             state.Fault = null;
             LogStarted(logger, options.Topic, options.GroupId);

@@ -19,26 +19,40 @@ public sealed class StatisticsApiTests : IAsyncLifetime
     private const string BobHash = "89abcdef0123456789abcdef0123456789abcdef";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private readonly EmbeddedKafka _kafka = EmbeddedKafka.Start();
+    private EmbeddedKafka _kafka = EmbeddedKafka.Start();
     private readonly TestTokens _tokens = new();
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "analytics-api-" + Guid.NewGuid().ToString("N"));
     private WebApplicationFactory<Program> _factory = null!;
 
     public ValueTask InitializeAsync()
     {
         _kafka.CreateTopic(Topics.TorrentEvents, 2);
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+        _factory = CreateFactory();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Analytics on the current Kafka, with its statistics in this test's SQLite file.</summary>
+    private WebApplicationFactory<Program> CreateFactory() =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseSetting("ConnectionStrings:kafka", _kafka.BootstrapServers)
+            .UseSetting("ConnectionStrings:analyticsdb", $"Data Source={Path.Combine(_directory, "analytics.db")}")
             .UseSetting("Auth:JwksUrl", TestTokens.JwksUrl)
             .ConfigureServices(s => s.AddHttpClient(DefaultAuthentication.JwksHttpClientName)
                 .ConfigurePrimaryHttpMessageHandler(_tokens.CreateJwksHandler)));
-        return ValueTask.CompletedTask;
-    }
 
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
         _kafka.Dispose();
         _tokens.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private HttpClient Client(string sub, string role)
@@ -155,5 +169,86 @@ public sealed class StatisticsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync($"/api/statistics/torrents/{BobHash}", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/api/statistics/users/alice", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync("/api/statistics/users/bob", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Statistics_AnalyticsRestartsOnAnEmptyLog_TotalsAndHistoryKept()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var publisher = _factory.Services.GetRequiredService<IIntegrationEventPublisher>();
+        await publisher.PublishAsync(Topics.TorrentEvents, InfoHash, new TorrentAdded(InfoHash, ["alice"], "debian.iso", 4096, "w1"), ct);
+        await publisher.PublishAsync(Topics.TorrentEvents, InfoHash,
+            new TorrentProgressed(InfoHash, ["alice"], TorrentState.Downloading, 0.5, 2048, 4096, 2048, 128, 512, 64, 2, 7, 4, [], []), ct);
+        await publisher.PublishAsync(Topics.TorrentEvents, InfoHash, new TorrentCompleted(InfoHash, ["alice"], 4096), ct);
+        using (var admin = Client("admin-id", "admin"))
+        {
+            await WaitForStatisticsAsync(admin, 1, 1, ct);
+        }
+
+        // Analytics stops, and comes back on a broker that lost its log (the embedded Kafka after a suite restart).
+        await _factory.DisposeAsync();
+        _kafka.Dispose();
+        _kafka = EmbeddedKafka.Start();
+        _kafka.CreateTopic(Topics.TorrentEvents, 2);
+        _factory = CreateFactory();
+
+        using var again = Client("admin-id", "admin");
+        var statistics = await again.GetFromJsonAsync<JsonElement>("/api/statistics", ct);
+        var totals = statistics.GetProperty("totals");
+        Assert.Equal((1, 1, 2048L, 128L), (totals.GetProperty("torrents").GetInt32(), totals.GetProperty("completed").GetInt32(),
+            totals.GetProperty("bytesDownloaded").GetInt64(), totals.GetProperty("bytesUploaded").GetInt64()));
+        var history = await again.GetFromJsonAsync<JsonElement>($"/api/statistics/torrents/{InfoHash}/history", ct);
+        var point = Assert.Single(history.GetProperty("points").EnumerateArray());
+        Assert.Equal((512L, 64L), (point.GetProperty("downloadRate").GetInt64(), point.GetProperty("uploadRate").GetInt64()));
+    }
+
+    [Fact]
+    public async Task History_PerTorrentAndPerUser_StepsChosenAndCheckedOwnersScoped()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var publisher = _factory.Services.GetRequiredService<IIntegrationEventPublisher>();
+        var at = DateTimeOffset.UtcNow;
+        await publisher.PublishAsync(Topics.TorrentEvents, InfoHash, new TorrentAdded(InfoHash, ["alice"], "alice.iso", 4096, "w1"), ct);
+        await publisher.PublishAsync(Topics.TorrentEvents, InfoHash,
+            new TorrentProgressed(InfoHash, ["alice"], TorrentState.Downloading, 0.5, 2048, 4096, 2048, 0, 300, 0, 1, 1, 4, [], []) { OccurredAt = at }, ct);
+        await publisher.PublishAsync(Topics.TorrentEvents, BobHash, new TorrentAdded(BobHash, ["bob"], "bob.iso", 8192, "w1"), ct);
+        await publisher.PublishAsync(Topics.TorrentEvents, BobHash,
+            new TorrentProgressed(BobHash, ["bob"], TorrentState.Downloading, 0.5, 4096, 8192, 4096, 0, 700, 0, 1, 1, 4, [], []) { OccurredAt = at }, ct);
+        using var admin = Client("admin-id", "admin");
+        await WaitForStatisticsAsync(admin, 2, 0, ct);
+        var clock = Stopwatch.StartNew();
+        while ((await admin.GetFromJsonAsync<JsonElement>($"/api/statistics/torrents/{BobHash}/history", ct)).GetProperty("points").GetArrayLength() == 0)
+        {
+            Assert.True(clock.Elapsed < Timeout, "bob's history never showed a point");
+            await Task.Delay(100, ct);
+        }
+
+        using var alice = Client("alice", "user");
+        var perSecond = await alice.GetFromJsonAsync<JsonElement>($"/api/statistics/torrents/{InfoHash}/history", ct);
+        Assert.Equal(1, perSecond.GetProperty("stepSeconds").GetInt32());
+        Assert.Equal(300, Assert.Single(perSecond.GetProperty("points").EnumerateArray()).GetProperty("downloadRate").GetInt64());
+        var from = Uri.EscapeDataString(at.AddHours(-5).ToString("O"));
+        var perMinute = await alice.GetFromJsonAsync<JsonElement>($"/api/statistics/users/alice/history?from={from}", ct);
+        Assert.Equal(60, perMinute.GetProperty("stepSeconds").GetInt32());
+        Assert.Equal(300, Assert.Single(perMinute.GetProperty("points").EnumerateArray()).GetProperty("downloadRate").GetInt64());
+        var everyone = await admin.GetFromJsonAsync<JsonElement>($"/api/statistics/users/bob/history?step=1h&from={from}", ct);
+        Assert.Equal(700, Assert.Single(everyone.GetProperty("points").EnumerateArray()).GetProperty("downloadRate").GetInt64());
+
+        // Someone else's torrent or user is not found; bad parameters are problem details saying what is wrong.
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync($"/api/statistics/torrents/{BobHash}/history", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync("/api/statistics/users/bob/history", ct)).StatusCode);
+        foreach (var (query, title) in new[]
+        {
+            ("step=2m", "Invalid 'step'"),
+            ("from=yesterday", "Invalid 'from'"),
+            ($"from={Uri.EscapeDataString(at.ToString("O"))}&to={Uri.EscapeDataString(at.AddHours(-1).ToString("O"))}", "Invalid range"),
+            ($"step=1s&from={from}", "Step not kept that far back"),
+        })
+        {
+            var response = await alice.GetAsync($"/api/statistics/torrents/{InfoHash}/history?{query}", ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(title, (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("title").GetString());
+        }
     }
 }

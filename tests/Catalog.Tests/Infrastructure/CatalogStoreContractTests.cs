@@ -346,6 +346,35 @@ public abstract class CatalogStoreContractTests
         Assert.Equal(2, (await store.FindTorrentAsync(Hash(1), Ct))!.PublishedRevision);
         Assert.Equal(Hash(2), Assert.Single(await store.ListUnpublishedAsync(10, Ct)).InfoHash);
     }
+
+    [Fact]
+    public async Task MarkAllUnpublished_PublishedAndRemovedTorrents_AllListedAgainUntilMarked()
+    {
+        var store = await CreateStoreAsync();
+        await store.TryInsertTorrentAsync(NewTorrent(Hash(1), "u1"), Ct);
+        await store.TryInsertTorrentAsync(NewTorrent(Hash(2), "u2"), Ct);
+        var removed = NewTorrent(Hash(3), "u1");
+        removed.Removed = true;
+        removed.DeleteData = true;
+        removed.Revision = 4;
+        await store.TryInsertTorrentAsync(removed, Ct);
+        await store.MarkPublishedAsync(Hash(1), 1, Ct);
+        await store.MarkPublishedAsync(Hash(2), 1, Ct);
+        await store.MarkPublishedAsync(Hash(3), 4, Ct);
+        Assert.Empty(await store.ListUnpublishedAsync(10, Ct));
+
+        Assert.Equal(3, await store.MarkAllUnpublishedAsync(Ct));
+
+        var again = await store.ListUnpublishedAsync(10, Ct);
+        Assert.Equal([Hash(1), Hash(2), Hash(3)], again.Select(t => t.InfoHash).Order(StringComparer.Ordinal));
+        // The desired state itself is untouched: the same revision goes out again.
+        Assert.Equal(4, again.Single(t => t.InfoHash == Hash(3)).Revision);
+        Assert.True(again.Single(t => t.InfoHash == Hash(3)).Removed);
+        await store.MarkPublishedAsync(Hash(1), 1, Ct);
+        await store.MarkPublishedAsync(Hash(2), 1, Ct);
+        await store.MarkPublishedAsync(Hash(3), 4, Ct);
+        Assert.Empty(await store.ListUnpublishedAsync(10, Ct));
+    }
 }
 
 public sealed class SqliteCatalogStoreTests : CatalogStoreContractTests, IDisposable

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using TorrentEdge.Catalog.Apis;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TorrentEdge.Catalog.Infrastructure;
@@ -154,5 +157,60 @@ public sealed class OutboxServiceTests(CatalogFactory factory) : IClassFixture<C
         var spec = await second.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash, TimeSpan.FromSeconds(30));
         Assert.Equal(1, spec.Revision);
         Assert.Equal(torrent.Bytes, spec.Metainfo);
+    }
+
+    [Fact]
+    public async Task AddTorrent_PublishedThenCatalogRestarts_NextStartPublishesItAgain()
+    {
+        // The embedded Kafka keeps its log in memory: after the suite restarts, torrent-specs is empty, and only the
+        // store still knows the desired state.
+        var directory = Path.Combine(Path.GetTempPath(), "catalog-republish-" + Guid.NewGuid().ToString("N"));
+        var torrent = TestTorrents.Single("republish-" + Guid.NewGuid().ToString("N"));
+        await using (var first = new RestartedFactory(directory, deleteDirectory: false))
+        {
+            var user = await first.UserAsync();
+            Assert.Equal(HttpStatusCode.Created, (await TorrentsApiCases.UploadAsync(user, torrent.Bytes)).StatusCode);
+            await first.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash, TimeSpan.FromSeconds(30));
+            var store = first.Services.GetRequiredService<ICatalogStore>();
+            await WaitUntilAsync(async () => (await store.ListUnpublishedAsync(10, TestContext.Current.CancellationToken)).Count == 0, "the spec acknowledged");
+        }
+
+        await using var second = new RestartedFactory(directory, deleteDirectory: true);
+        _ = second.Services;
+        // The tests share one broker, whose topic still holds the first publish: the restart must add a second.
+        await WaitUntilAsync(() => Task.FromResult(second.Publisher.Published.Count(p => p.Key == torrent.InfoHash) >= 2), "the spec published again");
+        var spec = Assert.IsType<TorrentSpecChanged>(second.Publisher.Published.Last(p => p.Key == torrent.InfoHash).Event);
+        Assert.Equal(1, spec.Revision);
+        Assert.Equal(torrent.Bytes, spec.Metainfo);
+    }
+
+    [Fact]
+    public async Task Republish_Admin_QueuesEveryTorrentAndPublishesAgain()
+    {
+        var admin = await factory.AdminAsync();
+        var user = await factory.UserAsync();
+        var torrent = TestTorrents.Single("again-" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(HttpStatusCode.Created, (await TorrentsApiCases.UploadAsync(user, torrent.Bytes)).StatusCode);
+        await factory.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash, TimeSpan.FromSeconds(30));
+        var before = factory.Publisher.Published.Count(p => p.Key == torrent.InfoHash);
+
+        var forbidden = await user.PostAsync("/api/admin/torrents/republish", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        var response = await admin.PostAsync("/api/admin/torrents/republish", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<RepublishResponse>(TestContext.Current.CancellationToken);
+        Assert.True(body!.Queued >= 1, $"queued {body.Queued}");
+
+        await WaitUntilAsync(() => Task.FromResult(factory.Publisher.Published.Count(p => p.Key == torrent.InfoHash) > before), "the spec published again");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), what + ": not within 30 s");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
     }
 }

@@ -16,6 +16,27 @@ public sealed class TorrentEventProjectorTests(CatalogFactory factory) : IClassF
     private TorrentEventProjector Projector => factory.Services.GetRequiredService<TorrentEventProjector>();
 
     [Fact]
+    public async Task Project_LowerSequenceWithLaterClock_IgnoredHigherApplied()
+    {
+        var user = await factory.UserAsync();
+        var torrent = TestTorrents.Single("seq-" + Guid.NewGuid().ToString("N"));
+        await TorrentsApiCases.UploadAsync(user, torrent.Bytes);
+        string[] owners = ["x"];
+        var now = DateTimeOffset.UtcNow;
+
+        await Projector.ProjectAsync(new TorrentStateChanged(torrent.InfoHash, owners, TorrentState.Seeding, "new-owner") { Sequence = 20_001, OccurredAt = now }, Ct);
+        // A late event of the previous owner, whose clock runs ahead: its sequence is lower, so it is older.
+        await Projector.ProjectAsync(new TorrentStateChanged(torrent.InfoHash, owners, TorrentState.Downloading, "old-owner") { Sequence = 10_050, OccurredAt = now.AddMinutes(5) }, Ct);
+        var view = await IsAsync<TorrentView>(await user.GetAsync($"/api/torrents/{torrent.InfoHash}", Ct), HttpStatusCode.OK);
+        Assert.Equal(TorrentState.Seeding, view.State);
+
+        // A redelivery of the newest is a no-op; a newer sequence applies even with an earlier clock.
+        await Projector.ProjectAsync(new TorrentStateChanged(torrent.InfoHash, owners, TorrentState.Paused, "new-owner") { Sequence = 20_002, OccurredAt = now.AddMinutes(-1) }, Ct);
+        view = await IsAsync<TorrentView>(await user.GetAsync($"/api/torrents/{torrent.InfoHash}", Ct), HttpStatusCode.OK);
+        Assert.Equal(TorrentState.Paused, view.State);
+    }
+
+    [Fact]
     public async Task Progress_ShowsInStatus()
     {
         var user = await factory.UserAsync();

@@ -29,6 +29,9 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
     /// <summary>The access token from the last log-in.</summary>
     public string? AccessToken => _http.DefaultRequestHeaders.Authorization?.Parameter;
 
+    /// <summary>The refresh token from the last log-in or refresh.</summary>
+    public string? RefreshToken { get; private set; }
+
     public async Task RegisterAndLogInAsync(string user, string password, CancellationToken cancellationToken)
     {
         var credentials = new { username = user, password };
@@ -36,10 +39,29 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
         {
             Assert.True(registered.StatusCode == HttpStatusCode.Created, $"register answered {(int)registered.StatusCode}: {await registered.Content.ReadAsStringAsync(cancellationToken)}");
         }
-        using var login = await _http.PostAsJsonAsync("/api/auth/login", credentials, cancellationToken);
-        Assert.True(login.StatusCode == HttpStatusCode.OK, $"login answered {(int)login.StatusCode}: {await login.Content.ReadAsStringAsync(cancellationToken)}");
-        using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync(cancellationToken));
+        await LogInAsync(user, password, cancellationToken);
+    }
+
+    public async Task LogInAsync(string user, string password, CancellationToken cancellationToken)
+    {
+        using var login = await _http.PostAsJsonAsync("/api/auth/login", new { username = user, password }, cancellationToken);
+        await TakeTokensAsync(login, "login", cancellationToken);
+    }
+
+    /// <summary>POST /api/auth/refresh with <paramref name="refreshToken"/>; takes the new pair.</summary>
+    public async Task RefreshAsync(string refreshToken, CancellationToken cancellationToken)
+    {
+        using var refreshed = await _http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken }, cancellationToken);
+        await TakeTokensAsync(refreshed, "refresh", cancellationToken);
+    }
+
+    private async Task TakeTokensAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{what} answered {(int)response.StatusCode}: {text}");
+        using var body = JsonDocument.Parse(text);
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.RootElement.GetProperty("accessToken").GetString());
+        RefreshToken = body.RootElement.GetProperty("refreshToken").GetString();
     }
 
     /// <summary>POST /api/torrents, multipart with the .torrent file; returns the info-hash.</summary>
@@ -80,6 +102,16 @@ public sealed class GatewayClient(Uri gateway) : IDisposable
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {infoHash} answered {(int)response.StatusCode}: {text}");
         return JsonSerializer.Deserialize<TorrentStatusView>(text, Json)!;
+    }
+
+    /// <summary>GET of any JSON resource; fails the test on anything but 200.</summary>
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path} answered {(int)response.StatusCode}: {text}");
+        using var body = JsonDocument.Parse(text);
+        return body.RootElement.Clone();
     }
 
     public Task PauseAsync(string infoHash, CancellationToken cancellationToken) => PostAsync($"/api/torrents/{infoHash}/pause", cancellationToken);

@@ -86,6 +86,16 @@ public sealed class TorrentEventTranslatorTests : IAsyncDisposable
     }
 
     [Fact]
+    public void ToProgressed_PeersKnownBeyondConnected_PeersTotalIsKnown()
+    {
+        var snapshot = FakeTorrentRuntime.Snapshot(Hash(1)) with { Peers = 2, PeersKnown = 9 };
+
+        var progressed = TorrentEventTranslator.ToProgressed(snapshot, ["alice"]);
+
+        Assert.Equal((2, 9), (progressed.PeersConnected, progressed.PeersTotal));
+    }
+
+    [Fact]
     public async Task Completed_FinalProgressWithinTheThrottle_IsPublishedAtOnce()
     {
         await _outbox.StartAsync(TestContext.Current.CancellationToken);

@@ -4,7 +4,7 @@ using TorrentEdge.Contracts.Torrents;
 
 namespace TorrentEdge.Analytics.Tests.Model;
 
-public sealed class StatisticsStoreTests
+public sealed class LiveStatisticsTests
 {
     private const string A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     private const string B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -18,7 +18,7 @@ public sealed class StatisticsStoreTests
     [Fact]
     public void Apply_ProgressOfTwoTorrents_TotalsAndPerUserSum()
     {
-        var store = new StatisticsStore(_time);
+        var store = new LiveStatistics(_time);
         store.Apply(new TorrentAdded(A, ["alice"], "a", 1000, "w1"));
         store.Apply(new TorrentAdded(B, ["alice", "bob"], "b", 1000, "w1"));
         store.Apply(Progress(A, ["alice"], 0.5, 500, 100, 50, 5));
@@ -37,9 +37,21 @@ public sealed class StatisticsStoreTests
     }
 
     [Fact]
+    public void Apply_LowerSequenceAfterHigher_Ignored()
+    {
+        var store = new LiveStatistics(_time);
+        store.Apply(Progress(A, ["alice"], 0.8, 800, 0, 50, 1) with { Sequence = 20_001 });
+        // A late progress of the torrent's previous owner.
+        var record = store.Apply(Progress(A, ["alice"], 0.3, 300, 0, 90, 1) with { Sequence = 10_007 });
+
+        Assert.Equal((0.8, 20_001L), (record.Progress, record.Sequence));
+        Assert.Equal(50, store.GetTorrent(A)!.DownloadRate);
+    }
+
+    [Fact]
     public void Apply_SameCompletionTwice_CountedOnce()
     {
-        var store = new StatisticsStore(_time);
+        var store = new LiveStatistics(_time);
         var completed = new TorrentCompleted(A, ["alice"], 1000);
 
         store.Apply(completed);
@@ -54,11 +66,11 @@ public sealed class StatisticsStoreTests
     [Fact]
     public void GetSnapshot_NoProgressForLong_RatesDropToZero()
     {
-        var store = new StatisticsStore(_time);
+        var store = new LiveStatistics(_time);
         store.Apply(Progress(A, ["alice"], 0.5, 500, 0, 80, 0));
         Assert.Equal(80, store.GetSnapshot().Totals.DownloadRate);
 
-        _time.Advance(StatisticsStore.RateStaleAfter + TimeSpan.FromSeconds(1));
+        _time.Advance(LiveStatistics.RateStaleAfter + TimeSpan.FromSeconds(1));
 
         Assert.Equal(0, store.GetSnapshot().Totals.DownloadRate);
         Assert.Equal(SwarmHealth.Dead, store.GetTorrent(A)!.SwarmHealth);
@@ -67,7 +79,7 @@ public sealed class StatisticsStoreTests
     [Fact]
     public void Apply_Removed_LeavesTotals()
     {
-        var store = new StatisticsStore(_time);
+        var store = new LiveStatistics(_time);
         store.Apply(new TorrentAdded(A, ["alice"], "a", 1000, "w1"));
         store.Apply(new TorrentRemoved(A, ["alice"], DataDeleted: true));
 
@@ -78,11 +90,11 @@ public sealed class StatisticsStoreTests
     [Fact]
     public void Apply_ProgressOverTime_OneRateSamplePerInterval()
     {
-        var store = new StatisticsStore(_time);
+        var store = new LiveStatistics(_time);
         store.Apply(Progress(A, ["alice"], 0.1, 100, 0, 10, 0));
         _time.Advance(TimeSpan.FromSeconds(1));
         store.Apply(Progress(A, ["alice"], 0.2, 200, 0, 20, 0));
-        _time.Advance(StatisticsStore.SampleInterval);
+        _time.Advance(LiveStatistics.SampleInterval);
         store.Apply(Progress(A, ["alice"], 0.3, 300, 0, 30, 0));
 
         Assert.Equal([10L, 30L], store.GetSnapshot().RateHistory.Select(s => s.DownloadRate));
@@ -91,7 +103,7 @@ public sealed class StatisticsStoreTests
     [Fact]
     public void GetSnapshot_ScopedToOwner_OnlyTheirTorrentsAndEntry()
     {
-        var store = new StatisticsStore(_time);
+        var store = new LiveStatistics(_time);
         store.Apply(Progress(A, ["alice"], 0.5, 500, 100, 50, 5));
         store.Apply(Progress(B, ["alice", "bob"], 0.25, 250, 0, 25, 1));
 

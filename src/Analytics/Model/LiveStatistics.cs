@@ -3,11 +3,13 @@ using TorrentEdge.Contracts.Torrents;
 namespace TorrentEdge.Analytics.Model;
 
 /// <summary>
-/// In-memory statistics folded from torrent-events. Each event sets the latest known values of its torrent, so a redelivered
-/// event changes nothing; totals are computed from the per-torrent state when asked. One lock: events arrive one at a time
-/// from the consumer and reads are occasional.
+/// The statistics as they are now, folded from torrent-events and served from memory. Each event sets the latest known
+/// values of its torrent, so a redelivered event changes nothing; totals are computed from the per-torrent state when
+/// asked. <see cref="Apply"/> hands back the torrent's record, which <see cref="StatisticsRecorder"/> persists, and
+/// <see cref="Restore"/> loads the persisted records at start. One lock: events arrive one at a time from the consumer
+/// and reads are occasional.
 /// </summary>
-public sealed class StatisticsStore(TimeProvider time)
+public sealed class LiveStatistics(TimeProvider time)
 {
     /// <summary>A torrent whose last progress is older than this no longer counts towards the current rates.</summary>
     public static readonly TimeSpan RateStaleAfter = TimeSpan.FromSeconds(15);
@@ -17,19 +19,39 @@ public sealed class StatisticsStore(TimeProvider time)
     public const int MaxSamples = 360;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Entry> _torrents = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, TorrentRecord> _torrents = new(StringComparer.OrdinalIgnoreCase);
     private readonly Queue<RateSample> _samples = new();
 
-    public void Apply(TorrentEvent e)
+    /// <summary>Replaces what is known with <paramref name="records"/> (the persisted state, at start).</summary>
+    public void Restore(IEnumerable<TorrentRecord> records)
+    {
+        lock (_gate)
+        {
+            _torrents.Clear();
+            foreach (var record in records)
+            {
+                _torrents[record.InfoHash] = record.Clone();
+            }
+        }
+    }
+
+    /// <summary>Folds one event; returns a copy of its torrent's record as it is after the event.</summary>
+    public TorrentRecord Apply(TorrentEvent e)
     {
         var now = time.GetUtcNow();
         lock (_gate)
         {
             if (!_torrents.TryGetValue(e.InfoHash, out var t))
             {
-                t = new Entry(e.InfoHash.ToLowerInvariant(), now);
+                t = new TorrentRecord { InfoHash = e.InfoHash.ToLowerInvariant(), FirstSeen = now };
                 _torrents.Add(e.InfoHash, t);
             }
+            // A redelivered or late event (lower sequence than one already folded) changes nothing.
+            if (e.Sequence > 0 && e.Sequence <= t.Sequence)
+            {
+                return t.Clone();
+            }
+            t.Sequence = Math.Max(t.Sequence, e.Sequence);
             t.Owners = e.Owners;
             t.LastUpdated = now;
             switch (e)
@@ -89,6 +111,25 @@ public sealed class StatisticsStore(TimeProvider time)
                     break;
             }
             SampleRates(now);
+            return t.Clone();
+        }
+    }
+
+    /// <summary>The info-hashes of the torrents <paramref name="owner"/> owns (every torrent when null).</summary>
+    public IReadOnlyList<string> TorrentsOf(string? owner)
+    {
+        lock (_gate)
+        {
+            return [.. _torrents.Values.Where(t => IsVisible(t, owner)).Select(t => t.InfoHash)];
+        }
+    }
+
+    /// <summary>Whether <paramref name="userId"/> owns any torrent known here.</summary>
+    public bool KnowsUser(string userId)
+    {
+        lock (_gate)
+        {
+            return _torrents.Values.Any(t => t.Owners.Contains(userId, StringComparer.Ordinal));
         }
     }
 
@@ -153,9 +194,9 @@ public sealed class StatisticsStore(TimeProvider time)
     public UserStatistics? GetUser(string userId, string? owner = null)
         => owner is not null && userId != owner ? null : GetSnapshot(owner).Users.FirstOrDefault(u => u.UserId == userId);
 
-    private static bool IsVisible(Entry t, string? owner) => owner is null || t.Owners.Contains(owner, StringComparer.Ordinal);
+    private static bool IsVisible(TorrentRecord t, string? owner) => owner is null || t.Owners.Contains(owner, StringComparer.Ordinal);
 
-    private static void MarkCompleted(Entry t, DateTimeOffset now)
+    private static void MarkCompleted(TorrentRecord t, DateTimeOffset now)
     {
         if (!t.Completed)
         {
@@ -179,43 +220,49 @@ public sealed class StatisticsStore(TimeProvider time)
         }
     }
 
-    private sealed class Entry(string infoHash, DateTimeOffset firstSeen)
-    {
-        public string InfoHash { get; } = infoHash;
-        public DateTimeOffset FirstSeen { get; } = firstSeen;
-        public IReadOnlyList<string> Owners { get; set; } = [];
-        public string? Name { get; set; }
-        public TorrentState State { get; set; } = TorrentState.Queued;
-        public double Progress { get; set; }
-        public long TotalBytes { get; set; }
-        public long BytesDownloaded { get; set; }
-        public long BytesUploaded { get; set; }
-        public long DownloadRate { get; set; }
-        public long UploadRate { get; set; }
-        public DateTimeOffset RatesAt { get; set; }
-        public int PeersConnected { get; set; }
-        public int PeersTotal { get; set; }
-        public int Seeders { get; set; }
-        public int Leechers { get; set; }
-        public bool SwarmKnown { get; set; }
-        public bool Completed { get; set; }
-        public DateTimeOffset? CompletedAt { get; set; }
-        public string? LastError { get; set; }
-        public bool Removed { get; set; }
-        public DateTimeOffset LastUpdated { get; set; }
+}
 
-        public TorrentStatistics ToStatistics(DateTimeOffset now)
-        {
-            // Rates are only "current" while progress keeps arriving; a silent torrent transfers nothing we know of.
-            var fresh = now - RatesAt <= RateStaleAfter;
-            var health = Completed ? SwarmHealth.Healthy
-                : !SwarmKnown ? SwarmHealth.Unknown
-                : Seeders >= 3 ? SwarmHealth.Healthy
-                : Seeders > 0 ? SwarmHealth.Weak
-                : SwarmHealth.Dead;
-            return new TorrentStatistics(InfoHash, Name, Owners, State, Progress, TotalBytes, BytesDownloaded, BytesUploaded,
-                fresh ? DownloadRate : 0, fresh ? UploadRate : 0, PeersConnected, PeersTotal, Seeders, Leechers, health,
-                Completed, LastError, FirstSeen, LastUpdated, CompletedAt);
-        }
+/// <summary>One torrent's folded state: what <see cref="LiveStatistics"/> keeps and the statistics store persists.</summary>
+public sealed class TorrentRecord
+{
+    public required string InfoHash { get; init; }
+    /// <summary>The sequence of the last event folded (the worker's order, across owners).</summary>
+    public long Sequence { get; set; }
+    public DateTimeOffset FirstSeen { get; init; }
+    public IReadOnlyList<string> Owners { get; set; } = [];
+    public string? Name { get; set; }
+    public TorrentState State { get; set; } = TorrentState.Queued;
+    public double Progress { get; set; }
+    public long TotalBytes { get; set; }
+    public long BytesDownloaded { get; set; }
+    public long BytesUploaded { get; set; }
+    public long DownloadRate { get; set; }
+    public long UploadRate { get; set; }
+    public DateTimeOffset RatesAt { get; set; }
+    public int PeersConnected { get; set; }
+    public int PeersTotal { get; set; }
+    public int Seeders { get; set; }
+    public int Leechers { get; set; }
+    public bool SwarmKnown { get; set; }
+    public bool Completed { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public string? LastError { get; set; }
+    public bool Removed { get; set; }
+    public DateTimeOffset LastUpdated { get; set; }
+
+    public TorrentRecord Clone() => (TorrentRecord)MemberwiseClone();
+
+    public TorrentStatistics ToStatistics(DateTimeOffset now)
+    {
+        // Rates are only "current" while progress keeps arriving; a silent torrent transfers nothing we know of.
+        var fresh = now - RatesAt <= LiveStatistics.RateStaleAfter;
+        var health = Completed ? SwarmHealth.Healthy
+            : !SwarmKnown ? SwarmHealth.Unknown
+            : Seeders >= 3 ? SwarmHealth.Healthy
+            : Seeders > 0 ? SwarmHealth.Weak
+            : SwarmHealth.Dead;
+        return new TorrentStatistics(InfoHash, Name, Owners, State, Progress, TotalBytes, BytesDownloaded, BytesUploaded,
+            fresh ? DownloadRate : 0, fresh ? UploadRate : 0, PeersConnected, PeersTotal, Seeders, Leechers, health,
+            Completed, LastError, FirstSeen, LastUpdated, CompletedAt);
     }
 }
