@@ -12,7 +12,8 @@ if (!SuiteOptions.TryRead(builder.Configuration, builder.Environment, out var su
 // Infrastructure: embedded unless a connection string names an external one.
 var kafka = builder.AddKafka(Topology.Kafka);
 var redis = builder.AddRedis(Topology.Redis, suite);
-var catalogDb = builder.AddCatalogDb(Topology.CatalogDb, suite);
+var catalogDb = builder.AddDatabase(Topology.CatalogDb, suite);
+var analyticsDb = builder.AddDatabase(Topology.AnalyticsDb, suite);
 var peerWorkerSecret = builder.AddServiceSecret(Topology.PeerWorkerSecret);
 
 var catalog = builder.AddService<Projects.Catalog>(Topology.Catalog, suite)
@@ -23,6 +24,7 @@ var catalog = builder.AddService<Projects.Catalog>(Topology.Catalog, suite)
 
 var analytics = builder.AddService<Projects.Analytics>(Topology.Analytics, suite)
     .WithReference(kafka).WaitFor(kafka)
+    .WithReference(analyticsDb).WaitFor(analyticsDb)
     .WithOptionalReference(redis)
     .WithReference(catalog).WaitFor(catalog);
 

@@ -10,6 +10,7 @@ public static class Topology
     public const string Kafka = "kafka";
     public const string Redis = "redis";
     public const string CatalogDb = "catalogdb";
+    public const string AnalyticsDb = "analyticsdb";
     public const string PeerWorkerSecret = "peerworker-secret";
 
     public const string Gateway = "gateway";

@@ -33,6 +33,8 @@ public sealed class SuiteTests
         }
         var catalogEnvironment = ProcessTree.Environment(suite.ServicePid(Assert.Single(suite.Instances(Topology.Catalog)).ResourceId));
         Assert.Equal($"Data Source={Path.Combine(dataDir, "catalog.db")}", catalogEnvironment["ConnectionStrings__catalogdb"]);
+        var analyticsEnvironment = ProcessTree.Environment(suite.ServicePid(Assert.Single(suite.Instances(Topology.Analytics)).ResourceId));
+        Assert.Equal($"Data Source={Path.Combine(dataDir, "analytics.db")}", analyticsEnvironment["ConnectionStrings__analyticsdb"]);
 
         // Two PeerWorker replicas, each its own process and replica id, sharing the data folder and the Catalog credential.
         var workers = suite.Instances(Topology.PeerWorker);

@@ -25,17 +25,17 @@ public static class ServiceResourceExtensions
         resource is null ? project : project.WithReference(resource).WaitFor(resource);
 
     /// <summary>
-    /// Catalog's store: <c>ConnectionStrings__{name}</c> when given (a <c>mongodb://</c> URL selects MongoDB), else
-    /// SQLite in the data folder.
+    /// A service's store: <c>ConnectionStrings__{name}</c> when given (a <c>mongodb://</c> URL selects MongoDB), else
+    /// SQLite in the data folder (<c>{name without "db"}.db</c>: catalog.db, analytics.db).
     /// </summary>
-    public static IResourceBuilder<IResourceWithConnectionString> AddCatalogDb(this IDistributedApplicationBuilder builder, string name, SuiteOptions suite)
+    public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(this IDistributedApplicationBuilder builder, string name, SuiteOptions suite)
     {
         if (builder.ExecutionContext.IsPublishMode || !string.IsNullOrEmpty(builder.Configuration.GetConnectionString(name)))
         {
             return builder.AddExternalConnectionString(name);
         }
         Directory.CreateDirectory(suite.DataDir);
-        var path = Path.Combine(suite.DataDir, "catalog.db");
+        var path = Path.Combine(suite.DataDir, (name.EndsWith("db", StringComparison.Ordinal) ? name[..^2] : name) + ".db");
         return builder.AddConnectionString(name, ReferenceExpression.Create($"Data Source={path}"));
     }
 
