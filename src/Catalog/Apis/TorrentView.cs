@@ -34,6 +34,12 @@ public sealed record TorrentView(
     DateTimeOffset? StatusUpdatedAt,
     string? WorkerId)
 {
+    /// <summary>The caller's category of the torrent (empty: none); per user, like <see cref="Tags"/> (LabelsApi).</summary>
+    public string? Category { get; init; }
+
+    /// <summary>The caller's tags of the torrent (Transmission's labels).</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+
     /// <param name="showOwners">Owners are shown to admins only: users do not learn who else downloads something.</param>
     public static TorrentView From(CatalogTorrent t, bool showOwners)
     {

@@ -9,6 +9,9 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using TorrentEdge.Catalog.Apis;
+using TorrentEdge.Catalog.Apis.Compat;
+using TorrentEdge.Catalog.Apis.QBittorrent;
+using TorrentEdge.Catalog.Apis.Transmission;
 using TorrentEdge.Catalog.Infrastructure;
 using TorrentEdge.Catalog.IntegrationEvents;
 using TorrentEdge.Catalog.Model;
@@ -49,6 +52,7 @@ public static class Extensions
         services.AddSingleton<TorrentEventProjector>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddDownloadClientApis();
 
         // Specs go out through the outbox; the status projection reads torrent-events in its own consumer group.
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
@@ -205,6 +209,9 @@ public static class Extensions
         app.MapAuthApi();
         app.MapTorrentsApi();
         app.MapAdminApi();
+        app.MapLabelsApi();
+        app.MapQBittorrentApi();
+        app.MapTransmissionRpc();
         return app;
     }
 

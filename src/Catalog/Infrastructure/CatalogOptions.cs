@@ -49,4 +49,10 @@ public sealed class CatalogOptions
     public int InlineMetainfoMaxBytes { get; set; } = 256 * 1024;
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
     public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where PeerWorkers put downloads (their <c>PeerWorker:DownloadRoot</c>), as the download-client APIs report paths;
+    /// by default <c>&lt;TorrentEdge:DataDir&gt;/downloads</c>, which is where the AppHost points the workers.
+    /// </summary>
+    public string? DownloadRoot { get; set; }
 }
