@@ -555,7 +555,9 @@ public static partial class QBittorrentApi
 
     private static async Task<IResult> Delete(QBittorrentRequest request)
     {
-        if (!request.Requires("hashes", "deleteFiles"))
+        // qBittorrent requires deleteFiles too and answers 400 without it; Sonarr and Radarr leave it out when they remove a
+        // torrent but keep its data, so that request fails against qBittorrent itself. Absent means false here.
+        if (!request.Requires("hashes"))
         {
             return BadRequest();
         }
