@@ -13,6 +13,12 @@ public static partial class AuthApi
 {
     public const string LoginRateLimitPolicy = "login";
 
+    /// <summary>
+    /// Family of the refresh-token records that are download-client sessions (qBittorrent's SID cookie): revoked with the
+    /// user's other log-ins, never accepted by <c>/api/auth/refresh</c>.
+    /// </summary>
+    internal const string ClientSessionFamilyPrefix = "client-session:";
+
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         // The JWKS at its well-known address, and under /api so the Gateway exposes it with the rest of the API.
@@ -101,43 +107,63 @@ public static partial class AuthApi
             return Problems.BadRequest("Invalid log-in", "Give a username and a password.");
         }
         var now = time.GetUtcNow();
-        var user = await store.FindUserByNameAsync(User.Normalize(request.Username), cancellationToken);
+        var (current, outcome) = await CheckPasswordAsync(request.Username, request.Password, store, hasher, options.Value, now, logger, cancellationToken);
+        return outcome switch
+        {
+            PasswordCheck.Invalid => InvalidCredentials(),
+            PasswordCheck.Disabled => AccountDisabled(),
+            _ => TypedResults.Ok(await IssueAsync(current!, Guid.NewGuid().ToString("N"), store, tokens, options.Value, now, cancellationToken)),
+        };
+    }
+
+    /// <summary>The outcome of checking a user name and password.</summary>
+    internal enum PasswordCheck { Valid, Invalid, Disabled }
+
+    /// <summary>
+    /// Checks a user name and password with the log-in's rules (constant work for unknown names, lockout, failed-login
+    /// count, rehash); the one check behind every password log-in, including the download-client APIs' Basic auth.
+    /// </summary>
+    internal static async Task<(User? User, PasswordCheck Outcome)> CheckPasswordAsync(
+        string username, string password, ICatalogStore store, IPasswordHasher<User> hasher, AuthOptions options,
+        DateTimeOffset now, ILogger logger, CancellationToken cancellationToken)
+    {
+        var user = await store.FindUserByNameAsync(User.Normalize(username), cancellationToken);
         if (user is null)
         {
             // Spend the same time as a real check so response times do not reveal which names exist.
-            hasher.VerifyHashedPassword(DummyUser, DummyHash, request.Password);
-            return InvalidCredentials();
+            hasher.VerifyHashedPassword(DummyUser, DummyHash, password);
+            return (null, PasswordCheck.Invalid);
         }
-        var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
+        var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
         if (user.LockoutEnd > now)
         {
             // Hashed above all the same, and answered like an unknown name: a distinct status (it was 423) or a quick
             // answer would tell an attacker which names exist. The right password does not lift the lockout.
             LogLoginWhileLockedOut(logger, user.Id);
-            return InvalidCredentials();
+            return (null, PasswordCheck.Invalid);
         }
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var counted = await store.RecordFailedLoginAsync(user.Id, options.Value.MaxFailedLogins, now + options.Value.LockoutDuration, cancellationToken);
+            var counted = await store.RecordFailedLoginAsync(user.Id, options.MaxFailedLogins, now + options.LockoutDuration, cancellationToken);
             if (counted?.LockoutEnd > now)
             {
                 LogLockedOut(logger, user.Id);
             }
-            return InvalidCredentials();
+            return (null, PasswordCheck.Invalid);
         }
         if (user.Disabled)
         {
-            return AccountDisabled();
+            return (null, PasswordCheck.Disabled);
         }
-        var rehashed = verdict == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(user, request.Password) : null;
+        var rehashed = verdict == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(user, password) : null;
         // Writes only what a log-in changes, and only if the account is still enabled: an admin's disable or demotion
         // made since the read above stays, and the token carries the role as stored now.
         var current = await store.RecordSuccessfulLoginAsync(user.Id, rehashed, cancellationToken);
         if (current is null)
         {
-            return AccountDisabled();
+            return (null, PasswordCheck.Disabled);
         }
-        return TypedResults.Ok(await IssueAsync(current, Guid.NewGuid().ToString("N"), store, tokens, options.Value, now, cancellationToken));
+        return (current, PasswordCheck.Valid);
     }
 
     private static ProblemHttpResult InvalidCredentials() => Problems.Unauthorized("Invalid credentials", "The user name or password is wrong.");
@@ -174,7 +200,8 @@ public static partial class AuthApi
         }
         var now = time.GetUtcNow();
         var stored = await store.FindRefreshTokenAsync(TokenService.Hash(request.RefreshToken), cancellationToken);
-        if (stored is null || stored.ExpiresAt <= now)
+        // A download-client session (qBittorrent's SID) is stored like a refresh token but buys no tokens.
+        if (stored is null || stored.ExpiresAt <= now || stored.FamilyId.StartsWith(ClientSessionFamilyPrefix, StringComparison.Ordinal))
         {
             return Problems.Unauthorized("Invalid refresh token", "The refresh token is unknown or expired.");
         }

@@ -34,6 +34,12 @@ public sealed record TorrentView(
     DateTimeOffset? StatusUpdatedAt,
     string? WorkerId)
 {
+    /// <summary>The caller's category of the torrent (empty: none); per user, like <see cref="Tags"/> (LabelsApi).</summary>
+    public string? Category { get; init; }
+
+    /// <summary>The caller's tags of the torrent (Transmission's labels).</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+
     /// <summary>The download as a service or test sees it, without anyone's trackers, magnet or save path.</summary>
     public static TorrentView From(CatalogTorrent t, bool showOwners) => From(t, viewerId: null, showOwners);
 

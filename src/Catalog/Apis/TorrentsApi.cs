@@ -316,7 +316,8 @@ public static partial class TorrentsApi
         var viewer = user.GetUserId();
         var result = await store.ListTorrentsAsync(
             new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size), cancellationToken);
-        return TypedResults.Ok(new TorrentListView(result.Items.Select(t => TorrentView.From(t, viewer, isAdmin)).ToList(), result.Total, p, size));
+        var views = await LabelsApi.WithLabelsAsync(result.Items.Select(t => TorrentView.From(t, viewer, isAdmin)).ToList(), user, store, cancellationToken);
+        return TypedResults.Ok(new TorrentListView(views, result.Total, p, size));
     }
 
     public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> GetTorrent(
@@ -327,7 +328,9 @@ public static partial class TorrentsApi
             return InvalidInfoHash();
         }
         var torrent = await services.GetRequiredService<TorrentRegistry>().FindVisibleAsync(user, hash, cancellationToken);
-        return torrent is null ? UnknownTorrent(hash) : TypedResults.Ok(TorrentView.From(torrent, user.GetUserId(), user.IsAdmin()));
+        return torrent is null
+            ? UnknownTorrent(hash)
+            : TypedResults.Ok((await LabelsApi.WithLabelsAsync([TorrentView.From(torrent, user.GetUserId(), user.IsAdmin())], user, services.GetRequiredService<ICatalogStore>(), cancellationToken))[0]);
     }
 
     public static Task<Results<Ok<TorrentView>, ProblemHttpResult>> PauseTorrent(

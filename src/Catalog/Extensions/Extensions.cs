@@ -9,6 +9,9 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using TorrentEdge.Catalog.Apis;
+using TorrentEdge.Catalog.Apis.Compat;
+using TorrentEdge.Catalog.Apis.QBittorrent;
+using TorrentEdge.Catalog.Apis.Transmission;
 using TorrentEdge.Catalog.Infrastructure;
 using TorrentEdge.Catalog.IntegrationEvents;
 using TorrentEdge.Catalog.Model;
@@ -52,6 +55,7 @@ public static class Extensions
         services.AddSingleton<ITopicEndOffsets, KafkaTopicEndOffsets>();
         services.AddSingleton<SpecTopicWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<SpecTopicWatch>());
+        services.AddDownloadClientApis();
 
         // Specs go out through the outbox; the status projection reads torrent-events in its own consumer group.
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
@@ -208,6 +212,9 @@ public static class Extensions
         app.MapAuthApi();
         app.MapTorrentsApi();
         app.MapAdminApi();
+        app.MapLabelsApi();
+        app.MapQBittorrentApi();
+        app.MapTransmissionRpc();
         return app;
     }
 

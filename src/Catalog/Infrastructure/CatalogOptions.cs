@@ -67,4 +67,10 @@ public sealed class CatalogOptions
 
     /// <summary>How often torrent-specs' end offsets are checked for a lost or recreated topic; zero turns the check off.</summary>
     public TimeSpan SpecTopicCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where PeerWorkers put downloads (their <c>PeerWorker:DownloadRoot</c>), as the download-client APIs report paths;
+    /// by default <c>&lt;TorrentEdge:DataDir&gt;/downloads</c>, which is where the AppHost points the workers.
+    /// </summary>
+    public string? DownloadRoot { get; set; }
 }

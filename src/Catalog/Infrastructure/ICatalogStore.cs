@@ -5,7 +5,7 @@ namespace TorrentEdge.Catalog.Infrastructure;
 
 /// <summary>The one repository Catalog needs: accounts, tokens, torrents with their owners and status, and the outbox.</summary>
 /// <remarks>Implemented on SQLite (embedded default) and MongoDB (production); one contract test suite covers both.</remarks>
-public interface ICatalogStore
+public interface ICatalogStore : ITorrentLabelStore
 {
     /// <summary>Creates the schema or indexes; called once at start.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);

@@ -12,7 +12,7 @@ namespace TorrentEdge.Catalog.Infrastructure;
 /// Every query is built with typed filters, so user input only ever becomes a value, never an operator.
 /// A torrent's desired state and its "still to publish" mark are one document, so the outbox needs no transaction.
 /// </remarks>
-public sealed class MongoCatalogStore : ICatalogStore
+public sealed partial class MongoCatalogStore : ICatalogStore
 {
     private readonly IMongoCollection<UserDocument> _users;
     private readonly IMongoCollection<RefreshTokenDocument> _refreshTokens;
@@ -29,6 +29,8 @@ public sealed class MongoCatalogStore : ICatalogStore
         _refreshTokens = database.GetCollection<RefreshTokenDocument>("refreshTokens");
         _apiTokens = database.GetCollection<ApiTokenDocument>("apiTokens");
         _torrents = database.GetCollection<TorrentDocument>("torrents");
+        _torrentLabels = database.GetCollection<TorrentLabelsDocument>("torrentLabels");
+        _userLabels = database.GetCollection<UserLabelDocument>("userLabels");
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -53,6 +55,7 @@ public sealed class MongoCatalogStore : ICatalogStore
             new CreateIndexModel<TorrentDocument>(Builders<TorrentDocument>.IndexKeys.Ascending(t => t.OwnerIds).Ascending(t => t.AddedAt)),
             new CreateIndexModel<TorrentDocument>(Builders<TorrentDocument>.IndexKeys.Ascending(t => t.Pending).Ascending(t => t.ChangedAt)),
         ], cancellationToken).ConfigureAwait(false);
+        await InitializeLabelsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // ---- users ----

@@ -6,7 +6,7 @@ using TorrentEdge.Contracts.Torrents;
 namespace TorrentEdge.Catalog.Infrastructure;
 
 /// <summary>The embedded store: one SQLite file in WAL mode; documents as JSON with the queried fields as columns.</summary>
-public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
+public sealed partial class SqliteCatalogStore(string connectionString) : ICatalogStore
 {
     private const string TorrentColumns =
         "info_hash, added_at, revision, published_revision, metainfo, spec, status";
@@ -77,6 +77,7 @@ public sealed class SqliteCatalogStore(string connectionString) : ICatalogStore
                 PRIMARY KEY (info_hash, user_id));
             CREATE INDEX IF NOT EXISTS ix_torrent_owners_user ON torrent_owners(user_id);
             """, cancellationToken).ConfigureAwait(false);
+        await InitializeLabelsAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     // ---- users ----

@@ -21,6 +21,8 @@ public static class GatewayRoutes
         // /api/statistics is more specific than /api, so it must win whatever the route ordering of the matcher.
         new("statistics", "/api/statistics/{**rest}", Analytics, Order: 0),
         new("api", "/api/{**rest}", Catalog, Order: 10),
+        // Transmission's RPC (Catalog's facade for Transmission clients); qBittorrent's /api/v2 goes with /api.
+        new("transmission", "/transmission/rpc/{**rest}", Catalog, Order: 0),
         new("hubs", "/hubs/{**rest}", Notifier, Order: 0, WebSockets: true),
         // Catalog's OpenAPI document and the Scalar UI that reads it (Catalog serves Scalar in Development only).
         new("openapi", "/openapi/{**rest}", Catalog, Order: 0, ApiDocs: true),

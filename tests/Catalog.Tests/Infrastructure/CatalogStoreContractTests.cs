@@ -5,7 +5,7 @@ using TorrentEdge.Contracts.Torrents;
 namespace TorrentEdge.Catalog.Tests.Infrastructure;
 
 /// <summary>The behaviour every <see cref="ICatalogStore"/> must have; run against each implementation.</summary>
-public abstract class CatalogStoreContractTests
+public abstract partial class CatalogStoreContractTests
 {
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -121,6 +121,24 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         ["catalog PUT /api/torrents/{infoHash}/files"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/files",
             new { files = new[] { new { index = 0, priority = "high" } } }), TorrentOwners),
         ["catalog DELETE /api/torrents/{infoHash}"] = new(Send(HttpMethod.Delete, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}"), [401, 401, 401, 404, 204, 204, 204]),
+        ["catalog PUT /api/torrents/{infoHash}/labels"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/labels",
+            new { category = "tv", tags = new[] { "hd" } }), [401, 401, 401, 404, 200, 200, 404], "labels are the caller's own: an admin who owns nothing has none to set"),
+        ["catalog GET /api/categories"] = new(Send(HttpMethod.Get, "/api/categories"), SignedIn),
+        ["catalog GET /api/tags"] = new(Send(HttpMethod.Get, "/api/tags"), SignedIn),
+        ["catalog POST /api/admin/torrents/republish"] = new(Send(HttpMethod.Post, "/api/admin/torrents/republish"), [401, 401, 401, 403, 403, 403, 202]),
+
+        // Catalog: the download-client facades (docs/media-managers.md), each with its own client's answers: qBittorrent
+        // says 403 "Forbidden" to a caller it does not know, Transmission 401, then 409 with the session id it wants.
+        ["catalog GET /api/v2/auth/login"] = new(Send(HttpMethod.Get, "/api/v2/auth/login"), All(405), "qBittorrent logs in by POST only"),
+        ["catalog POST /api/v2/auth/login"] = new(_ => Task.FromResult(new HttpRequestMessage(HttpMethod.Post, "/api/v2/auth/login")
+            { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = "nobody", ["password"] = "wrong" }) }), All(200),
+            "qBittorrent answers a failed log-in 200 \"Fails.\""),
+        ["catalog GET /api/v2/{scope}/{action}"] = new(Send(HttpMethod.Get, "/api/v2/app/version"), [403, 403, 403, 200, 200, 200, 200]),
+        ["catalog POST /api/v2/{scope}/{action}"] = new(async w => new HttpRequestMessage(HttpMethod.Post, "/api/v2/torrents/stop")
+            { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["hashes"] = await w.NewSharedTorrentAsync() }) },
+            [403, 403, 403, 200, 200, 200, 200], "qBittorrent passes over hashes that are not the caller's"),
+        ["catalog GET /transmission/rpc"] = new(Send(HttpMethod.Get, "/transmission/rpc"), [401, 401, 401, 409, 409, 409, 409]),
+        ["catalog POST /transmission/rpc"] = new(Send(HttpMethod.Post, "/transmission/rpc", new { method = "session-get" }), [401, 401, 401, 409, 409, 409, 409]),
         ["catalog GET /openapi/{documentName}.json"] = new(Send(HttpMethod.Get, "/openapi/v1.json"), All(200),
             "the API description is public (proxied with Gateway:ApiDocs, on in Development)"),
 
@@ -129,6 +147,10 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         ["analytics GET /api/statistics/"] = new(Send(HttpMethod.Get, "/api/statistics"), [401, 401, 200, 200, 200, 200, 200]),
         ["analytics GET /api/statistics/torrents/{infoHash}"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/torrents/{w.StatsHash}")),
             [401, 401, 404, 404, 200, 200, 200]),
+        ["analytics GET /api/statistics/torrents/{infoHash}/history"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/torrents/{w.StatsHash}/history")),
+            [401, 401, 404, 404, 200, 200, 200]),
+        ["analytics GET /api/statistics/users/{userId}/history"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/users/{w.AliceId}/history")),
+            [401, 401, 404, 404, 404, 200, 200]),
         ["analytics GET /api/statistics/users/{userId}"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/users/{w.AliceId}")),
             [401, 401, 404, 404, 404, 200, 200]),
 
@@ -185,9 +207,11 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
                     }
                     using var response = await client.SendAsync(request, Ct);
                     actual = (int)response.StatusCode;
-                    if (actual >= 400 && response.Content.Headers.ContentLength is > 0 && endpoint.StartsWith("catalog", StringComparison.Ordinal))
+                    if (actual >= 400 && response.Content.Headers.ContentLength is > 0 && endpoint.StartsWith("catalog", StringComparison.Ordinal)
+                        && !endpoint.Contains(" /api/v2/", StringComparison.Ordinal) && !endpoint.Contains(" /transmission/", StringComparison.Ordinal))
                     {
-                        // Refusals from Catalog are problems, whatever refuses (authentication, authorization or handler).
+                        // Refusals from Catalog are problems, whatever refuses (authentication, authorization or handler);
+                        // the download-client facades answer as the clients they stand in for (plain text, JSON-RPC).
                         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
                     }
                 }
