@@ -148,9 +148,16 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         {
             if (reader is null)
             {
-                using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
-                await Connection.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+                try
+                {
+                    using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
+                    await Connection.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ReleaseHalfOpenSlot();
+                }
                 reader = new PeerWireReader(Connection, FrameLimits.Default);
             }
             var hs = ArrayPool<byte>.Shared.Rent(Handshake.Length);
@@ -202,6 +209,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         }
         finally
         {
+            ReleaseHalfOpenSlot();
             Volatile.Write(ref _closed, 1);
             _cts.Cancel();
             try
@@ -222,6 +230,16 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             }
             _torrent.Post(new Work(WorkKind.PeerClosed, this));
         }
+    }
+
+    /// <summary>Set when the dial took one of the engine's half-open slots; given back once the connect finished.</summary>
+    public bool HoldsHalfOpenSlot { get; init; }
+
+    private int _halfOpenReleased;
+
+    private void ReleaseHalfOpenSlot()
+    {
+        if (HoldsHalfOpenSlot && Interlocked.Exchange(ref _halfOpenReleased, 1) == 0) _torrent.Engine.ReleaseHalfOpen();
     }
 
     /// <summary>Ends the connection (any thread).</summary>

@@ -34,7 +34,7 @@ public sealed partial class TorrentManager
         if (endPoint.Port == 0) return;
         if (Engine.ListenEndPoint is { } self && self.Port == endPoint.Port && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(self.Address)))
             return; // ourselves, as a tracker reports us back
-        if (!_candidates.ContainsKey(endPoint)) _candidates[endPoint] = new PeerCandidate(endPoint);
+        _candidates.TryAdd(endPoint);
         if (IsTransferring) ConnectToCandidates();
     }
 
@@ -50,25 +50,69 @@ public sealed partial class TorrentManager
         if (!IsTransferring || _disposed) return;
         if (_state is TorrentState.Finished or TorrentState.Seeding && !Engine.Options.SeedsDialPeers) return;
         var now = Engine.TimeProvider.NowMilliseconds();
-        foreach (var c in _candidates.Values)
+        foreach (var c in _candidates.All)
         {
             if (_peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent) break;
-            if (c.Connected || c.NextAttemptTicks > now || IsBanned(c.EndPoint)) continue;
-            if (!Engine.TryReserveConnection()) break;
+            if (c.Connected || c.NextAttemptTicks > now || IsBanned(c.EndPoint) || AddressFull(c.EndPoint)) continue;
+            if (!Engine.TryReserveHalfOpen())
+            {
+                Engine.DialsDeferred();
+                break;
+            }
+            if (!Engine.TryReserveConnection())
+            {
+                Engine.ReleaseHalfOpen();
+                break;
+            }
             c.Connected = true;
             var connection = new SocketPeerConnection(c.EndPoint, Engine.SocketOptions);
-            var session = new PeerSession(this, connection, _stopping.Token);
+            var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true };
             _pending.Add(session);
             Track(session.RunAsync(null, null, OurHandshake()));
         }
     }
 
+    /// <summary>A half-open slot came free somewhere in the engine: dial now rather than on the next tick (any thread).</summary>
+    internal void NudgeDials()
+    {
+        if (!_disposed) Post(new Work(WorkKind.Command, Data: new TorrentCommand(t => t.ConnectToCandidates())));
+    }
+
+    /// <summary>
+    /// Whether this torrent already has <see cref="EngineOptions.MaxConnectionsPerAddress"/> connections (open or
+    /// opening) with the address, so one host cannot fill the torrent's slots from many ports.
+    /// </summary>
+    private bool AddressFull(IPEndPoint? endPoint)
+    {
+        if (endPoint is null) return false;
+        var address = Normalise(endPoint.Address);
+        if (IPAddress.IsLoopback(address) && !Engine.Options.LimitLoopbackConnections) return false;
+        var n = 0;
+        foreach (var p in _peers)
+            if (p.EndPoint is { } ep && Normalise(ep.Address).Equals(address)) n++;
+        foreach (var p in _pending)
+            if (p.EndPoint is { } ep && Normalise(ep.Address).Equals(address)) n++;
+        return n >= Engine.Options.MaxConnectionsPerAddress;
+    }
+
+    private static IPAddress Normalise(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
     /// <summary>Uses an already-made connection as an outgoing peer (tests: one end of an in-memory pair).</summary>
     internal void ConnectTo(IPeerConnection connection) =>
         Post(new Work(WorkKind.Command, Data: new TorrentCommand(t =>
         {
-            if (!t.Engine.TryReserveConnection()) return;
-            var session = new PeerSession(t, connection, t._stopping.Token);
+            if (t.AddressFull(connection.RemoteEndPoint as IPEndPoint) || !t.Engine.TryReserveHalfOpen())
+            {
+                _ = connection.DisposeAsync().AsTask();
+                return;
+            }
+            if (!t.Engine.TryReserveConnection())
+            {
+                t.Engine.ReleaseHalfOpen();
+                _ = connection.DisposeAsync().AsTask();
+                return;
+            }
+            var session = new PeerSession(t, connection, t._stopping.Token) { HoldsHalfOpenSlot = true };
             t._pending.Add(session);
             t.Track(session.RunAsync(null, null, t.OurHandshake()));
         })));
@@ -84,7 +128,7 @@ public sealed partial class TorrentManager
     private void DoAcceptIncoming(IPeerConnection connection, PeerWireReader reader, Handshake theirs)
     {
         var ep = connection.RemoteEndPoint as IPEndPoint;
-        if (!IsTransferring || _bannedIds.Contains(theirs.PeerId) || IsBanned(ep) ||
+        if (!IsTransferring || _bannedIds.Contains(theirs.PeerId) || IsBanned(ep) || AddressFull(ep) ||
             _peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent || !Engine.TryReserveConnection())
         {
             _ = CloseQuietlyAsync(connection, reader);
@@ -202,7 +246,7 @@ public sealed partial class TorrentManager
         peer.QueueDepth = new RequestQueueDepth(Engine.TimeProvider, QueueDepthOptions);
         EnsurePeerHave(peer);
         _peers.Add(peer);
-        if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c)) c.Failures = 0;
+        if (peer.EndPoint is { } ep && _candidates.TryGet(ep, out var c)) c.Failures = 0;
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
         if (TryStartSuperSeeding(peer))
         {
@@ -226,7 +270,7 @@ public sealed partial class TorrentManager
         _pending.Remove(peer);
         Engine.ReleaseConnection();
         _uploadedClosed += peer.Uploaded;
-        if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c))
+        if (peer.EndPoint is { } ep && _candidates.TryGet(ep, out var c))
         {
             c.Connected = false;
             if (!peer.Registered) c.Failures++;

@@ -41,7 +41,10 @@ public sealed partial class TorrentManager
             p.Outstanding.Clear();
             p.CountedAvailability = false;
         }
-        _picker = new PiecePicker(m.TotalLength, m.PieceLength, new PiecePickerSettings { Sequential = Sequential }, _have, _random);
+        // The memory cap in whole pieces, never below one so a torrent with huge pieces still downloads.
+        _maxActivePieces = (int)Math.Clamp(Engine.Options.MaxActivePieceBytes / m.PieceLength, 1, int.MaxValue);
+        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _maxActivePieces };
+        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _have, _random);
         _picker.SetPriorities(_piecePriority);
         foreach (var p in _peers)
         {
@@ -54,6 +57,7 @@ public sealed partial class TorrentManager
         StorageLayout.FromMetainfo(m);
 
     private PiecePriority[] _piecePriority = [];
+    private int _maxActivePieces = int.MaxValue;
     private PiecePriority _topPriority = PiecePriority.Normal;
 
     /// <summary>
@@ -383,6 +387,9 @@ public sealed partial class TorrentManager
         if (peer.PeerChoking && peer.AllowedFastFromPeer.Count == 0) return;
         var room = Math.Min(Math.Min(peer.Snubbed ? 1 : peer.RequestDepth, DownloadLimitDepth()) - peer.Outstanding.Count, _picked.Length);
         if (room <= 0) return;
+        // Buffers of pieces the picker let go are otherwise returned on the next tick; at the cap they go now, so
+        // what the loop holds stays within the cap too.
+        if (_activeList.Count >= _maxActivePieces) SweepActivePieces();
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;
         var now = Engine.TimeProvider.GetTimestamp();
