@@ -428,8 +428,22 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                     if (storage is null || block.Length > buffer.Length) continue;
                     await _torrent.UploadLimiter.ConsumeAsync(block.Length, ct).ConfigureAwait(false);
                     var offset = (long)block.PieceIndex * storage.Layout.PieceLength + block.Begin;
-                    var read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
-                    if (read != block.Length) continue;
+                    int read;
+                    try
+                    {
+                        read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        read = -1; // gone, unreadable or refused (a link): the same as short for the peer and the piece
+                    }
+                    if (read != block.Length)
+                    {
+                        // The file changed under us (truncated, deleted): send nothing, and have the loop take the piece
+                        // off what we have and check it again, instead of failing the same way at every request.
+                        _torrent.Post(new Work(WorkKind.ReadFailed, this, block.PieceIndex));
+                        continue;
+                    }
                     await WaitForRoomAsync(ct).ConfigureAwait(false);
                     Send(PeerMessage.Piece(block.PieceIndex, block.Begin, buffer.AsMemory(0, block.Length)));
                     Interlocked.Add(ref _uploaded, block.Length);

@@ -315,6 +315,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
             case WorkKind.CheckDone: OnCheckDone((CheckResult)work.Data!); break;
             case WorkKind.PieceHashed: OnPieceHashed(work.Index, (HashResult)work.Data!); break;
             case WorkKind.AnnounceDone: OnAnnounceDone((Trackers.AnnounceResult)work.Data!); break;
+            case WorkKind.ReadFailed: OnReadFailed(work.Index); break;
+            case WorkKind.PieceRechecked: OnPieceRechecked(work.Index, (bool)work.Data!); break;
             default:
                 if (work.Peer is { } peer) HandlePeerWork(peer, work);
                 break;

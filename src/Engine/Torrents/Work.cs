@@ -27,6 +27,8 @@ internal enum WorkKind
     CheckDone,
     PeersFound,
     AnnounceDone,
+    ReadFailed,
+    PieceRechecked,
 }
 
 /// <summary>
