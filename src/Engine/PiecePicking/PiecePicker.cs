@@ -66,7 +66,7 @@ public sealed class PiecePicker
         RecomputeWanted();
     }
 
-    /// <summary>Assembles the strategy chain from settings, outermost first: priority → (sequential | random-first → rarest-first | first-available).</summary>
+    /// <summary>Assembles the strategy chain from settings, outermost first: priority → (sequential | suggested → random-first → rarest-first | first-available).</summary>
     public static IPieceSelector CreateSelector(PiecePickerSettings settings, PickingContext context)
     {
         IPieceSelector chain;
@@ -78,6 +78,8 @@ public sealed class PiecePicker
         {
             chain = settings.RarestFirst ? new RarestFirstSelector(context) : new FirstAvailableSelector();
             if (settings.RandomFirstPieces > 0) chain = new RandomFirstSelector(chain, context, settings.RandomFirstPieces);
+            // Not for sequential picking: a stream needs its next piece, whatever the peer has cached.
+            if (settings.HonourSuggestions) chain = new SuggestedSelector(chain);
         }
         return new PrioritySelector(chain, context);
     }

@@ -20,6 +20,9 @@ public sealed record PiecePickerSettings
     /// </summary>
     public int MaxDuplicateRequests { get; init; } = 2;
 
+    /// <summary>Start pieces a peer suggested (BEP 6 Suggest Piece) before the rarest-first choice; not in sequential mode.</summary>
+    public bool HonourSuggestions { get; init; } = true;
+
     /// <summary>
     /// Pieces started and not yet verified or failed (each holds a piece-sized buffer while it downloads and hashes);
     /// at the cap no new piece is started, and peers help with the started ones or wait.

@@ -29,6 +29,9 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     /// </summary>
     public const int MaxQueuedUploads = 2000;
 
+    /// <summary>Suggestions kept per peer; older ones are forgotten (a peer suggests what it has cached now).</summary>
+    public const int MaxSuggested = 16;
+
     private const int SendHighWater = 512 * 1024;
 
     private readonly TorrentManager _torrent;
@@ -99,6 +102,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public long UnchokedAtTicks;
     public bool Registered;
     public readonly List<int> AllowedFastFromPeer = [];
+    /// <summary>Pieces this peer may request from us while we choke it (BEP 6, our grant to it).</summary>
+    public int[] AllowedFastToPeer = [];
+    /// <summary>Pieces the peer suggested (BEP 6), most recent first, at most <see cref="MaxSuggested"/>.</summary>
+    public readonly List<int> SuggestedByPeer = [];
     public byte RemoteUtMetadataId;
     public int RemoteMetadataSize;
     public bool MetadataRequested;
@@ -123,6 +130,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     BitField IPieceRequester.Pieces => PeerHave!;
     bool IPieceRequester.IsChokingUs => PeerChoking;
     ReadOnlySpan<int> IPieceRequester.AllowedFast => CollectionsMarshal.AsSpan(AllowedFastFromPeer);
+    ReadOnlySpan<int> IPieceRequester.Suggested => CollectionsMarshal.AsSpan(SuggestedByPeer);
     bool IPieceRequester.IsSnubbed => Snubbed;
 
     /// <summary>How many requests to keep outstanding: the adaptive depth, within what the peer said it accepts.</summary>
@@ -303,8 +311,9 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             case MessageId.Cancel: _torrent.Post(new Work(WorkKind.Cancel, this, message.Index, message.Begin, message.Length)); break;
             case MessageId.RejectRequest when SupportsFast: _torrent.Post(new Work(WorkKind.RejectRequest, this, message.Index, message.Begin, message.Length)); break;
             case MessageId.AllowedFast when SupportsFast: _torrent.Post(new Work(WorkKind.AllowedFast, this, message.Index)); break;
+            case MessageId.Suggest when SupportsFast: _torrent.Post(new Work(WorkKind.Suggest, this, message.Index)); break;
             default:
-                // Keep-alive, port, suggest and unknown ids need nothing.
+                // Keep-alive, port and unknown ids need nothing.
                 break;
         }
         return !IsClosed;
@@ -386,10 +395,26 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         return true;
     }
 
-    /// <summary>Drops queued uploads (we choked the peer).</summary>
-    public void ClearUploads()
+    /// <summary>
+    /// Drops queued uploads (we choked the peer), except those for pieces in <paramref name="keep"/> (its allowed-fast
+    /// set, BEP 6); the dropped ones are added to <paramref name="dropped"/> when given, to be rejected.
+    /// </summary>
+    public void ClearUploads(ReadOnlySpan<int> keep = default, List<BlockRequest>? dropped = null)
     {
-        lock (_uploadLock) _uploads.Clear();
+        lock (_uploadLock)
+        {
+            if (keep.IsEmpty && dropped is null)
+            {
+                _uploads.Clear();
+                return;
+            }
+            for (var n = _uploads.Count; n > 0; n--)
+            {
+                var b = _uploads.Dequeue();
+                if (keep.Contains(b.PieceIndex)) _uploads.Enqueue(b);
+                else dropped?.Add(b);
+            }
+        }
     }
 
     /// <summary>Drops a queued request the peer cancelled (loop); one already being read is sent anyway.</summary>

@@ -225,6 +225,9 @@ public sealed partial class TorrentManager
                     peer.AllowedFastFromPeer.Add(work.Index);
                 _needRequests.Add(peer);
                 break;
+            case WorkKind.Suggest:
+                OnSuggest(peer, work.Index);
+                break;
             case WorkKind.Extended:
                 OnExtended(peer, work.Index, (byte[])work.Data!);
                 break;
@@ -262,7 +265,37 @@ public sealed partial class TorrentManager
         {
             peer.Send(PeerMessage.HaveNone);
         }
+        GrantAllowedFast(peer);
         _statusDirty = true;
+    }
+
+    /// <summary>
+    /// BEP 6: a Fast peer gets its canonical allowed-fast set (from its /24 and the info-hash, so every client
+    /// computes the same one), pieces it may fetch from us while choked, to get started before its first unchoke.
+    /// Only when the set is a small part of the torrent, else it would be a way to download it without trading.
+    /// </summary>
+    private void GrantAllowedFast(PeerSession peer)
+    {
+        if (!peer.SupportsFast || Metainfo is not { } m || peer.EndPoint is not { } ep) return;
+        if (m.PieceCount < AllowedFastMinPieces) return;
+        Span<int> set = stackalloc int[AllowedFastSet.DefaultCount];
+        var n = AllowedFastSet.Generate(InfoHash.ToArray(), ep.Address, m.PieceCount, set);
+        if (n == 0) return;
+        peer.AllowedFastToPeer = set[..n].ToArray();
+        foreach (var piece in peer.AllowedFastToPeer) peer.Send(PeerMessage.AllowedFast(piece));
+    }
+
+    /// <summary>Torrents with fewer pieces grant no allowed-fast set (10 pieces would be too much of them).</summary>
+    private const int AllowedFastMinPieces = 4 * AllowedFastSet.DefaultCount;
+
+    private void OnSuggest(PeerSession peer, int index)
+    {
+        if (Metainfo is not { } m || (uint)index >= (uint)m.PieceCount) return;
+        var list = peer.SuggestedByPeer;
+        list.Remove(index);
+        if (list.Count >= PeerSession.MaxSuggested) list.RemoveAt(list.Count - 1);
+        list.Insert(0, index);
+        _needRequests.Add(peer);
     }
 
     private void OnPeerClosed(PeerSession peer)
@@ -377,7 +410,7 @@ public sealed partial class TorrentManager
         var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
                     _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
-        if (peer.AmChoking || !valid)
+        if (!valid || (peer.AmChoking && !peer.AllowedFastToPeer.AsSpan().Contains(block.PieceIndex)))
         {
             if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
             return;
@@ -412,9 +445,21 @@ public sealed partial class TorrentManager
     {
         if (peer.AmChoking) return;
         peer.AmChoking = true;
+        if (peer.SupportsFast)
+        {
+            // BEP 6: a choke no longer drops requests silently: allowed-fast ones are still served, the rest rejected.
+            _rejected.Clear();
+            peer.ClearUploads(peer.AllowedFastToPeer, _rejected);
+            peer.Send(PeerMessage.Choke);
+            foreach (var b in _rejected) peer.Send(PeerMessage.RejectRequest(b));
+            _rejected.Clear();
+            return;
+        }
         peer.ClearUploads();
         peer.Send(PeerMessage.Choke);
     }
+
+    private readonly List<BlockRequest> _rejected = [];
 
     /// <summary>
     /// Tit-for-tat (<see cref="Choking.Choker"/>): the interested peers that gave us most (or, seeding, took most)

@@ -19,6 +19,7 @@ internal enum WorkKind
     Cancel,
     RejectRequest,
     AllowedFast,
+    Suggest,
     BlockReceived,
     BlockDropped,
     BlockUnrequested,
