@@ -293,17 +293,16 @@ public sealed class ClientEngine : IAsyncDisposable
     /// <summary>A dial finished (connected or not): its slot goes to a torrent that had to wait for one.</summary>
     internal void ReleaseHalfOpen()
     {
-        if (Interlocked.Decrement(ref _halfOpen) >= Options.MaxHalfOpenConnections - 1 && Volatile.Read(ref _dialsDeferred))
-        {
-            Volatile.Write(ref _dialsDeferred, false);
+        Interlocked.Decrement(ref _halfOpen);
+        // A torrent that missed a slot in the moment before this release is left to its next dial tick (5 s).
+        if (Interlocked.Exchange(ref _dialsDeferred, 0) == 1)
             foreach (var t in _torrents.Values) t.NudgeDials();
-        }
     }
 
-    private bool _dialsDeferred;
+    private int _dialsDeferred;
 
     /// <summary>A torrent found no half-open slot: when one frees, torrents are asked to dial again (not only on their next tick).</summary>
-    internal void DialsDeferred() => Volatile.Write(ref _dialsDeferred, true);
+    internal void DialsDeferred() => Volatile.Write(ref _dialsDeferred, 1);
 
     /// <summary>Dials in progress (for tests and metrics).</summary>
     internal int HalfOpenConnections => Volatile.Read(ref _halfOpen);
