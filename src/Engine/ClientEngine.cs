@@ -279,6 +279,37 @@ public sealed class ClientEngine : IAsyncDisposable
 
     internal void ReleaseConnection() => Interlocked.Decrement(ref _connections);
 
+    private int _halfOpen;
+    private int _pendingIncoming;
+
+    /// <summary>Takes a slot for an outgoing dial (<see cref="EngineOptions.MaxHalfOpenConnections"/>); false when none is free.</summary>
+    internal bool TryReserveHalfOpen()
+    {
+        if (Interlocked.Increment(ref _halfOpen) <= Options.MaxHalfOpenConnections) return true;
+        Interlocked.Decrement(ref _halfOpen);
+        return false;
+    }
+
+    /// <summary>A dial finished (connected or not): its slot goes to a torrent that had to wait for one.</summary>
+    internal void ReleaseHalfOpen()
+    {
+        Interlocked.Decrement(ref _halfOpen);
+        // A torrent that missed a slot in the moment before this release is left to its next dial tick (5 s).
+        if (Interlocked.Exchange(ref _dialsDeferred, 0) == 1)
+            foreach (var t in _torrents.Values) t.NudgeDials();
+    }
+
+    private int _dialsDeferred;
+
+    /// <summary>A torrent found no half-open slot: when one frees, torrents are asked to dial again (not only on their next tick).</summary>
+    internal void DialsDeferred() => Volatile.Write(ref _dialsDeferred, 1);
+
+    /// <summary>Dials in progress (for tests and metrics).</summary>
+    internal int HalfOpenConnections => Volatile.Read(ref _halfOpen);
+
+    /// <summary>Incoming connections waiting for their handshake (for tests and metrics).</summary>
+    internal int PendingIncomingConnections => Volatile.Read(ref _pendingIncoming);
+
     private async Task AcceptLoopAsync(PeerListener listener, CancellationToken cancellationToken)
     {
         try
@@ -297,12 +328,22 @@ public sealed class ClientEngine : IAsyncDisposable
     /// <summary>Reads an incoming peer's handshake and hands the connection to the torrent it names.</summary>
     private async Task RouteIncomingAsync(IPeerConnection connection, CancellationToken cancellationToken)
     {
+        if (Interlocked.Increment(ref _pendingIncoming) > Options.MaxPendingIncomingConnections)
+        {
+            // Closed before a reader or timer exists: a flood of silent connections costs nothing past the cap.
+            Interlocked.Decrement(ref _pendingIncoming);
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
         var reader = new PeerWireReader(connection, FrameLimits.Default);
+        var counted = true;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
             var result = await reader.ReadHandshakeAsync(timeout.Token).ConfigureAwait(false);
+            Interlocked.Decrement(ref _pendingIncoming);
+            counted = false;
             if (result.Succeeded && _torrents.TryGetValue(new InfoHash(result.Handshake.InfoHash), out var torrent))
             {
                 torrent.AcceptIncoming(connection, reader, result.Handshake);
@@ -311,6 +352,10 @@ public sealed class ClientEngine : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
+        }
+        finally
+        {
+            if (counted) Interlocked.Decrement(ref _pendingIncoming);
         }
         await reader.DisposeAsync().ConfigureAwait(false);
         await connection.DisposeAsync().ConfigureAwait(false);

@@ -41,6 +41,36 @@ public sealed record EngineOptions
 
     public int MaxConnections { get; init; } = 200;
 
+    /// <summary>
+    /// Incoming connections whose handshake has not arrived yet, over the whole engine; beyond it a new incoming
+    /// connection is closed at once, so a flood of silent sockets cannot hold memory and tasks for 15 s each.
+    /// </summary>
+    public int MaxPendingIncomingConnections { get; init; } = 64;
+
+    /// <summary>Outgoing dials in progress (connect not yet completed) over the whole engine; further dials wait for a slot.</summary>
+    public int MaxHalfOpenConnections { get; init; } = 32;
+
+    /// <summary>Connections per torrent from or to one IP address (any port); the rest are refused.</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 3;
+
+    /// <summary>
+    /// Whether <see cref="MaxConnectionsPerAddress"/> applies to loopback addresses too. Off by default: local tests
+    /// and benchmarks run every peer on 127.0.0.1.
+    /// </summary>
+    public bool LimitLoopbackConnections { get; init; }
+
+    /// <summary>
+    /// Peer addresses remembered per torrent (trackers, PEX, magnets); when full, a new one replaces the least
+    /// useful (not connected, most failed dials, then oldest), or is dropped when every one is connected.
+    /// </summary>
+    public int MaxPeerCandidates { get; init; } = 2000;
+
+    /// <summary>
+    /// Bytes of piece buffers a torrent may hold for pieces being downloaded or hashed; at the cap no new piece is
+    /// started until one completes (at least one piece always may be).
+    /// </summary>
+    public long MaxActivePieceBytes { get; init; } = 128L * 1024 * 1024;
+
     /// <summary>Upload limit in bytes per second over all torrents; 0 is unlimited.</summary>
     public long UploadRateLimit { get; init; }
 

@@ -14,6 +14,9 @@ public interface IPieceRequester
     /// <summary>Pieces the peer lets us request even while it chokes us (BEP 6).</summary>
     ReadOnlySpan<int> AllowedFast { get; }
 
+    /// <summary>Pieces the peer suggested (BEP 6 Suggest Piece), most recent first; the chain prefers them when starting a piece.</summary>
+    ReadOnlySpan<int> Suggested => [];
+
     /// <summary>Whether the peer stopped sending what we asked for; it gets one block at a time.</summary>
     bool IsSnubbed { get; }
 }

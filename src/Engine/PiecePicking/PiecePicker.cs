@@ -66,7 +66,7 @@ public sealed class PiecePicker
         RecomputeWanted();
     }
 
-    /// <summary>Assembles the strategy chain from settings, outermost first: priority → (sequential | random-first → rarest-first | first-available).</summary>
+    /// <summary>Assembles the strategy chain from settings, outermost first: priority → (sequential | suggested → random-first → rarest-first | first-available).</summary>
     public static IPieceSelector CreateSelector(PiecePickerSettings settings, PickingContext context)
     {
         IPieceSelector chain;
@@ -78,6 +78,8 @@ public sealed class PiecePicker
         {
             chain = settings.RarestFirst ? new RarestFirstSelector(context) : new FirstAvailableSelector();
             if (settings.RandomFirstPieces > 0) chain = new RandomFirstSelector(chain, context, settings.RandomFirstPieces);
+            // Not for sequential picking: a stream needs its next piece, whatever the peer has cached.
+            if (settings.HonourSuggestions) chain = new SuggestedSelector(chain);
         }
         return new PrioritySelector(chain, context);
     }
@@ -164,11 +166,11 @@ public sealed class PiecePicker
             n += TakeFree(progress, peer, destination[n..]);
         }
         // 3. New pieces from the strategy chain.
-        if (n < destination.Length && _startableCount > 0)
+        if (n < destination.Length && _startableCount > 0 && CanStart)
         {
             _candidates.CopyFrom(pieces);
             _candidates.And(_startable);
-            while (n < destination.Length)
+            while (n < destination.Length && CanStart)
             {
                 var piece = _selector.SelectPiece(peer, _candidates);
                 if (piece < 0) break;
@@ -200,7 +202,7 @@ public sealed class PiecePicker
         if (!TryLocate(block, out var progress, out var b))
         {
             // A late block (its request timed out and the piece was let go) is still worth keeping.
-            if (!IsValidBlock(block, out b) || !_wanted[block.PieceIndex] || _progress[block.PieceIndex] is not null)
+            if (!IsValidBlock(block, out b) || !_wanted[block.PieceIndex] || _progress[block.PieceIndex] is not null || !CanStart)
                 return BlockOutcome.Unexpected;
             progress = Start(block.PieceIndex, peer);
         }
@@ -295,6 +297,7 @@ public sealed class PiecePicker
         {
             if (n == destination.Length) break;
             if ((uint)piece >= (uint)PieceCount || !_wanted[piece] || !peer.Pieces[piece]) continue;
+            if (_progress[piece] is null && !CanStart) continue;
             var progress = _progress[piece] ?? Start(piece, peer);
             n += TakeFree(progress, peer, destination[n..]);
         }
@@ -377,6 +380,9 @@ public sealed class PiecePicker
         b = block.Begin / _settings.BlockLength;
         return b < GetBlockCount(block.PieceIndex) && block.Length == GetBlockLength(block.PieceIndex, b);
     }
+
+    /// <summary>Whether another piece may be started under <see cref="PiecePickerSettings.MaxActivePieces"/>.</summary>
+    private bool CanStart => _active.Count < _settings.MaxActivePieces;
 
     private PieceProgress Start(int piece, IPieceRequester owner)
     {

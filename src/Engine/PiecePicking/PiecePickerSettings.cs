@@ -20,6 +20,15 @@ public sealed record PiecePickerSettings
     /// </summary>
     public int MaxDuplicateRequests { get; init; } = 2;
 
+    /// <summary>Start pieces a peer suggested (BEP 6 Suggest Piece) before the rarest-first choice; not in sequential mode.</summary>
+    public bool HonourSuggestions { get; init; } = true;
+
+    /// <summary>
+    /// Pieces started and not yet verified or failed (each holds a piece-sized buffer while it downloads and hashes);
+    /// at the cap no new piece is started, and peers help with the started ones or wait.
+    /// </summary>
+    public int MaxActivePieces { get; init; } = int.MaxValue;
+
     /// <summary>Block size; 16 KiB is what every client accepts.</summary>
     public int BlockLength { get; init; } = Protocol.BlockRequest.StandardBlockLength;
 }

@@ -61,6 +61,20 @@ public sealed class RandomFirstSelector(IPieceSelector inner, PickingContext con
     }
 }
 
+/// <summary>
+/// BEP 6 suggestions: the first candidate the peer suggested (it has it cached, so it serves it cheaply), else the
+/// inner link's choice. Inside the priority link, so a suggestion never beats a higher file priority.
+/// </summary>
+public sealed class SuggestedSelector(IPieceSelector inner) : IPieceSelector
+{
+    public int SelectPiece(IPieceRequester peer, PieceSet candidates)
+    {
+        foreach (var piece in peer.Suggested)
+            if ((uint)piece < (uint)candidates.Length && candidates[piece]) return piece;
+        return inner.SelectPiece(peer, candidates);
+    }
+}
+
 /// <summary>Offers the inner link the highest-priority candidates first; skipped pieces never reach it.</summary>
 public sealed class PrioritySelector : IPieceSelector
 {

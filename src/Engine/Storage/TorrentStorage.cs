@@ -594,7 +594,9 @@ public sealed class TorrentStorage : IAsyncDisposable
             for (var i = 0; i < _paths.Length; i++)
             {
                 var file = Layout.Files[i];
-                if (file.Length != 0 || file.IsPadding || _skipped[i] || File.Exists(_paths[i])) continue;
+                if (file.Length != 0 || file.IsPadding || _skipped[i]) continue;
+                RefuseLinks(_paths[i]);
+                if (File.Exists(_paths[i])) continue;
                 Directory.CreateDirectory(Path.GetDirectoryName(_paths[i])!);
                 using (File.OpenHandle(_paths[i], FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { }
             }
@@ -767,6 +769,9 @@ public sealed class TorrentStorage : IAsyncDisposable
     {
         var path = _paths[fileIndex];
         var part = _partPaths[fileIndex];
+        // Before anything touches the paths: File.Exists, File.Move and CreateDirectory would follow a link too.
+        RefuseLinks(path);
+        RefuseLinks(part);
         string target;
         if (!_skipped[fileIndex])
         {
@@ -807,6 +812,24 @@ public sealed class TorrentStorage : IAsyncDisposable
                 RandomAccess.SetLength(handle, expected);
         }
         return new HandleEntry(fileIndex, target, handle, writable);
+    }
+
+    /// <summary>
+    /// Throws when a component of <paramref name="fullPath"/> below <see cref="Root"/> (a directory or the file) is a
+    /// symbolic link. A link planted in the download folder (by another user, an archive, an earlier torrent) would
+    /// let a torrent read or overwrite files outside it; refusing, rather than replacing the link, never deletes
+    /// anything the user made. The root itself may be a link (a download folder on another disk).
+    /// </summary>
+    private void RefuseLinks(string fullPath)
+    {
+        var current = Root;
+        foreach (var part in fullPath.AsSpan(Root.Length + 1).Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Join(current, fullPath.AsSpan(Root.Length + 1)[part]);
+            // LinkTarget is null for a missing path and for anything but a link (file or directory alike).
+            if (new FileInfo(current).LinkTarget is { } target)
+                throw new IOException($"'{current}' is a symbolic link (to '{target}'); files of a torrent are never opened through one.");
+        }
     }
 
     private sealed class HandleEntry

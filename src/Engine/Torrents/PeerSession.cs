@@ -29,6 +29,9 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     /// </summary>
     public const int MaxQueuedUploads = 2000;
 
+    /// <summary>Suggestions kept per peer; older ones are forgotten (a peer suggests what it has cached now).</summary>
+    public const int MaxSuggested = 16;
+
     private const int SendHighWater = 512 * 1024;
 
     private readonly TorrentManager _torrent;
@@ -99,6 +102,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public long UnchokedAtTicks;
     public bool Registered;
     public readonly List<int> AllowedFastFromPeer = [];
+    /// <summary>Pieces this peer may request from us while we choke it (BEP 6, our grant to it).</summary>
+    public int[] AllowedFastToPeer = [];
+    /// <summary>Pieces the peer suggested (BEP 6), most recent first, at most <see cref="MaxSuggested"/>.</summary>
+    public readonly List<int> SuggestedByPeer = [];
     public byte RemoteUtMetadataId;
     public int RemoteMetadataSize;
     public bool MetadataRequested;
@@ -123,6 +130,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     BitField IPieceRequester.Pieces => PeerHave!;
     bool IPieceRequester.IsChokingUs => PeerChoking;
     ReadOnlySpan<int> IPieceRequester.AllowedFast => CollectionsMarshal.AsSpan(AllowedFastFromPeer);
+    ReadOnlySpan<int> IPieceRequester.Suggested => CollectionsMarshal.AsSpan(SuggestedByPeer);
     bool IPieceRequester.IsSnubbed => Snubbed;
 
     /// <summary>How many requests to keep outstanding: the adaptive depth, within what the peer said it accepts.</summary>
@@ -148,9 +156,16 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         {
             if (reader is null)
             {
-                using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
-                await Connection.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+                try
+                {
+                    using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    connectTimeout.CancelAfter(TimeSpan.FromSeconds(10));
+                    await Connection.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ReleaseHalfOpenSlot();
+                }
                 reader = new PeerWireReader(Connection, FrameLimits.Default);
             }
             var hs = ArrayPool<byte>.Shared.Rent(Handshake.Length);
@@ -202,6 +217,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         }
         finally
         {
+            ReleaseHalfOpenSlot();
             Volatile.Write(ref _closed, 1);
             _cts.Cancel();
             try
@@ -222,6 +238,16 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             }
             _torrent.Post(new Work(WorkKind.PeerClosed, this));
         }
+    }
+
+    /// <summary>Set when the dial took one of the engine's half-open slots; given back once the connect finished.</summary>
+    public bool HoldsHalfOpenSlot { get; init; }
+
+    private int _halfOpenReleased;
+
+    private void ReleaseHalfOpenSlot()
+    {
+        if (HoldsHalfOpenSlot && Interlocked.Exchange(ref _halfOpenReleased, 1) == 0) _torrent.Engine.ReleaseHalfOpen();
     }
 
     /// <summary>Ends the connection (any thread).</summary>
@@ -285,8 +311,9 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             case MessageId.Cancel: _torrent.Post(new Work(WorkKind.Cancel, this, message.Index, message.Begin, message.Length)); break;
             case MessageId.RejectRequest when SupportsFast: _torrent.Post(new Work(WorkKind.RejectRequest, this, message.Index, message.Begin, message.Length)); break;
             case MessageId.AllowedFast when SupportsFast: _torrent.Post(new Work(WorkKind.AllowedFast, this, message.Index)); break;
+            case MessageId.Suggest when SupportsFast: _torrent.Post(new Work(WorkKind.Suggest, this, message.Index)); break;
             default:
-                // Keep-alive, port, suggest and unknown ids need nothing.
+                // Keep-alive, port and unknown ids need nothing.
                 break;
         }
         return !IsClosed;
@@ -368,10 +395,26 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         return true;
     }
 
-    /// <summary>Drops queued uploads (we choked the peer).</summary>
-    public void ClearUploads()
+    /// <summary>
+    /// Drops queued uploads (we choked the peer), except those for pieces in <paramref name="keep"/> (its allowed-fast
+    /// set, BEP 6); the dropped ones are added to <paramref name="dropped"/> when given, to be rejected.
+    /// </summary>
+    public void ClearUploads(ReadOnlySpan<int> keep = default, List<BlockRequest>? dropped = null)
     {
-        lock (_uploadLock) _uploads.Clear();
+        lock (_uploadLock)
+        {
+            if (keep.IsEmpty && dropped is null)
+            {
+                _uploads.Clear();
+                return;
+            }
+            for (var n = _uploads.Count; n > 0; n--)
+            {
+                var b = _uploads.Dequeue();
+                if (keep.Contains(b.PieceIndex)) _uploads.Enqueue(b);
+                else dropped?.Add(b);
+            }
+        }
     }
 
     /// <summary>Drops a queued request the peer cancelled (loop); one already being read is sent anyway.</summary>
@@ -410,8 +453,22 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                     if (storage is null || block.Length > buffer.Length) continue;
                     await _torrent.UploadLimiter.ConsumeAsync(block.Length, ct).ConfigureAwait(false);
                     var offset = (long)block.PieceIndex * storage.Layout.PieceLength + block.Begin;
-                    var read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
-                    if (read != block.Length) continue;
+                    int read;
+                    try
+                    {
+                        read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        read = -1; // gone, unreadable or refused (a link): the same as short for the peer and the piece
+                    }
+                    if (read != block.Length)
+                    {
+                        // The file changed under us (truncated, deleted): send nothing, and have the loop take the piece
+                        // off what we have and check it again, instead of failing the same way at every request.
+                        _torrent.Post(new Work(WorkKind.ReadFailed, this, block.PieceIndex));
+                        continue;
+                    }
                     await WaitForRoomAsync(ct).ConfigureAwait(false);
                     Send(PeerMessage.Piece(block.PieceIndex, block.Begin, buffer.AsMemory(0, block.Length)));
                     Interlocked.Add(ref _uploaded, block.Length);

@@ -17,6 +17,9 @@ public sealed record PiecesVerifiedEvent(InfoHash InfoHash, DateTimeOffset At, I
 
 public sealed record PieceHashFailedEvent(InfoHash InfoHash, DateTimeOffset At, int Piece, string? Peer) : TorrentEvent(InfoHash, At);
 
+/// <summary>A piece we had could not be read whole from disk (its file changed): it is no longer served and is checked again.</summary>
+public sealed record PieceReadFailedEvent(InfoHash InfoHash, DateTimeOffset At, int Piece) : TorrentEvent(InfoHash, At);
+
 public sealed record PeerBannedEvent(InfoHash InfoHash, DateTimeOffset At, string Peer, string Reason) : TorrentEvent(InfoHash, At);
 
 public sealed record TorrentCompletedEvent(InfoHash InfoHash, DateTimeOffset At, long TotalBytes, TimeSpan Elapsed) : TorrentEvent(InfoHash, At);

@@ -34,7 +34,7 @@ public sealed partial class TorrentManager
         if (endPoint.Port == 0) return;
         if (Engine.ListenEndPoint is { } self && self.Port == endPoint.Port && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(self.Address)))
             return; // ourselves, as a tracker reports us back
-        if (!_candidates.ContainsKey(endPoint)) _candidates[endPoint] = new PeerCandidate(endPoint);
+        _candidates.TryAdd(endPoint);
         if (IsTransferring) ConnectToCandidates();
     }
 
@@ -50,25 +50,69 @@ public sealed partial class TorrentManager
         if (!IsTransferring || _disposed) return;
         if (_state is TorrentState.Finished or TorrentState.Seeding && !Engine.Options.SeedsDialPeers) return;
         var now = Engine.TimeProvider.NowMilliseconds();
-        foreach (var c in _candidates.Values)
+        foreach (var c in _candidates.All)
         {
             if (_peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent) break;
-            if (c.Connected || c.NextAttemptTicks > now || IsBanned(c.EndPoint)) continue;
-            if (!Engine.TryReserveConnection()) break;
+            if (c.Connected || c.NextAttemptTicks > now || IsBanned(c.EndPoint) || AddressFull(c.EndPoint)) continue;
+            if (!Engine.TryReserveHalfOpen())
+            {
+                Engine.DialsDeferred();
+                break;
+            }
+            if (!Engine.TryReserveConnection())
+            {
+                Engine.ReleaseHalfOpen();
+                break;
+            }
             c.Connected = true;
             var connection = new SocketPeerConnection(c.EndPoint, Engine.SocketOptions);
-            var session = new PeerSession(this, connection, _stopping.Token);
+            var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true };
             _pending.Add(session);
             Track(session.RunAsync(null, null, OurHandshake()));
         }
     }
 
+    /// <summary>A half-open slot came free somewhere in the engine: dial now rather than on the next tick (any thread).</summary>
+    internal void NudgeDials()
+    {
+        if (!_disposed) Post(new Work(WorkKind.Command, Data: new TorrentCommand(t => t.ConnectToCandidates())));
+    }
+
+    /// <summary>
+    /// Whether this torrent already has <see cref="EngineOptions.MaxConnectionsPerAddress"/> connections (open or
+    /// opening) with the address, so one host cannot fill the torrent's slots from many ports.
+    /// </summary>
+    private bool AddressFull(IPEndPoint? endPoint)
+    {
+        if (endPoint is null) return false;
+        var address = Normalise(endPoint.Address);
+        if (IPAddress.IsLoopback(address) && !Engine.Options.LimitLoopbackConnections) return false;
+        var n = 0;
+        foreach (var p in _peers)
+            if (p.EndPoint is { } ep && Normalise(ep.Address).Equals(address)) n++;
+        foreach (var p in _pending)
+            if (p.EndPoint is { } ep && Normalise(ep.Address).Equals(address)) n++;
+        return n >= Engine.Options.MaxConnectionsPerAddress;
+    }
+
+    private static IPAddress Normalise(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
     /// <summary>Uses an already-made connection as an outgoing peer (tests: one end of an in-memory pair).</summary>
     internal void ConnectTo(IPeerConnection connection) =>
         Post(new Work(WorkKind.Command, Data: new TorrentCommand(t =>
         {
-            if (!t.Engine.TryReserveConnection()) return;
-            var session = new PeerSession(t, connection, t._stopping.Token);
+            if (t.AddressFull(connection.RemoteEndPoint as IPEndPoint) || !t.Engine.TryReserveHalfOpen())
+            {
+                _ = connection.DisposeAsync().AsTask();
+                return;
+            }
+            if (!t.Engine.TryReserveConnection())
+            {
+                t.Engine.ReleaseHalfOpen();
+                _ = connection.DisposeAsync().AsTask();
+                return;
+            }
+            var session = new PeerSession(t, connection, t._stopping.Token) { HoldsHalfOpenSlot = true };
             t._pending.Add(session);
             t.Track(session.RunAsync(null, null, t.OurHandshake()));
         })));
@@ -84,7 +128,7 @@ public sealed partial class TorrentManager
     private void DoAcceptIncoming(IPeerConnection connection, PeerWireReader reader, Handshake theirs)
     {
         var ep = connection.RemoteEndPoint as IPEndPoint;
-        if (!IsTransferring || _bannedIds.Contains(theirs.PeerId) || IsBanned(ep) ||
+        if (!IsTransferring || _bannedIds.Contains(theirs.PeerId) || IsBanned(ep) || AddressFull(ep) ||
             _peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent || !Engine.TryReserveConnection())
         {
             _ = CloseQuietlyAsync(connection, reader);
@@ -181,6 +225,9 @@ public sealed partial class TorrentManager
                     peer.AllowedFastFromPeer.Add(work.Index);
                 _needRequests.Add(peer);
                 break;
+            case WorkKind.Suggest:
+                OnSuggest(peer, work.Index);
+                break;
             case WorkKind.Extended:
                 OnExtended(peer, work.Index, (byte[])work.Data!);
                 break;
@@ -202,7 +249,7 @@ public sealed partial class TorrentManager
         peer.QueueDepth = new RequestQueueDepth(Engine.TimeProvider, QueueDepthOptions);
         EnsurePeerHave(peer);
         _peers.Add(peer);
-        if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c)) c.Failures = 0;
+        if (peer.EndPoint is { } ep && _candidates.TryGet(ep, out var c)) c.Failures = 0;
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
         if (TryStartSuperSeeding(peer))
         {
@@ -218,7 +265,37 @@ public sealed partial class TorrentManager
         {
             peer.Send(PeerMessage.HaveNone);
         }
+        GrantAllowedFast(peer);
         _statusDirty = true;
+    }
+
+    /// <summary>
+    /// BEP 6: a Fast peer gets its canonical allowed-fast set (from its /24 and the info-hash, so every client
+    /// computes the same one), pieces it may fetch from us while choked, to get started before its first unchoke.
+    /// Only when the set is a small part of the torrent, else it would be a way to download it without trading.
+    /// </summary>
+    private void GrantAllowedFast(PeerSession peer)
+    {
+        if (!peer.SupportsFast || Metainfo is not { } m || peer.EndPoint is not { } ep) return;
+        if (m.PieceCount < AllowedFastMinPieces) return;
+        Span<int> set = stackalloc int[AllowedFastSet.DefaultCount];
+        var n = AllowedFastSet.Generate(InfoHash.ToArray(), ep.Address, m.PieceCount, set);
+        if (n == 0) return;
+        peer.AllowedFastToPeer = set[..n].ToArray();
+        foreach (var piece in peer.AllowedFastToPeer) peer.Send(PeerMessage.AllowedFast(piece));
+    }
+
+    /// <summary>Torrents with fewer pieces grant no allowed-fast set (10 pieces would be too much of them).</summary>
+    private const int AllowedFastMinPieces = 4 * AllowedFastSet.DefaultCount;
+
+    private void OnSuggest(PeerSession peer, int index)
+    {
+        if (Metainfo is not { } m || (uint)index >= (uint)m.PieceCount) return;
+        var list = peer.SuggestedByPeer;
+        list.Remove(index);
+        if (list.Count >= PeerSession.MaxSuggested) list.RemoveAt(list.Count - 1);
+        list.Insert(0, index);
+        _needRequests.Add(peer);
     }
 
     private void OnPeerClosed(PeerSession peer)
@@ -226,7 +303,7 @@ public sealed partial class TorrentManager
         _pending.Remove(peer);
         Engine.ReleaseConnection();
         _uploadedClosed += peer.Uploaded;
-        if (peer.EndPoint is { } ep && _candidates.TryGetValue(ep, out var c))
+        if (peer.EndPoint is { } ep && _candidates.TryGet(ep, out var c))
         {
             c.Connected = false;
             if (!peer.Registered) c.Failures++;
@@ -333,7 +410,7 @@ public sealed partial class TorrentManager
         var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
                     _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
-        if (peer.AmChoking || !valid)
+        if (!valid || (peer.AmChoking && !peer.AllowedFastToPeer.AsSpan().Contains(block.PieceIndex)))
         {
             if (peer.SupportsFast) peer.Send(PeerMessage.RejectRequest(block));
             return;
@@ -368,9 +445,21 @@ public sealed partial class TorrentManager
     {
         if (peer.AmChoking) return;
         peer.AmChoking = true;
+        if (peer.SupportsFast)
+        {
+            // BEP 6: a choke no longer drops requests silently: allowed-fast ones are still served, the rest rejected.
+            _rejected.Clear();
+            peer.ClearUploads(peer.AllowedFastToPeer, _rejected);
+            peer.Send(PeerMessage.Choke);
+            foreach (var b in _rejected) peer.Send(PeerMessage.RejectRequest(b));
+            _rejected.Clear();
+            return;
+        }
         peer.ClearUploads();
         peer.Send(PeerMessage.Choke);
     }
+
+    private readonly List<BlockRequest> _rejected = [];
 
     /// <summary>
     /// Tit-for-tat (<see cref="Choking.Choker"/>): the interested peers that gave us most (or, seeding, took most)

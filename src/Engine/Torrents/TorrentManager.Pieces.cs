@@ -41,7 +41,10 @@ public sealed partial class TorrentManager
             p.Outstanding.Clear();
             p.CountedAvailability = false;
         }
-        _picker = new PiecePicker(m.TotalLength, m.PieceLength, new PiecePickerSettings { Sequential = Sequential }, _have, _random);
+        // The memory cap in whole pieces, never below one so a torrent with huge pieces still downloads.
+        _maxActivePieces = (int)Math.Clamp(Engine.Options.MaxActivePieceBytes / m.PieceLength, 1, int.MaxValue);
+        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _maxActivePieces };
+        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _have, _random);
         _picker.SetPriorities(_piecePriority);
         foreach (var p in _peers)
         {
@@ -54,6 +57,7 @@ public sealed partial class TorrentManager
         StorageLayout.FromMetainfo(m);
 
     private PiecePriority[] _piecePriority = [];
+    private int _maxActivePieces = int.MaxValue;
     private PiecePriority _topPriority = PiecePriority.Normal;
 
     /// <summary>
@@ -342,6 +346,66 @@ public sealed partial class TorrentManager
         }
     }
 
+    /// <summary>
+    /// A piece we have could not be read whole (its file was truncated, deleted or replaced by a link): it stops
+    /// being served at once, and is hashed again on disk off the loop.
+    /// </summary>
+    private void OnReadFailed(int index)
+    {
+        if (Storage is not { } storage || _have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Have) return;
+        _pieceState[index] = PieceState.Hashing;
+        _have[index] = false;
+        Engine.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
+        var token = _stopping.Token;
+        Track(Task.Run(async () =>
+        {
+            bool passed;
+            try
+            {
+                passed = await storage.VerifyPieceOnDiskAsync(index, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                passed = false;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            Post(new Work(WorkKind.PieceRechecked, Index: index, Data: passed));
+        }, CancellationToken.None));
+    }
+
+    /// <summary>The verdict on a piece a read failed for: ours again if it still hashes right, else downloaded again.</summary>
+    private void OnPieceRechecked(int index, bool passed)
+    {
+        if (_have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Hashing) return;
+        if (passed)
+        {
+            _pieceState[index] = PieceState.Have;
+            _have[index] = true;
+            return;
+        }
+        _pieceState[index] = PieceState.Missing;
+        _resumeDirty = true;
+        // The picker's idea of what is wanted comes from the have-set it was built over: build it again.
+        foreach (var a in _activeList) ReleaseActive(a);
+        _activeList.Clear();
+        Array.Clear(_active);
+        ResetPicker();
+        if (_state is TorrentState.Seeding or TorrentState.Finished && _wanted[index] && !_seedLimitReached)
+        {
+            _completedAt = null;
+            SetState(TorrentState.Downloading);
+        }
+        foreach (var p in _peers)
+        {
+            UpdateInterest(p);
+            _needRequests.Add(p);
+        }
+        PublishStatus();
+    }
+
     private void ReleaseActive(ActivePiece piece)
     {
         piece.Seal();
@@ -383,6 +447,9 @@ public sealed partial class TorrentManager
         if (peer.PeerChoking && peer.AllowedFastFromPeer.Count == 0) return;
         var room = Math.Min(Math.Min(peer.Snubbed ? 1 : peer.RequestDepth, DownloadLimitDepth()) - peer.Outstanding.Count, _picked.Length);
         if (room <= 0) return;
+        // Buffers of pieces the picker let go are otherwise returned on the next tick; at the cap they go now, so
+        // what the loop holds stays within the cap too.
+        if (_activeList.Count >= _maxActivePieces) SweepActivePieces();
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;
         var now = Engine.TimeProvider.GetTimestamp();

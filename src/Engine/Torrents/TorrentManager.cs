@@ -24,7 +24,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<PeerSession> _peers = [];
     private readonly HashSet<PeerSession> _pending = [];
-    private readonly Dictionary<IPEndPoint, PeerCandidate> _candidates = [];
+    private readonly PeerCandidates _candidates;
     private readonly Dictionary<IPEndPoint, long> _bannedUntil = [];
     private readonly HashSet<PeerId> _bannedIds = [];
     private readonly Random _random = new();
@@ -63,6 +63,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     internal TorrentManager(ClientEngine engine, InfoHash infoHash, TorrentMetainfo? metainfo, string savePath, AddTorrentOptions options)
     {
         Engine = engine;
+        _candidates = new PeerCandidates(engine.Options.MaxPeerCandidates);
         InfoHash = infoHash;
         Metainfo = metainfo;
         SavePath = Path.GetFullPath(savePath);
@@ -314,6 +315,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
             case WorkKind.CheckDone: OnCheckDone((CheckResult)work.Data!); break;
             case WorkKind.PieceHashed: OnPieceHashed(work.Index, (HashResult)work.Data!); break;
             case WorkKind.AnnounceDone: OnAnnounceDone((Trackers.AnnounceResult)work.Data!); break;
+            case WorkKind.ReadFailed: OnReadFailed(work.Index); break;
+            case WorkKind.PieceRechecked: OnPieceRechecked(work.Index, (bool)work.Data!); break;
             default:
                 if (work.Peer is { } peer) HandlePeerWork(peer, work);
                 break;
@@ -535,7 +538,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             UploadRate = _uploadRate,
             Peers = _peers.Count,
             // Known: every address heard of (trackers, PEX, magnets) plus connected peers that dialled in from elsewhere.
-            PeersKnown = _candidates.Count + _peers.Count(p => p.EndPoint is not { } ep || !_candidates.ContainsKey(ep)),
+            PeersKnown = _candidates.Count + _peers.Count(p => p.EndPoint is not { } ep || !_candidates.Contains(ep)),
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),
             HashFailures = _hashFailures,
             ProtocolErrors = _protocolErrors,
@@ -565,12 +568,4 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private sealed record CheckResult(BitField Have, TorrentStorage Storage, string? Error, bool FromResume = false);
 
     private sealed record HashResult(bool Passed, PeerSession[] Contributors, string? WriteError);
-
-    private sealed class PeerCandidate(IPEndPoint endPoint)
-    {
-        public IPEndPoint EndPoint { get; } = endPoint;
-        public int Failures { get; set; }
-        public long NextAttemptTicks { get; set; }
-        public bool Connected { get; set; }
-    }
 }

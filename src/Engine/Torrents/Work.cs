@@ -19,6 +19,7 @@ internal enum WorkKind
     Cancel,
     RejectRequest,
     AllowedFast,
+    Suggest,
     BlockReceived,
     BlockDropped,
     BlockUnrequested,
@@ -27,6 +28,8 @@ internal enum WorkKind
     CheckDone,
     PeersFound,
     AnnounceDone,
+    ReadFailed,
+    PieceRechecked,
 }
 
 /// <summary>

@@ -27,6 +27,37 @@ public class PieceSelectorTests
     }
 
     [Fact]
+    public void Suggested_SuggestionIsCandidate_PickedBeforeRarest()
+    {
+        var picker = Picker(new PiecePickerSettings { RandomFirstPieces = 0 });
+        // 9 is the rarest; the peer suggests 150 (not a candidate: ignored), then 60.
+        for (var p = 0; p < Pieces; p++) if (p != 9) picker.Availability.Increment(p);
+        var peer = TestPeer.Seed(Pieces);
+        peer.SuggestedPieces = [150, 60];
+        var selector = new SuggestedSelector(new RarestFirstSelector(picker.Context));
+
+        Assert.Equal(60, selector.SelectPiece(peer, All(except: 150)));
+        peer.SuggestedPieces = [];
+        Assert.Equal(9, selector.SelectPiece(peer, All(except: 150)));
+    }
+
+    [Fact]
+    public void PickBlocks_SuggestedPieceOfLowerPriority_PriorityStillWins()
+    {
+        var picker = new PiecePicker(Pieces * 1000L, 1000, new PiecePickerSettings { RandomFirstPieces = 0 }, random: new Random(1));
+        var priorities = Enumerable.Repeat(PiecePriority.Normal, Pieces).ToArray();
+        priorities[30] = PiecePriority.High;
+        picker.SetPriorities(priorities);
+        var peer = TestPeer.Seed(Pieces);
+        peer.SuggestedPieces = [70];
+        var blocks = new TorrentEdge.Engine.Protocol.BlockRequest[2];
+
+        Assert.Equal(2, picker.PickBlocks(peer, blocks));
+        Assert.Equal(30, blocks[0].PieceIndex);
+        Assert.Equal(70, blocks[1].PieceIndex);
+    }
+
+    [Fact]
     public void RarestFirst_ManyCandidates_PicksTheLeastAvailable()
     {
         var picker = Picker(new PiecePickerSettings { RandomFirstPieces = 0 });

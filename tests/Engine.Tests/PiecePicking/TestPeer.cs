@@ -10,6 +10,8 @@ internal sealed class TestPeer(int pieceCount, string name = "peer") : IPieceReq
     public int[] AllowedFastPieces { get; set; } = [];
     public ReadOnlySpan<int> AllowedFast => AllowedFastPieces;
     public bool IsSnubbed { get; set; }
+    public int[] SuggestedPieces { get; set; } = [];
+    public ReadOnlySpan<int> Suggested => SuggestedPieces;
 
     public static TestPeer Seed(int pieceCount, string name = "seed")
     {

@@ -48,6 +48,10 @@ internal static class EngineTestKit
     public static ClientEngine NewEngine(string? resume = null, int maxActive = 3, TimeProvider? time = null) =>
         new(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, MaxActiveDownloads = maxActive, TimeProvider = time ?? TimeProvider.System });
 
+    /// <summary>An engine that does not listen, with <paramref name="configure"/> applied to its options.</summary>
+    public static ClientEngine NewEngine(Func<EngineOptions, EngineOptions> configure) =>
+        new(configure(new EngineOptions { ListenEndPoint = null }));
+
     /// <summary>Makes <paramref name="torrent"/> dial <paramref name="to"/> over an in-memory pair.</summary>
     public static async Task ConnectAsync(TorrentManager torrent, ClientEngine to)
     {

@@ -89,6 +89,29 @@ internal sealed class ScriptedPeer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Answers every request with the bytes of <paramref name="data"/> until cancelled or the engine hangs up;
+    /// <paramref name="onRequest"/> sees each request first.
+    /// </summary>
+    public async Task ServeAsync(byte[] data, int pieceLength, CancellationToken ct, Action<BlockRequest>? onRequest = null)
+    {
+        try
+        {
+            while (true)
+            {
+                var m = await ReadAsync(ct);
+                if (m.Id != MessageId.Request) continue;
+                var b = m.Block;
+                onRequest?.Invoke(b);
+                await SendAsync(PeerMessage.Piece(b.PieceIndex, b.Begin, data.AsMemory(b.PieceIndex * pieceLength + b.Begin, b.Length)), ct);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or EndOfStreamException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Done serving, or the engine hung up.
+        }
+    }
+
     /// <summary>Reads until the engine closes the connection; false if it is still open after <paramref name="within"/>.</summary>
     public async Task<bool> ClosedWithinAsync(TimeSpan within, CancellationToken ct)
     {
