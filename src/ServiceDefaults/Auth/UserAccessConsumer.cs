@@ -71,8 +71,9 @@ public sealed partial class UserAccessConsumer(
             {
                 return;
             }
-            catch (Exception e) when (e is KafkaException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Whatever went wrong, the host must not stop: until the list is read the replica fails closed (and is not ready).
                 LogReadFailed(logger, e, topic, backoff);
                 if (stoppingToken.WaitHandle.WaitOne(backoff))
                 {
@@ -140,7 +141,9 @@ public sealed partial class UserAccessConsumer(
         {
             BootstrapServers = messaging.RequireBootstrapServers(),
             ClientId = (messaging.ClientId ?? environment.ApplicationName) + "-users",
-            // Assigned by hand, never committed: no group membership, so every replica reads every partition.
+            // Confluent.Kafka requires a group id, but partitions are assigned by hand and nothing is ever committed: this
+            // replica joins no group and the brokers store nothing for it, so every replica reads every partition.
+            GroupId = $"{environment.ApplicationName}-users-{Guid.NewGuid():N}",
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
