@@ -29,6 +29,8 @@ public static class Topology
         new("torrent-specs.dlq", 12),
         new("torrent-events", 6),
         new("torrent-events.dlq", 6),
+        // Small and compacted: one record per account, read whole by every Notifier and Analytics replica at start.
+        new("torrent-users", 3),
     ];
 
     /// <summary>Brokers in the embedded Kafka cluster.</summary>

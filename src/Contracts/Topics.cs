@@ -9,6 +9,12 @@ public static class Topics
     /// <summary>What actually happens to torrents, keyed by info-hash. Written by PeerWorker.</summary>
     public const string TorrentEvents = "torrent-events";
 
+    /// <summary>
+    /// Each user's access status (<see cref="Users.UserAccessChanged"/>), keyed by user id; compacted. Written by Catalog only,
+    /// read whole (every partition from the beginning, no consumer group) by every replica of every service that validates tokens.
+    /// </summary>
+    public const string Users = "torrent-users";
+
     /// <summary>Suffix of the dead-letter topic that records messages whose consumer kept failing.</summary>
     public const string DeadLetterSuffix = ".dlq";
 }

@@ -164,6 +164,7 @@ public static class SharedKafka
         var kafka = EmbeddedKafka.Start();
         kafka.CreateTopic(Topics.TorrentSpecs, 3);
         kafka.CreateTopic(Topics.TorrentEvents, 3);
+        kafka.CreateTopic(Topics.Users, 3);
         return kafka;
     });
 

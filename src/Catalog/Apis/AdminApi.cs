@@ -30,7 +30,7 @@ public static class AdminApi
     }
 
     public static async Task<Results<Ok<UserView>, ProblemHttpResult>> SetRole(
-        string id, RoleRequest? request, ICatalogStore store, CancellationToken cancellationToken)
+        string id, RoleRequest? request, ICatalogStore store, UserAccessSignal access, CancellationToken cancellationToken)
     {
         if (!Roles.IsValid(request?.Role))
         {
@@ -46,11 +46,17 @@ public static class AdminApi
             return Problems.Conflict("Last admin", "The last enabled admin cannot be demoted.");
         }
         var updated = await store.SetUserRoleAsync(user.Id, request!.Role!, cancellationToken);
-        return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
+        if (updated is null)
+        {
+            return UnknownUser();
+        }
+        // The other services refuse tokens that name the old role once torrent-users says so.
+        access.Notify(updated.Id);
+        return TypedResults.Ok(UserView.From(updated));
     }
 
     public static async Task<Results<Ok<UserView>, ProblemHttpResult>> DisableUser(
-        string id, ICatalogStore store, TimeProvider time, CancellationToken cancellationToken)
+        string id, ICatalogStore store, UserAccessSignal access, TimeProvider time, CancellationToken cancellationToken)
     {
         var user = await store.FindUserByIdAsync(id, cancellationToken);
         if (user is null)
@@ -66,15 +72,23 @@ public static class AdminApi
         {
             return UnknownUser();
         }
-        // Access tokens are refused from the next request (the user is checked on each); refresh tokens end here.
+        // Here access tokens are refused from the next request (the user is checked on each); refresh tokens end now; Notifier
+        // and Analytics refuse them (and close hub connections) when torrent-users brings the status.
+        access.Notify(updated.Id);
         await store.RevokeRefreshTokensAsync(user.Id, null, time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(UserView.From(updated));
     }
 
-    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> EnableUser(string id, ICatalogStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> EnableUser(
+        string id, ICatalogStore store, UserAccessSignal access, CancellationToken cancellationToken)
     {
         var updated = await store.SetUserDisabledAsync(id, disabled: false, cancellationToken);
-        return updated is null ? UnknownUser() : TypedResults.Ok(UserView.From(updated));
+        if (updated is null)
+        {
+            return UnknownUser();
+        }
+        access.Notify(updated.Id);
+        return TypedResults.Ok(UserView.From(updated));
     }
 
     /// <summary>Overrides a user's quotas; null restores the configured default, 0 means no limit.</summary>

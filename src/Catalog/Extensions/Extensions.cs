@@ -52,6 +52,8 @@ public static class Extensions
         services.AddSingleton<TorrentEventProjector>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<UserAccessSignal>();
+        services.AddHostedService<UserAccessPublisher>();
         services.AddSingleton<ITopicEndOffsets, KafkaTopicEndOffsets>();
         services.AddSingleton<SpecTopicWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<SpecTopicWatch>());

@@ -5,6 +5,7 @@ using StackExchange.Redis;
 using TorrentEdge.Contracts;
 using TorrentEdge.Notifier.Hubs;
 using TorrentEdge.Notifier.IntegrationEvents;
+using TorrentEdge.ServiceDefaults.Auth;
 using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Notifier.Extensions;
@@ -36,6 +37,8 @@ public static class NotifierExtensions
         builder.Services.AddSingleton<IUserIdProvider>(userIds);
         builder.Services.Configure<NotifierOptions>(builder.Configuration.GetSection(NotifierOptions.Section));
         builder.Services.AddSingleton<HubConnectionLimiter>();
+        builder.Services.AddSingleton<UserConnections>();
+        builder.Services.AddSingleton<IUserAccessListener>(sp => sp.GetRequiredService<UserConnections>());
 
         builder.Services.AddSingleton<PushedSequences>();
         builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());

@@ -6,7 +6,7 @@ namespace TorrentEdge.Notifier.Hubs;
 /// Live torrent events for the signed-in user at <c>/hubs/torrents</c>. Each connection joins its user's group on connect;
 /// <see cref="Subscribe"/> adds the per-torrent detail stream (verified pieces) of a torrent the user owns.
 /// </summary>
-public sealed class TorrentHub(HubConnectionLimiter limiter) : Hub
+public sealed class TorrentHub(HubConnectionLimiter limiter, UserConnections connections) : Hub
 {
     private const string CountedKey = "counted";
 
@@ -33,6 +33,8 @@ public sealed class TorrentHub(HubConnectionLimiter limiter) : Hub
             return;
         }
         Context.Items[CountedKey] = true;
+        // Tracked so that disabling the user closes it (UserConnections hears torrent-users).
+        connections.Add(userId, Context);
         await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(userId), Context.ConnectionAborted);
         await base.OnConnectedAsync();
     }
@@ -42,6 +44,7 @@ public sealed class TorrentHub(HubConnectionLimiter limiter) : Hub
         if (Context.Items.ContainsKey(CountedKey) && Context.UserIdentifier is { } userId)
         {
             limiter.Release(userId);
+            connections.Remove(userId, Context.ConnectionId);
         }
         return base.OnDisconnectedAsync(exception);
     }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using TorrentEdge.ServiceDefaults.Auth;
 
@@ -12,9 +14,9 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 /// <remarks>
 /// Disabled users: Catalog refuses them on every request, refuses their refresh tokens and revokes them when an admin
-/// disables the account. The other services validate without calling Catalog (they keep working while it is away), so
-/// there a disabled user's access token works until it expires: at most <c>Auth:AccessTokenLifetime</c> (5 minutes), and
-/// a hub connection is closed at that moment (<c>CloseOnAuthenticationExpiration</c>) rather than outliving its token.
+/// disables the account, and publishes each account's status to <c>torrent-users</c>. The other services validate without
+/// calling Catalog (they keep working while it is away): they fold that topic into a <see cref="UserAccessList"/> and refuse
+/// a token whose user is disabled, or whose role is no longer the user's, within about a second of the admin's change.
 /// </remarks>
 public static class DefaultAuthentication
 {
@@ -55,6 +57,14 @@ public static class DefaultAuthentication
         var issuer = section["Issuer"] is { Length: > 0 } i ? i : "torrentedge";
         var audience = section["Audience"] is { Length: > 0 } a ? a : "torrentedge";
 
+        // Every replica folds torrent-users itself (no Catalog call per request): the disabled users it must refuse.
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.Configure<UserAccessOptions>(builder.Configuration.GetSection(UserAccessOptions.Section));
+        builder.Services.AddSingleton(sp => new UserAccessList(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UserAccessOptions>>().Value.CatchUpGrace));
+        builder.Services.AddHostedService<UserAccessConsumer>();
+        builder.Services.AddHealthChecks().AddCheck<UserAccessHealthCheck>("user-access", tags: ["ready"]);
+
         builder.Services.AddHttpClient(JwksHttpClientName);
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -68,7 +78,7 @@ public static class DefaultAuthentication
                     Issuer = issuer,
                 };
                 options.TokenValidationParameters = CreateTokenValidationParameters(issuer, [audience]);
-                options.Events = new JwtBearerEvents { OnMessageReceived = ReadHubTokenFromQuery };
+                options.Events = new JwtBearerEvents { OnMessageReceived = ReadHubTokenFromQuery, OnTokenValidated = RefuseDisabledUsers };
             });
         return builder;
     }
@@ -91,6 +101,26 @@ public static class DefaultAuthentication
         // Small: the expiry is also when hub connections are closed.
         ClockSkew = TimeSpan.FromSeconds(30),
     };
+
+    private static Task RefuseDisabledUsers(TokenValidatedContext context)
+    {
+        var list = context.HttpContext.RequestServices.GetRequiredService<UserAccessList>();
+        var verdict = list.Check(context.Principal?.FindFirst("sub")?.Value, context.Principal?.FindFirst("role")?.Value);
+        switch (verdict)
+        {
+            case UserAccessVerdict.Disabled:
+                context.Fail("The account is disabled.");
+                break;
+            case UserAccessVerdict.RoleChanged:
+                context.Fail("The account's role changed; refresh the token.");
+                break;
+            case UserAccessVerdict.NotCaughtUp:
+                // Fail closed: this replica cannot tell yet who is disabled (its readiness check says so too).
+                context.Fail("The list of disabled accounts is not loaded yet.");
+                break;
+        }
+        return Task.CompletedTask;
+    }
 
     private static Task ReadHubTokenFromQuery(MessageReceivedContext context)
     {

@@ -22,13 +22,13 @@ public sealed class KafkaTopicTests
 
     [Theory]
     [MemberData(nameof(Rendering.All), MemberType = typeof(Rendering))]
-    public void KafkaTopics_TorrentSpecs_CompactedAndTheRestDeleted(string kustomization)
+    public void KafkaTopics_SpecsAndUsers_CompactedAndTheRestDeleted(string kustomization)
     {
         var topics = Rendering.Of(kustomization).OfType<KafkaTopic>().ToDictionary(t => t.TopicName);
 
         Assert.NotEmpty(topics);
         Assert.All(topics.Values, t => Assert.Equal(
-            t.TopicName == "torrent-specs" ? "compact" : "delete",
+            t.TopicName is "torrent-specs" or "torrent-users" ? "compact" : "delete",
             t.Spec.Config.GetValueOrDefault("cleanup.policy")));
     }
 

@@ -14,6 +14,7 @@ using Microsoft.IdentityModel.Tokens;
 using TorrentEdge.Catalog.Apis;
 using TorrentEdge.Catalog.Infrastructure;
 using TorrentEdge.Contracts.Torrents;
+using TorrentEdge.ServiceDefaults.Auth;
 using static TorrentEdge.Catalog.Tests.Apis.ProblemAssert;
 
 namespace TorrentEdge.Catalog.Tests.ThroughGateway;
@@ -106,6 +107,8 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         ["catalog PUT /api/admin/users/{id}/role"] = new(Send(HttpMethod.Put, async w => $"/api/admin/users/{await w.NewTargetUserAsync()}/role", new { role = "user" }), AdminOnly),
         ["catalog POST /api/admin/users/{id}/disable"] = new(Send(HttpMethod.Post, async w => $"/api/admin/users/{await w.NewTargetUserAsync()}/disable"), AdminOnly),
         ["catalog POST /api/admin/users/{id}/enable"] = new(Send(HttpMethod.Post, async w => $"/api/admin/users/{await w.NewTargetUserAsync()}/enable"), AdminOnly),
+        // Harmless to repeat: workers ignore a spec whose revision they have.
+        ["catalog POST /api/admin/torrents/republish"] = new(Send(HttpMethod.Post, "/api/admin/torrents/republish"), [401, 401, 401, 403, 403, 403, 202]),
         ["catalog PUT /api/admin/users/{id}/quota"] = new(Send(HttpMethod.Put, async w => $"/api/admin/users/{await w.NewTargetUserAsync()}/quota", new { maxTorrents = 5 }), AdminOnly),
 
         // Catalog: torrents (a fresh shared torrent each time: Alice owns it, Bob co-owns it; the admin owns nothing).
@@ -125,7 +128,6 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
             new { category = "tv", tags = new[] { "hd" } }), [401, 401, 401, 404, 200, 200, 404], "labels are the caller's own: an admin who owns nothing has none to set"),
         ["catalog GET /api/categories"] = new(Send(HttpMethod.Get, "/api/categories"), SignedIn),
         ["catalog GET /api/tags"] = new(Send(HttpMethod.Get, "/api/tags"), SignedIn),
-        ["catalog POST /api/admin/torrents/republish"] = new(Send(HttpMethod.Post, "/api/admin/torrents/republish"), [401, 401, 401, 403, 403, 403, 202]),
 
         // Catalog: the download-client facades (docs/media-managers.md), each with its own client's answers: qBittorrent
         // says 403 "Forbidden" to a caller it does not know, Transmission 401, then 409 with the session id it wants.
@@ -142,22 +144,22 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         ["catalog GET /openapi/{documentName}.json"] = new(Send(HttpMethod.Get, "/openapi/v1.json"), All(200),
             "the API description is public (proxied with Gateway:ApiDocs, on in Development)"),
 
-        // Analytics. Validation there is stateless: a disabled user's access token works until it expires (at most
-        // 5 minutes, docs/catalog.md#tokens); statistics of torrents they do not own stay hidden all the same.
-        ["analytics GET /api/statistics/"] = new(Send(HttpMethod.Get, "/api/statistics"), [401, 401, 200, 200, 200, 200, 200]),
+        // Analytics and Notifier validate tokens themselves, without calling Catalog, and refuse a disabled user as soon as
+        // torrent-users tells them (about a second; docs/catalog.md#tokens). Others' statistics stay hidden as before.
+        ["analytics GET /api/statistics/"] = new(Send(HttpMethod.Get, "/api/statistics"), SignedIn),
         ["analytics GET /api/statistics/torrents/{infoHash}"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/torrents/{w.StatsHash}")),
-            [401, 401, 404, 404, 200, 200, 200]),
+            TorrentOwners),
         ["analytics GET /api/statistics/torrents/{infoHash}/history"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/torrents/{w.StatsHash}/history")),
-            [401, 401, 404, 404, 200, 200, 200]),
-        ["analytics GET /api/statistics/users/{userId}/history"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/users/{w.AliceId}/history")),
-            [401, 401, 404, 404, 404, 200, 200]),
+            TorrentOwners),
         ["analytics GET /api/statistics/users/{userId}"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/users/{w.AliceId}")),
-            [401, 401, 404, 404, 404, 200, 200]),
+            [401, 401, 401, 404, 404, 200, 200]),
+        ["analytics GET /api/statistics/users/{userId}/history"] = new(Send(HttpMethod.Get, w => Task.FromResult($"/api/statistics/users/{w.AliceId}/history")),
+            [401, 401, 401, 404, 404, 200, 200]),
 
-        // Notifier: the hub (negotiation, and a whole connection through the Gateway's WebSocket route). Stateless like
-        // Analytics; the connection closes when the token expires.
-        ["notifier * /hubs/torrents/negotiate"] = new(Send(HttpMethod.Post, "/hubs/torrents/negotiate?negotiateVersion=1"), [401, 401, 200, 200, 200, 200, 200]),
-        ["notifier * /hubs/torrents"] = new(null, [401, 401, Connected, Connected, Connected, Connected, Connected]),
+        // Notifier: the hub (negotiation, and a whole connection through the Gateway's WebSocket route). An open connection
+        // closes when its token expires or its user is disabled (tests/Notifier.Tests/Hubs/DisabledUserTests).
+        ["notifier * /hubs/torrents/negotiate"] = new(Send(HttpMethod.Post, "/hubs/torrents/negotiate?negotiateVersion=1"), SignedIn),
+        ["notifier * /hubs/torrents"] = new(null, [401, 401, 401, Connected, Connected, Connected, Connected]),
     };
 
     private static readonly string[] InternalPaths = ["/health", "/alive", "/metrics"];
@@ -259,6 +261,7 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         var bobId = (await IsAsync<UserView>(await bob.GetAsync("/api/auth/me", Ct), HttpStatusCode.OK)).Id;
         var disabledId = (await IsAsync<UserView>(await disabled.GetAsync("/api/auth/me", Ct), HttpStatusCode.OK)).Id;
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/admin/users/{disabledId}/disable", null, Ct)).StatusCode);
+        await DisabledEverywhereAsync(disabledId);
 
         var world = new World(suite, admin, alice, bob, aliceId, "");
         // Statistics know a torrent once a worker reported it: report one owned by Alice and Bob.
@@ -290,6 +293,18 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
             [Caller.Admin] = admin.DefaultRequestHeaders.Authorization!.Parameter,
         };
         return (world, tokens);
+    }
+
+    /// <summary>Waits (at most 10 s) until Analytics and Notifier have read from torrent-users that the user is disabled.</summary>
+    private async Task DisabledEverywhereAsync(string userId)
+    {
+        var lists = new[] { suite.AnalyticsServices, suite.NotifierServices }.Select(s => s.GetRequiredService<UserAccessList>()).ToList();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!lists.All(l => l.Find(userId) is { Disabled: true }) && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50, Ct);
+        }
+        Assert.True(lists.All(l => l.Find(userId) is { Disabled: true }), "Analytics and Notifier did not hear of the disable within 10 s");
     }
 
     /// <summary>Alice's access token as Catalog signs it, expired an hour ago.</summary>
