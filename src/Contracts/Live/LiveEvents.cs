@@ -50,9 +50,14 @@ public sealed record PeerCounts(int Connected, int Total);
 
 /// <summary>
 /// <c>torrent:piece</c>: one event per verified piece (<paramref name="Index"/>), with the torrent's verified and total piece counts.
-/// Sent only to connections that subscribed to the torrent.
+/// Sent only to connections that subscribed to the torrent. A client that lags gets one event for what piled up:
+/// <paramref name="Index"/> the newest piece, and <see cref="Pieces"/> every piece it stands for (null when just the one).
 /// </summary>
-public sealed record TorrentPiecePayload(string InfoHash, int Index, int VerifiedCount, int PieceCount) : LivePayload(InfoHash);
+public sealed record TorrentPiecePayload(string InfoHash, int Index, int VerifiedCount, int PieceCount) : LivePayload(InfoHash)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? Pieces { get; init; }
+}
 
 /// <summary><c>torrent:complete</c>: every wanted byte is verified.</summary>
 public sealed record TorrentCompletePayload(string InfoHash, string? Name, long TotalBytes) : LivePayload(InfoHash);

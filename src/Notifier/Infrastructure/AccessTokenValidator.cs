@@ -44,7 +44,17 @@ public sealed class AccessTokenValidator(IOptionsMonitor<JwtBearerOptions> beare
                 var keys = (OpenIdConnectConfiguration)await manager.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
                 parameters.IssuerSigningKeys = keys.SigningKeys;
             }
-            var result = await _handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
+            TokenValidationResult result;
+            try
+            {
+                result = await _handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A token of another kind (e.g. an RSA signature against our EC keys) can throw rather than fail; either way it is refused.
+                _ = ex;
+                return new TokenCheck(null, default, "The access token is not valid.");
+            }
             if (result.IsValid)
             {
                 var sub = result.ClaimsIdentity.FindFirst("sub")?.Value;

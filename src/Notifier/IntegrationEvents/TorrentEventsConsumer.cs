@@ -57,7 +57,7 @@ public sealed class TorrentEventsConsumer(ILiveBus bus, IQueueTotals totals, Kno
         {
             verified++;
             await Publish(context, LiveMessage.Create(LiveEventNames.Piece, e.InfoHash, e.Owners,
-                new TorrentPiecePayload(e.InfoHash, index, verified, e.PieceCount), subscribersOnly: true));
+                new TorrentPiecePayload(e.InfoHash, index, verified, e.PieceCount), subscribersOnly: true, coalesces: true));
         }
     }
 

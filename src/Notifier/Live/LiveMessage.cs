@@ -52,6 +52,36 @@ public sealed class LiveMessage(string name, string infoHash, IReadOnlyList<stri
             PublishedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
         };
 
+    /// <summary>
+    /// What a connection that lags sends instead of <paramref name="older"/> (still waiting) and <paramref name="newer"/>:
+    /// the newer figures; for pieces, the newer index with every index of both in <c>pieces</c> (so none is lost).
+    /// </summary>
+    public static LiveMessage Coalesce(LiveMessage older, LiveMessage newer)
+    {
+        if (newer.Name != Contracts.Live.LiveEventNames.Piece)
+        {
+            return newer;
+        }
+        var pieces = new List<int>();
+        foreach (var m in (ReadOnlySpan<LiveMessage>)[older, newer])
+        {
+            if (m.Payload.TryGetProperty("pieces", out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                pieces.AddRange(list.EnumerateArray().Select(p => p.GetInt32()));
+            }
+            else
+            {
+                pieces.Add(m.Payload.GetProperty("index").GetInt32());
+            }
+        }
+        var payload = JsonSerializer.Deserialize<Contracts.Live.TorrentPiecePayload>(newer.Payload, LiveJson.Options)! with { Pieces = pieces };
+        return new LiveMessage(newer.Name, newer.InfoHash, newer.Users, newer.SubscribersOnly, newer.Coalesces,
+            JsonSerializer.SerializeToElement(payload, LiveJson.Options))
+        {
+            PublishedAtMs = older.PublishedAtMs,
+        };
+    }
+
     public override string ToString() => Name + " " + InfoHash + " " + Encoding.UTF8.GetString(SocketIoFrame.Span);
 }
 

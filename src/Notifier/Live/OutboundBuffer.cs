@@ -3,7 +3,7 @@ namespace TorrentEdge.Notifier.Live;
 /// <summary>
 /// A connection's bounded queue of events, drained by the one task that writes to that connection. A progress event
 /// (<see cref="LiveMessage.Coalesces"/>) replaces the same torrent's progress still waiting, so a lagging client gets the
-/// newest figures instead of a backlog; anything else that finds the buffer full means the client cannot keep up, and
+/// newest figures instead of a backlog, and pieces merge into one event (<see cref="LiveMessage.Coalesce"/>); anything else that finds the buffer full means the client cannot keep up, and
 /// <see cref="TryEnqueue"/> says so (the caller closes the connection: the client reconnects and starts from the present).
 /// Producers never wait: one stalled client costs the others nothing.
 /// </summary>
@@ -15,6 +15,9 @@ public sealed class OutboundBuffer(int capacity)
     private long _coalesced;
 
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>Events waiting beyond which the client counts as lagging (pieces start to merge).</summary>
+    public int LagThreshold => Math.Max(1, Capacity / 16);
 
     public int Count
     {
@@ -35,9 +38,12 @@ public sealed class OutboundBuffer(int capacity)
     {
         lock (_queue)
         {
-            if (message.Coalesces && _waiting.TryGetValue((message.InfoHash, message.Name), out var slot))
+            // Progress is always replaced (only the newest figures matter); pieces merge only once the client lags,
+            // so a client that keeps up gets one event per piece even from a burst.
+            if (message.Coalesces && _waiting.TryGetValue((message.InfoHash, message.Name), out var slot)
+                && (message.Name != Contracts.Live.LiveEventNames.Piece || _queue.Count >= LagThreshold))
             {
-                slot.Message = message;
+                slot.Message = LiveMessage.Coalesce(slot.Message, message);
                 _coalesced++;
                 return true;
             }

@@ -105,7 +105,7 @@ public readonly record struct SocketIoPacket(SocketIoPacketType Type, string Nam
         return true;
     }
 
-    /// <summary><c>42["name",payload]</c> or, with an id, the acknowledgement <c>43&lt;id&gt;[payload]</c>.</summary>
+    /// <summary>Engine.IO messages (the leading 4) carrying Socket.IO packets: <c>42["name",payload]</c>; the acknowledgement <c>43&lt;id&gt;[payload]</c>.</summary>
     public static string Event(string name, object payload)
         => "42" + JsonSerializer.Serialize(new object[] { name, payload }, Live.LiveJson.Options);
 

@@ -28,6 +28,9 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
     private readonly ConcurrentQueue<string> _control = new();
     private readonly ConcurrentDictionary<string, byte> _subscriptions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closed = new();
+    // Reads end when the client answers our close frame; cancelling one aborts the socket and drops what is still in
+    // Kestrel's output, so it is cancelled only when the client does not answer in time.
+    private readonly CancellationTokenSource _readAbort = new();
     private readonly Lock _gate = new();
     private CancellationTokenSource? _pendingPoll;
     private WebSocket? _webSocket;
@@ -114,6 +117,11 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
                 }
                 if (_closeRequested)
                 {
+                    // Anything queued with the goodbye goes before the close packet.
+                    if (Collect(body, max: 256))
+                    {
+                        body.Write(Separator);
+                    }
                     body.Write([(byte)EngineIoPacketType.Close]);
                     break;
                 }
@@ -272,6 +280,11 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
                 }
                 if (_closeRequested)
                 {
+                    if (!_control.IsEmpty)
+                    {
+                        // The goodbye was queued after the queue was looked at, before the flag was: send it first.
+                        continue;
+                    }
                     await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", _closed.Token);
                     break;
                 }
@@ -295,7 +308,7 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
         {
             while (true)
             {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(), _closed.Token);
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), _readAbort.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return null;
@@ -369,6 +382,19 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
         {
             return;
         }
+        try
+        {
+            await DispatchEnginePacketAsync(packet);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPacketFailed(_logger, ex, Id);
+            await CloseAsync("server error");
+        }
+    }
+
+    private async Task DispatchEnginePacketAsync(string packet)
+    {
         switch (packet[0])
         {
             case EngineIoPacketType.Close:
@@ -396,7 +422,7 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
         }
         if (packet.Namespace != SocketIoPacket.DefaultNamespace)
         {
-            Send(EngineIoPacketType.Message + SocketIoPacket.ConnectError(packet.Namespace, "Invalid namespace"));
+            Send(SocketIoPacket.ConnectError(packet.Namespace, "Invalid namespace"));
             return;
         }
         switch (packet.Type)
@@ -421,16 +447,16 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
             var check = await CheckAsync(a);
             if (!check.Succeeded)
             {
-                Send(EngineIoPacketType.Message + SocketIoPacket.ConnectError(SocketIoPacket.DefaultNamespace, check.Error!));
+                Send(SocketIoPacket.ConnectError(SocketIoPacket.DefaultNamespace, check.Error!));
                 return;
             }
             _namespaceConnected = true;
-            Send(EngineIoPacketType.Message + SocketIoPacket.Connected(SocketId));
+            Send(SocketIoPacket.Connected(SocketId));
             Authenticated(check);
             return;
         }
         _namespaceConnected = true;
-        Send(EngineIoPacketType.Message + SocketIoPacket.Connected(SocketId));
+        Send(SocketIoPacket.Connected(SocketId));
         _authDeadline = _time.CreateTimer(_ =>
         {
             if (_userId is null)
@@ -460,9 +486,9 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
                 var ok = new { ok = true, userId = check.UserId, expiresAt = check.ExpiresAt == DateTimeOffset.MaxValue ? (DateTimeOffset?)null : check.ExpiresAt };
                 if (ackId is { } id)
                 {
-                    Send(EngineIoPacketType.Message + SocketIoPacket.Ack(id, ok));
+                    Send(SocketIoPacket.Ack(id, ok));
                 }
-                Send(EngineIoPacketType.Message + SocketIoPacket.Event("authenticated", ok));
+                Send(SocketIoPacket.Event("authenticated", ok));
                 break;
             case "subscribe:torrent" or "unsubscribe:torrent":
                 if (_userId is null)
@@ -489,7 +515,7 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
                 }
                 if (ackId is { } subscribed)
                 {
-                    Send(EngineIoPacketType.Message + SocketIoPacket.Ack(subscribed, new { ok = true, infoHash = hash }));
+                    Send(SocketIoPacket.Ack(subscribed, new { ok = true, infoHash = hash }));
                 }
                 break;
             default:
@@ -526,7 +552,7 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
             _expiry = _time.CreateTimer(_ =>
             {
                 LogExpired(_logger, Id);
-                Send(EngineIoPacketType.Message + SocketIoPacket.Event("error", new { message = "The access token has expired." }));
+                Send(SocketIoPacket.Event("error", new { message = "The access token has expired." }));
                 _ = CloseAsync("token expired");
             }, null, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
@@ -542,9 +568,9 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
         LogRefused(_logger, Id, message);
         if (ackId is { } id)
         {
-            Send(EngineIoPacketType.Message + SocketIoPacket.Ack(id, new { ok = false, message }));
+            Send(SocketIoPacket.Ack(id, new { ok = false, message }));
         }
-        Send(EngineIoPacketType.Message + SocketIoPacket.Event("error", new { message }));
+        Send(SocketIoPacket.Event("error", new { message }));
         _ = CloseAsync("refused");
     }
 
@@ -552,11 +578,11 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
     {
         if (ackId is { } id)
         {
-            Send(EngineIoPacketType.Message + SocketIoPacket.Ack(id, new { ok = false, message }));
+            Send(SocketIoPacket.Ack(id, new { ok = false, message }));
         }
         else
         {
-            Send(EngineIoPacketType.Message + SocketIoPacket.Event("error", new { message }));
+            Send(SocketIoPacket.Event("error", new { message }));
         }
     }
 
@@ -596,14 +622,15 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
             {
                 return Task.CompletedTask;
             }
+            // Queued before the flag: a writer that sees the flag has the goodbye in its queue already.
+            if (_namespaceConnected)
+            {
+                _control.Enqueue(SocketIoPacket.Disconnect);
+            }
             _closeRequested = true;
         }
         LogClosing(_logger, Id, reason);
         _connections.Remove(this);
-        if (_namespaceConnected)
-        {
-            _control.Enqueue(EngineIoPacketType.Message + SocketIoPacket.Disconnect);
-        }
         _events.Signal();
         _ = Task.Delay(_options.PingTimeout, _time).ContinueWith(_ => DisposeAsync().AsTask(), TaskScheduler.Default);
         return Task.CompletedTask;
@@ -635,6 +662,7 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
             {
             }
         }
+        _readAbort.CancelAfter(TimeSpan.FromSeconds(2));
     }
 
     private static string NewId()
@@ -658,6 +686,9 @@ public sealed partial class SocketIoSession : ILiveConnection, IAsyncDisposable
 
     [LoggerMessage(LogLevel.Debug, "Socket.IO session {Sid} closing: {Reason}")]
     private static partial void LogClosing(ILogger logger, string sid, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Socket.IO session {Sid}: handling a packet failed")]
+    private static partial void LogPacketFailed(ILogger logger, Exception exception, string sid);
 
     [LoggerMessage(LogLevel.Information, "Socket.IO session {Sid} sent a malformed packet: closed")]
     private static partial void LogMalformed(ILogger logger, string sid);
