@@ -64,7 +64,10 @@ public static class NotifierExtensions
 
         builder.Services.AddSingleton<IUserIdProvider>(new ClaimsUserIdProvider(AllowsQueryUser(builder)));
 
-        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
+        // Live events want the broker to answer a fetch as soon as anything arrived; librdkafka's default of 500 ms
+        // is what the embedded (mock) broker waits on every fetch, which was half a second on every event's way.
+        var fetchWait = builder.Configuration.GetValue("Notifier:KafkaFetchWaitMs", 20);
+        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>(), o => o.ConfigureConsumer = c => c.FetchWaitMaxMs = fetchWait);
         // Live notifications: a new group starts at the end rather than replaying old progress to browsers.
         builder.AddKafkaSubscription(Topics.TorrentEvents, ConsumerGroup, o => o.AutoOffsetReset = AutoOffsetReset.Latest);
         return builder;

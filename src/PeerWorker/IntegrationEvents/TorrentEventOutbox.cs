@@ -53,13 +53,41 @@ public sealed partial class TorrentEventOutbox(
         }
     }
 
+    /// <summary>
+    /// Publishes without waiting for each acknowledgement: up to <see cref="MaxInFlight"/> at once. The producer is
+    /// idempotent, so what is handed to it in order reaches each partition in order (one torrent = one key = one
+    /// partition); only an event that fails and is retried here can land behind a later one of its torrent, and status
+    /// events are superseded by the next ones anyway. One at a time, each publish waited out the producer's linger
+    /// (5 ms): a few hundred events a second at most (benchmarks/README.md, live events).
+    /// </summary>
+    public const int MaxInFlight = 4096;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var window = new SemaphoreSlim(MaxInFlight);
         // Not stoppingToken: the drain goes on while the host stops, so final status still goes out; StopAsync bounds it.
         await foreach (var @event in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
+            await window.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            _ = PublishThenReleaseAsync(@event, window);
+        }
+        // Let the last ones finish before the window is disposed.
+        for (var i = 0; i < MaxInFlight; i++)
+        {
+            await window.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishThenReleaseAsync(TorrentEvent @event, SemaphoreSlim window)
+    {
+        try
+        {
             await PublishAsync(@event).ConfigureAwait(false);
+        }
+        finally
+        {
             Done();
+            window.Release();
         }
     }
 
