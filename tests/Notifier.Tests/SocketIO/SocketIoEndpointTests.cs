@@ -207,6 +207,51 @@ public sealed class SocketIoEndpointTests : IAsyncLifetime
         await healthy.WaitForAsync("torrent:piece", d => d.GetProperty("index").GetInt32() == 19_999, Timeout, Ct);
     }
 
+    /// <summary>The same on the hub: a raw WebSocket hub client that subscribes and stops reading, beside the typed client.</summary>
+    [Fact]
+    public async Task StalledHubClient_StopsReading_AnotherHubClientKeepsItsLatency()
+    {
+        var token = _tokens.Create("alice", "user");
+        await using var healthy = new TorrentEdge.Notifier.Client.TorrentEventsClient(_address, () => Task.FromResult<string?>(token),
+            o => o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets);
+        await healthy.StartAsync(Ct);
+        await healthy.SubscribeAsync(Alice, Ct);
+        var baseline = await MeasureHubLatencyAsync(healthy, rounds: 20, first: 0);
+
+        using var stalled = new ClientWebSocket();
+        stalled.Options.SetBuffer(256, 256);
+        await stalled.ConnectAsync(new Uri(new Uri(_address.ToString().Replace("http", "ws", StringComparison.Ordinal)), "/hubs/torrents?access_token=" + token), Ct);
+        await SendAsync(stalled, "{\"protocol\":\"json\",\"version\":1}\u001e");
+        await SendAsync(stalled, "{\"type\":1,\"target\":\"Subscribe\",\"arguments\":[\"" + Alice + "\"]}\u001e");
+        for (var i = 0; i < 200; i++)
+        {
+            await PublishAsync(new TorrentPiecesVerified(Alice, ["alice"], [.. Enumerable.Range(i * 100, 100)], (i + 1) * 100, 20_000));
+        }
+        var withStalled = await MeasureHubLatencyAsync(healthy, rounds: 20, first: 1000);
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"healthy hub client latency, p50/max ms: alone {baseline.P50}/{baseline.Max}, beside a stalled client {withStalled.P50}/{withStalled.Max}");
+        Assert.True(withStalled.P50 <= Math.Max(50, baseline.P50 * 5), $"p50 {withStalled.P50} ms beside a stalled client, {baseline.P50} ms alone");
+    }
+
+    private async Task<(long P50, long Max)> MeasureHubLatencyAsync(TorrentEdge.Notifier.Client.TorrentEventsClient client, int rounds, int first)
+    {
+        var latencies = new List<long>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var name = $"probe-{first + i}";
+            await PublishAsync(new TorrentAdded(Alice, ["alice"], name, 1, "worker-1"));
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            cts.CancelAfter(Timeout);
+            while ((await client.Events.ReadAsync(cts.Token)).Payload is not TorrentEdge.Contracts.Live.TorrentAddedPayload { Name: var n } || n != name)
+            {
+            }
+            latencies.Add(clock.ElapsedMilliseconds);
+        }
+        latencies.Sort();
+        return (latencies[latencies.Count / 2], latencies[^1]);
+    }
+
     private async Task<(long P50, long Max)> MeasureLatencyAsync(NodeSocketIoClient client, int rounds, int first)
     {
         var latencies = new List<long>();
