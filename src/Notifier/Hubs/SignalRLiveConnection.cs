@@ -70,15 +70,28 @@ public sealed partial class SignalRLiveConnection : ILiveConnection
             await _buffer.WaitAsync(token);
             while (_buffer.Drain(batch, 64) > 0)
             {
-                foreach (var message in batch)
+                try
                 {
-                    // The connection is local to this replica: the lifetime manager writes it here, not through a backplane.
-                    await client.SendAsync(message.Name, message.Payload, token);
+                    foreach (var message in batch)
+                    {
+                        // The connection is local to this replica: the lifetime manager writes it here, not through a backplane.
+                        await client.SendAsync(message.Name, message.Payload, token);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A connection that cannot be written to is gone or going; SignalR reports its end to the hub.
+                    LogSendFailed(_logger, ex, Id);
+                    _context.Abort();
+                    return;
                 }
                 batch.Clear();
             }
         }
     }
+
+    [LoggerMessage(LogLevel.Debug, "Writing to hub connection {ConnectionId} failed: closed")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, string connectionId);
 
     [LoggerMessage(LogLevel.Warning, "Hub connection {ConnectionId} fell {Capacity} events behind: closed (it reconnects and starts from the present)")]
     private static partial void LogOverflow(ILogger logger, string connectionId, int capacity);
