@@ -58,6 +58,7 @@ public static class KafkaThroughput
         var enqueued = clock.Elapsed;
         await outbox.FlushAsync(TimeSpan.FromMinutes(5));
         var published = clock.Elapsed;
+        var consumedWhilePublishing = CountingConsumer.Count;
         var consumed = await CountingConsumer.WaitForAsync(events, TimeSpan.FromMinutes(5));
         var elapsed = clock.Elapsed;
         var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
@@ -68,6 +69,7 @@ public static class KafkaThroughput
             $"({events / published.TotalSeconds:N0}/s published)");
         Console.WriteLine($"  consumed {consumed:N0} after {elapsed.TotalSeconds:0.000} s: {consumed / elapsed.TotalSeconds:N0} events/s end to end; " +
             $"latency p50 {CountingConsumer.Percentile(0.5):N0} ms, p99 {CountingConsumer.Percentile(0.99):N0} ms (OccurredAt to the consumer)");
+        Console.WriteLine($"  after the last acknowledgement, the consumer alone: {(consumed - consumedWhilePublishing) / (elapsed - published).TotalSeconds:N0} events/s");
         Console.WriteLine($"  process CPU {cpuUsed.TotalSeconds:0.00} s (publisher, broker mock and consumer in one process), peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576:N0} MiB");
         return consumed == events ? 0 : 1;
     }
@@ -91,6 +93,8 @@ public static class KafkaThroughput
             Interlocked.Increment(ref _count);
             return Task.CompletedTask;
         }
+
+        public static int Count => Volatile.Read(ref _count);
 
         public static void Reset()
         {
