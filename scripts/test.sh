@@ -56,6 +56,18 @@ if $need_kubectl; then
   rm -rf "$pack"
 fi
 
+# The Socket.IO tests run the real npm socket.io-client (pinned in the lock file) under Node.js.
+command -v node >/dev/null || need_node=true
+if [ "${need_node:-false}" = true ]; then
+  echo "== installing Node.js and npm for the Socket.IO client tests"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+echo "== npm ci: tests/Notifier.Tests/SocketIO/client (socket.io-client)"
+(cd tests/Notifier.Tests/SocketIO/client && npm ci --no-audit --no-fund --silent) \
+  || echo "   failed: the Socket.IO client tests will fail until npm ci succeeds there"
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 echo "== build"
 dotnet build TorrentEdge.sln -c Release -nologo -v q

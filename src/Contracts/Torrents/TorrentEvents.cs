@@ -38,7 +38,11 @@ public sealed record TorrentProgressed(
     int PeersTotal,
     long? EtaSeconds,
     IReadOnlyList<FileProgress> Files,
-    IReadOnlyList<TrackerStatus> Trackers) : TorrentEvent(InfoHash, Owners);
+    IReadOnlyList<TrackerStatus> Trackers) : TorrentEvent(InfoHash, Owners)
+{
+    /// <summary>The torrent's display name (schema 1 producers left it out: null).</summary>
+    public string? Name { get; init; }
+}
 
 public sealed record FileProgress(string Path, long Length, long VerifiedBytes, FilePriority Priority);
 
@@ -48,11 +52,25 @@ public sealed record TrackerStatus(string Url, string Health, int Seeders, int L
 public sealed record TorrentPiecesVerified(string InfoHash, IReadOnlyList<string> Owners, IReadOnlyList<int> Pieces, int VerifiedCount, int PieceCount)
     : TorrentEvent(InfoHash, Owners);
 
-public sealed record TorrentCompleted(string InfoHash, IReadOnlyList<string> Owners, long TotalBytes) : TorrentEvent(InfoHash, Owners);
+public sealed record TorrentCompleted(string InfoHash, IReadOnlyList<string> Owners, long TotalBytes) : TorrentEvent(InfoHash, Owners)
+{
+    public string? Name { get; init; }
+}
 
-public sealed record TorrentSeeding(string InfoHash, IReadOnlyList<string> Owners) : TorrentEvent(InfoHash, Owners);
+/// <summary>The torrent seeds; <see cref="Ratio"/> is uploaded over downloaded bytes (over its size when nothing was downloaded).</summary>
+public sealed record TorrentSeeding(string InfoHash, IReadOnlyList<string> Owners) : TorrentEvent(InfoHash, Owners)
+{
+    public string? Name { get; init; }
 
-public sealed record TorrentFailed(string InfoHash, IReadOnlyList<string> Owners, string Reason) : TorrentEvent(InfoHash, Owners);
+    public double Ratio { get; init; }
+
+    public long UploadedBytes { get; init; }
+}
+
+public sealed record TorrentFailed(string InfoHash, IReadOnlyList<string> Owners, string Reason) : TorrentEvent(InfoHash, Owners)
+{
+    public string? Name { get; init; }
+}
 
 public sealed record TorrentStateChanged(string InfoHash, IReadOnlyList<string> Owners, TorrentState State, string WorkerId)
     : TorrentEvent(InfoHash, Owners);

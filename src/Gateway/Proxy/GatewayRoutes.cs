@@ -24,6 +24,8 @@ public static class GatewayRoutes
         // Transmission's RPC (Catalog's facade for Transmission clients); qBittorrent's /api/v2 goes with /api.
         new("transmission", "/transmission/rpc/{**rest}", Catalog, Order: 0),
         new("hubs", "/hubs/{**rest}", Notifier, Order: 0, WebSockets: true),
+        // Socket.IO (Engine.IO v4) at its clients' default path: long-polling and WebSocket, served by Notifier.
+        new("socketio", "/socket.io/{**rest}", Notifier, Order: 0, WebSockets: true),
         // Catalog's OpenAPI document and the Scalar UI that reads it (Catalog serves Scalar in Development only).
         new("openapi", "/openapi/{**rest}", Catalog, Order: 0, ApiDocs: true),
         new("scalar", "/scalar/{**rest}", Catalog, Order: 0, ApiDocs: true),

@@ -1,16 +1,23 @@
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.SignalR;
 using StackExchange.Redis;
 using TorrentEdge.Contracts;
 using TorrentEdge.Notifier.Hubs;
+using TorrentEdge.Notifier.Infrastructure;
 using TorrentEdge.Notifier.IntegrationEvents;
 using TorrentEdge.ServiceDefaults.Auth;
+using TorrentEdge.Notifier.Live;
+using TorrentEdge.Notifier.SocketIO;
 using TorrentEdge.ServiceDefaults.Messaging;
 
 namespace TorrentEdge.Notifier.Extensions;
 
-/// <summary>Registration of the Notifier: SignalR (with a Redis backplane when configured) fed by torrent-events.</summary>
+/// <summary>
+/// Registration of the Notifier: torrent-events become live events (<see cref="TorrentEventsConsumer"/>) that a bus
+/// (Redis pub/sub with several replicas, in-process with one) hands to every replica's connections, on SignalR and Socket.IO.
+/// </summary>
 public static class NotifierExtensions
 {
     /// <summary>All replicas share one consumer group: with the Redis backplane, the replica that consumes an event reaches every client.</summary>
@@ -22,11 +29,35 @@ public static class NotifierExtensions
         var signalR = builder.Services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         var redis = builder.Configuration.GetConnectionString("redis");
+        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Notifier:Live");
+        builder.Services.AddOptions<SocketIoOptions>().BindConfiguration("Notifier:SocketIO");
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LiveConnections>();
+        builder.Services.AddSingleton<KnownCategories>();
+        builder.Services.AddSingleton<AccessTokenValidator>();
+        builder.Services.AddSingleton<SocketIoServer>();
         if (!string.IsNullOrWhiteSpace(redis))
         {
+            // SignalR's own backplane stays for anything sent through IHubContext to another replica's connection;
+            // live events travel on RedisLiveBus, which reaches both transports.
             signalR.AddStackExchangeRedis(redis, o => o.Configuration.ChannelPrefix = RedisChannel.Literal("TorrentEdge.Notifier"));
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
+            {
+                var configuration = ConfigurationOptions.Parse(redis);
+                configuration.AbortOnConnectFail = false;
+                return ConnectionMultiplexer.Connect(configuration);
+            });
+            builder.Services.AddSingleton<RedisLiveBus>();
+            builder.Services.AddSingleton<ILiveBus>(s => s.GetRequiredService<RedisLiveBus>());
+            builder.Services.AddHostedService(s => s.GetRequiredService<RedisLiveBus>());
+            builder.Services.AddSingleton<IQueueTotals, RedisQueueTotals>();
         }
-        else if (!builder.Environment.IsDevelopment())
+        else
+        {
+            builder.Services.AddSingleton<ILiveBus, LocalLiveBus>();
+            builder.Services.AddSingleton<IQueueTotals, InMemoryQueueTotals>();
+        }
+        if (string.IsNullOrWhiteSpace(redis) && !builder.Environment.IsDevelopment())
         {
             // Without a backplane, events consumed by one replica never reach clients connected to another.
             builder.Services.AddSingleton<IStartupFilter>(new WarnWithoutBackplane());
@@ -41,7 +72,10 @@ public static class NotifierExtensions
         builder.Services.AddSingleton<IUserAccessListener>(sp => sp.GetRequiredService<UserConnections>());
 
         builder.Services.AddSingleton<PushedSequences>();
-        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>());
+        // Live events want the broker to answer a fetch as soon as anything arrived; librdkafka's default of 500 ms
+        // is what the embedded (mock) broker waits on every fetch, which was half a second on every event's way.
+        var fetchWait = builder.Configuration.GetValue("Notifier:KafkaFetchWaitMs", 20);
+        builder.AddKafkaMessaging(cfg => cfg.AddConsumer<TorrentEventsConsumer>(), o => o.ConfigureConsumer = c => c.FetchWaitMaxMs = fetchWait);
         // Live notifications: a new group starts at the end rather than replaying old progress to browsers.
         builder.AddKafkaSubscription(Topics.TorrentEvents, ConsumerGroup, o => o.AutoOffsetReset = AutoOffsetReset.Latest);
         return builder;
@@ -66,6 +100,11 @@ public static class NotifierExtensions
             }
             await next(context);
         }));
+        // Socket.IO at the path its clients use by default; its sessions check tokens themselves (authenticate), like
+        // the original design, so the endpoint is open to anonymous handshakes that can do nothing until then.
+        var pipeline = ((IEndpointRouteBuilder)app).CreateApplicationBuilder().UseWebSockets();
+        pipeline.Run(app.Services.GetRequiredService<SocketIoServer>().HandleAsync);
+        app.MapMethods(SocketIoOptions.Path, ["GET", "POST"], pipeline.Build());
         // A connection lives no longer than the token it was opened with; the client reconnects with a fresh one.
         var hub = app.MapHub<TorrentHub>(TorrentHub.Path, o => o.CloseOnAuthenticationExpiration = true);
         if (DefaultAuthentication.IsEnabled(app.Configuration, app.Environment))

@@ -1,21 +1,21 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using TorrentEdge.Contracts.Live;
+using TorrentEdge.Notifier.Live;
 
 namespace TorrentEdge.Notifier.Hubs;
 
 /// <summary>
-/// Live torrent events for the signed-in user at <c>/hubs/torrents</c>. Each connection joins its user's group on connect;
-/// <see cref="Subscribe"/> adds the per-torrent detail stream (verified pieces) of a torrent the user owns.
+/// Live torrent events for the signed-in user at <c>/hubs/torrents</c>, with the names and payloads of
+/// <see cref="LiveEventNames"/>. Each connection gets its user's events; <see cref="Subscribe"/> adds the per-torrent
+/// detail stream (verified pieces) of a torrent the user owns.
 /// </summary>
-public sealed class TorrentHub(HubConnectionLimiter limiter, UserConnections connections) : Hub
+public sealed partial class TorrentHub(HubConnectionLimiter limiter, UserConnections users, LiveConnections connections, IHubContext<TorrentHub> hub,
+    IOptions<LiveOptions> options, ILogger<TorrentHub> logger) : Hub
 {
     private const string CountedKey = "counted";
 
     public const string Path = "/hubs/torrents";
-
-    public static string UserGroup(string userId) => "user:" + userId;
-
-    /// <summary>Per torrent and per user, so a subscription only ever yields events of a torrent that user owns (no lookup needed).</summary>
-    public static string TorrentGroup(string infoHash, string userId) => "torrent:" + infoHash.ToLowerInvariant() + ":" + userId;
 
     public override async Task OnConnectedAsync()
     {
@@ -34,47 +34,39 @@ public sealed class TorrentHub(HubConnectionLimiter limiter, UserConnections con
         }
         Context.Items[CountedKey] = true;
         // Tracked so that disabling the user closes it (UserConnections hears torrent-users).
-        connections.Add(userId, Context);
-        await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(userId), Context.ConnectionAborted);
+        users.Add(userId, Context);
+        var connection = new SignalRLiveConnection(Context, userId, hub, options.Value.BufferCapacity, logger);
+        Context.Items[typeof(SignalRLiveConnection)] = connection;
+        connections.Add(connection);
         await base.OnConnectedAsync();
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         if (Context.Items.ContainsKey(CountedKey) && Context.UserIdentifier is { } userId)
         {
             limiter.Release(userId);
-            connections.Remove(userId, Context.ConnectionId);
+            users.Remove(userId, Context.ConnectionId);
         }
-        return base.OnDisconnectedAsync(exception);
+        if (Context.Items.TryGetValue(typeof(SignalRLiveConnection), out var item) && item is SignalRLiveConnection connection)
+        {
+            connections.Remove(connection);
+            await connection.StopAsync();
+        }
+        await base.OnDisconnectedAsync(exception);
     }
 
-    /// <summary>Receive the detail events (e.g. <c>torrent:piece</c>) of one torrent, if it is the caller's.</summary>
-    public Task Subscribe(string infoHash)
-        => Groups.AddToGroupAsync(Context.ConnectionId, TorrentGroup(ValidInfoHash(infoHash), Context.UserIdentifier!), Context.ConnectionAborted);
+    /// <summary>Receive the detail events (e.g. <c>torrent:piece</c>) of one torrent; only the caller's torrents ever reach it.</summary>
+    public void Subscribe(string infoHash) => Live.Subscribe(ValidInfoHash(infoHash));
 
-    public Task Unsubscribe(string infoHash)
-        => Groups.RemoveFromGroupAsync(Context.ConnectionId, TorrentGroup(ValidInfoHash(infoHash), Context.UserIdentifier!), Context.ConnectionAborted);
+    public void Unsubscribe(string infoHash) => Live.Unsubscribe(ValidInfoHash(infoHash));
 
-    private static string ValidInfoHash(string infoHash)
+    private SignalRLiveConnection Live => Context.Items.TryGetValue(typeof(SignalRLiveConnection), out var item) && item is SignalRLiveConnection c
+        ? c
+        : throw new HubException("Not connected as a user.");
+
+    public static string ValidInfoHash(string? infoHash)
         => infoHash is { Length: 40 } && infoHash.All(char.IsAsciiHexDigit)
-            ? infoHash
+            ? infoHash.ToLowerInvariant()
             : throw new HubException("An info-hash is 40 hexadecimal characters.");
-}
-
-/// <summary>The client-side event names (those of the original design).</summary>
-public static class TorrentHubEvents
-{
-    public const string Added = "torrent:added";
-    public const string Progress = "torrent:progress";
-    public const string Piece = "torrent:piece";
-    public const string Complete = "torrent:complete";
-    public const string Seeding = "torrent:seeding";
-    public const string Error = "torrent:error";
-    public const string QueueUpdated = "queue:updated";
-
-    // Beyond the original set: state changes, removals and late metadata, which a UI also shows.
-    public const string State = "torrent:state";
-    public const string Removed = "torrent:removed";
-    public const string Metadata = "torrent:metadata";
 }

@@ -63,9 +63,9 @@ public sealed partial class TorrentEventTranslator(
             RuntimeProgress p => ThrottledProgress(p, owners),
             RuntimePiecesVerified v => new TorrentPiecesVerified(v.InfoHash, owners, v.Pieces, v.VerifiedCount, v.PieceCount),
             RuntimeMetadataReceived m => new TorrentMetadataReceived(m.InfoHash, owners, m.Name, m.TotalBytes, m.FileCount, m.Metainfo),
-            RuntimeCompleted c => new TorrentCompleted(c.InfoHash, owners, c.TotalBytes),
-            RuntimeSeeding s => new TorrentSeeding(s.InfoHash, owners),
-            RuntimeFailed f => new TorrentFailed(f.InfoHash, owners, f.Reason),
+            RuntimeCompleted c => new TorrentCompleted(c.InfoHash, owners, c.TotalBytes) { Name = NameOf(c.InfoHash) },
+            RuntimeSeeding s => Seeding(s, owners),
+            RuntimeFailed f => new TorrentFailed(f.InfoHash, owners, f.Reason) { Name = NameOf(f.InfoHash) },
             RuntimeQueueChanged q => new TorrentQueueChanged(q.InfoHash, owners, worker, q.Position, q.State),
             _ => null,
         };
@@ -81,6 +81,27 @@ public sealed partial class TorrentEventTranslator(
             _lastProgress[e.InfoHash] = time.GetTimestamp();
             outbox.Enqueue(ToProgressed(snapshot, owners));
         }
+    }
+
+    // Clients show the name beside every completion, seeding and error (the original design's payloads carry it).
+    private string? NameOf(string infoHash) => runtime.GetSnapshot(infoHash)?.Name is { Length: > 0 } name ? name : null;
+
+    private TorrentSeeding Seeding(RuntimeSeeding s, IReadOnlyList<string> owners)
+    {
+        var snapshot = runtime.GetSnapshot(s.InfoHash);
+        return new TorrentSeeding(s.InfoHash, owners)
+        {
+            Name = snapshot?.Name is { Length: > 0 } name ? name : null,
+            Ratio = snapshot is null ? 0 : Ratio(snapshot),
+            UploadedBytes = snapshot?.UploadedBytes ?? 0,
+        };
+    }
+
+    /// <summary>Uploaded over downloaded bytes; a torrent that had its data from the start is measured against its size (as Transmission does).</summary>
+    public static double Ratio(RuntimeSnapshot s)
+    {
+        var basis = s.DownloadedBytes > 0 ? s.DownloadedBytes : s.TotalBytes;
+        return basis > 0 ? (double)s.UploadedBytes / basis : 0;
     }
 
     private TorrentProgressed? ThrottledProgress(RuntimeProgress p, IReadOnlyList<string> owners)
@@ -99,7 +120,10 @@ public sealed partial class TorrentEventTranslator(
         long? eta = s.DownloadRate > 0 && s.WantedBytes > s.VerifiedBytes ? (s.WantedBytes - s.VerifiedBytes) / s.DownloadRate : null;
         return new TorrentProgressed(
             s.InfoHash, owners, s.State, s.Progress, s.VerifiedBytes, s.TotalBytes, s.DownloadedBytes, s.UploadedBytes,
-            s.DownloadRate, s.UploadRate, s.Peers, Math.Max(s.PeersKnown, s.Peers), eta, s.Files, []);
+            s.DownloadRate, s.UploadRate, s.Peers, Math.Max(s.PeersKnown, s.Peers), eta, s.Files, [])
+        {
+            Name = s.Name is { Length: > 0 } ? s.Name : null,
+        };
     }
 
     [LoggerMessage(LogLevel.Error, "Translating {EventType} of {InfoHash} failed")]

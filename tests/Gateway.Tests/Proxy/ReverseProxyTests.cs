@@ -27,6 +27,8 @@ public sealed class ReverseProxyTests
         Assert.Equal("analytics", statistics.Instance);
         Assert.Equal("/api/statistics/totals", statistics.Path);
         Assert.Equal("notifier", (await GetEchoAsync(client, "/hubs/torrents/negotiate")).Instance);
+        var socketIo = await GetEchoAsync(client, "/socket.io/?EIO=4&transport=polling");
+        Assert.Equal(("notifier", "/socket.io/?EIO=4&transport=polling"), (socketIo.Instance, socketIo.Path));
         Assert.Equal("/api/torrents?page=2", (await GetEchoAsync(client, "/api/torrents?page=2")).Path);
     }
 

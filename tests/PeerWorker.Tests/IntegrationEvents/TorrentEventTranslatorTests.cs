@@ -119,6 +119,32 @@ public sealed class TorrentEventTranslatorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ProgressCompleteSeedingError_CarryTheNameAndRatioClientsShow()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+        // 600 bytes downloaded and 10 uploaded in the fake snapshot; then a seed that uploaded 1.5 times its download.
+        _translator.Translate(new RuntimeProgress(Hash(1), FakeTorrentRuntime.Snapshot(Hash(1))));
+        _runtime.Snapshots[Hash(1)] = FakeTorrentRuntime.Snapshot(Hash(1)) with { State = TorrentState.Seeding, DownloadedBytes = 1000, UploadedBytes = 1500 };
+        _translator.Translate(new RuntimeCompleted(Hash(1), 1000));
+        _translator.Translate(new RuntimeSeeding(Hash(1)));
+        _translator.Translate(new RuntimeFailed(Hash(1), "disk full"));
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        var name = "torrent " + Hash(1)[..6];
+        Assert.Equal(name, _publisher.Of<TorrentProgressed>()[0].Name);
+        Assert.Equal(name, Assert.Single(_publisher.Of<TorrentCompleted>()).Name);
+        var seeding = Assert.Single(_publisher.Of<TorrentSeeding>());
+        Assert.Equal(name, seeding.Name);
+        Assert.Equal(1.5, seeding.Ratio);
+        Assert.Equal(1500, seeding.UploadedBytes);
+        Assert.Equal(name, Assert.Single(_publisher.Of<TorrentFailed>()).Name);
+    }
+
+    [Fact]
+    public void Ratio_NothingDownloaded_MeasuredAgainstTheSize()
+        => Assert.Equal(0.25, TorrentEventTranslator.Ratio(FakeTorrentRuntime.Snapshot(Hash(1)) with { DownloadedBytes = 0, TotalBytes = 1000, UploadedBytes = 250 }));
+
+    [Fact]
     public async Task EventOfTorrentNotOwned_IsDropped()
     {
         await _outbox.StartAsync(TestContext.Current.CancellationToken);
