@@ -45,8 +45,6 @@ public static class FuzzTargets
         ["udp-tracker"] = UdpTracker,
     };
 
-    private static readonly InfoHash[] ScrapeHashes = Enumerable.Range(0, 74)
-        .Select(i => new InfoHash(Enumerable.Repeat((byte)i, InfoHash.Length).ToArray())).ToArray();
 
     /// <summary>The targets' names, as given on the command line.</summary>
     public static IReadOnlyCollection<string> Names => Targets.Keys;
@@ -255,7 +253,7 @@ public static class FuzzTargets
                 }
                 else if (action == UdpTrackerClient.ActionScrape)
                 {
-                    var stats = UdpTrackerClient.ParseScrape(input, ScrapeHashes);
+                    var stats = UdpTrackerClient.ParseScrape(input, ScrapeHashes.All);
                     if (stats.Count > (input.Length - 8) / 12) throw new FuzzInvariantException("More scrape entries than the answer holds.");
                 }
             }
@@ -263,6 +261,16 @@ public static class FuzzTargets
             {
             }
         }
+    }
+
+    /// <summary>
+    /// Built on first use, not in <see cref="FuzzTargets"/>' initialiser: the instrumented engine must not run before
+    /// SharpFuzz has set up AFL's shared memory (it crashes the fork server), and Program reads <see cref="Names"/> first.
+    /// </summary>
+    private static class ScrapeHashes
+    {
+        public static readonly InfoHash[] All = Enumerable.Range(0, 74)
+            .Select(i => new InfoHash(Enumerable.Repeat((byte)i, InfoHash.Length).ToArray())).ToArray();
     }
 
     /// <summary>The bytes as a sequence of two segments cut at <paramref name="cut"/> (modulo the length).</summary>
