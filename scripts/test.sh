@@ -13,6 +13,8 @@ command -v transmission-cli >/dev/null || need+=(transmission-cli)
 command -v transmission-daemon >/dev/null || need+=(transmission-daemon)
 command -v mktorrent >/dev/null || need+=(mktorrent)
 command -v rtorrent >/dev/null || need+=(rtorrent)
+# AFL++ drives the short fuzz run below (benchmarks/fuzz.sh, docs/fuzzing.md).
+command -v afl-fuzz >/dev/null || need+=(afl++)
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
 # The web UI: Node.js and npm build it (the Gateway's build runs `npm ci && npm run build` in src/WebUi) and run its
 # unit tests; Debian's chromium is the browser of tests/WebUi.Tests (Playwright drives it; no browser is downloaded).
@@ -83,13 +85,23 @@ ui_pass=$(awk '/^# pass /{print $3}' "$ui_log"); ui_fail=$(awk '/^# fail /{print
 # A runner that could not start counts as one failure rather than none.
 if [ -z "$ui_pass" ]; then cat "$ui_log"; ui_pass=0; ui_fail=1; status=1; fi
 rm -f "$ui_log"
+# A short coverage-guided run of every parser (8 targets x 8 s, about 80 s with start-up): each crash or hang found
+# counts as a failed test in the summary line; the inputs are kept in the output folder it prints.
+echo "== fuzz: benchmarks/fuzz.sh --target all --seconds 8"
+fuzz_log=$(mktemp)
+benchmarks/fuzz.sh --target all --seconds 8 --no-build 2>&1 | tee "$fuzz_log" || status=1
+fuzz_fail=$(awk '$1 ~ /^[a-z-]+$/ && $6 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/ { f += $6 + $7 } /did not start/ { f++ } END { print f + 0 }' "$fuzz_log")
+fuzz_pass=$(awk '$1 ~ /^[a-z-]+$/ && $6 == "0" && $7 == "0" { p++ } END { print p + 0 }' "$fuzz_log")
+# A fuzz run that printed nothing at all (no afl-fuzz, no build) counts as one failure rather than none.
+if [ "$fuzz_pass" = 0 ] && [ "$fuzz_fail" = 0 ]; then fuzz_fail=1; status=1; fi
+rm -f "$fuzz_log"
 echo "== test"
 # One test project at a time (-m:1): the interop and AppHost tests start real processes and
 # would starve each other on a 2-core machine.
 dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
 
 # One closing line over all projects, in the plain form CI reads.
-awk -v uip="$ui_pass" -v uif="$ui_fail" '
+awk -v uip="$ui_pass" -v uif="$ui_fail" -v fzp="$fuzz_pass" -v fzf="$fuzz_fail" '
   # Count each test assembly once, whatever dotnet test repeats.
   /(Passed|Failed|Skipped)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
     line = $0; gsub(",", "", line); n = split(line, w, " +"); dll = w[n-1]
@@ -97,7 +109,7 @@ awk -v uip="$ui_pass" -v uif="$ui_fail" '
       if (w[i] == "Failed:") f[dll] = w[i+1]; if (w[i] == "Passed:") p[dll] = w[i+1]; if (w[i] == "Skipped:") s[dll] = w[i+1]
     }
   }
-  END { tp = uip; tf = uif; for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log"
+  END { tp = uip + fzp; tf = uif + fzf; for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log"
 # The console logger names skipped tests without their reasons; the TRX files hold them.
 /usr/bin/python3 - "$results" <<'PY' || true
 import glob, sys, xml.etree.ElementTree as ET

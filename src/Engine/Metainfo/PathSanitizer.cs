@@ -98,6 +98,22 @@ public static class PathSanitizer
             && (char.IsAsciiDigit(stem[3]) || stem[3] is '¹' or '²' or '³');
     }
 
+    /// <summary>The longest prefix of <paramref name="s"/> of at most <paramref name="maxBytes"/> UTF-8 bytes, cut between characters.</summary>
+    internal static string TruncateUtf8(string s, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(s) <= maxBytes) return s;
+        var used = 0;
+        var chars = 0;
+        foreach (var rune in s.EnumerateRunes())
+        {
+            if (used + rune.Utf8SequenceLength > maxBytes) break;
+            used += rune.Utf8SequenceLength;
+            chars += rune.Utf16SequenceLength;
+        }
+
+        return s[..chars];
+    }
+
     private static string Shorten(string s)
     {
         if (Encoding.UTF8.GetByteCount(s) <= MaxSegmentBytes) return s;

@@ -14,6 +14,9 @@ public sealed class HttpTrackerClient : ITrackerClient
     public const int MaxResponseBytes = 2 * 1024 * 1024;
 
     private static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(30);
+
+    // Some trackers write their dictionaries unsorted; nothing here is hashed, so order does not matter.
+    private static readonly BencodeReaderOptions LenientOptions = new() { RequireSortedKeys = false };
     private readonly HttpClient _http;
     private readonly TimeSpan _timeout;
 
@@ -95,6 +98,13 @@ public sealed class HttpTrackerClient : ITrackerClient
         }
 
         var d = await GetAsync(new Uri(sb.ToString()), cancellationToken).ConfigureAwait(false);
+        return ParseScrape(d);
+    }
+
+    /// <summary>Reads a scrape answer's "files"; entries that are not 20-byte keys with dictionaries are skipped.</summary>
+    /// <exception cref="TrackerException">The answer has no "files" dictionary.</exception>
+    internal static Dictionary<InfoHash, ScrapeStats> ParseScrape(BDictionary d)
+    {
         var result = new Dictionary<InfoHash, ScrapeStats>();
         if (d.Get<BDictionary>("files") is not { } files) throw new TrackerException(TrackerErrorKind.InvalidResponse, "The scrape answer has no 'files'.");
         foreach (var (key, value) in files)
@@ -152,10 +162,20 @@ public sealed class HttpTrackerClient : ITrackerClient
             throw new TrackerException(TrackerErrorKind.Network, $"Cannot reach {Uri.Host}: {e.Message}", e);
         }
 
+        return ParseBody(body, status, Uri.Host);
+    }
+
+    /// <summary>
+    /// Decodes a tracker's HTTP answer: its dictionary, or the tracker's "failure reason" (even on an error status).
+    /// Pure, so it can be tested and fuzzed without a server.
+    /// </summary>
+    /// <exception cref="TrackerException">The tracker failed, answered with an error status, or answered nonsense.</exception>
+    internal static BDictionary ParseBody(byte[] body, HttpStatusCode status, string host)
+    {
         BDictionary? d = null;
         try
         {
-            d = BencodeReader.Decode(body, new BencodeReaderOptions { RequireSortedKeys = false }) as BDictionary;
+            d = BencodeReader.Decode(body, LenientOptions) as BDictionary;
         }
         catch (BencodeException e) when (status == HttpStatusCode.OK)
         {
@@ -166,7 +186,7 @@ public sealed class HttpTrackerClient : ITrackerClient
         }
 
         if (d?.Get<BString>("failure reason") is { } failure) throw new TrackerException(TrackerErrorKind.TrackerFailure, failure.Text);
-        if (status != HttpStatusCode.OK) throw new TrackerException(TrackerErrorKind.Network, $"HTTP {(int)status} from {Uri.Host}.");
+        if (status != HttpStatusCode.OK) throw new TrackerException(TrackerErrorKind.Network, $"HTTP {(int)status} from {host}.");
         return d ?? throw new TrackerException(TrackerErrorKind.InvalidResponse, "The tracker's answer is not a dictionary.");
     }
 

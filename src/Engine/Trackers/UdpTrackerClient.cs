@@ -30,7 +30,7 @@ public sealed record UdpTrackerOptions
 public sealed class UdpTrackerClient : ITrackerClient
 {
     private const long ProtocolId = 0x41727101980;
-    private const int ActionConnect = 0, ActionAnnounce = 1, ActionScrape = 2, ActionError = 3;
+    internal const int ActionConnect = 0, ActionAnnounce = 1, ActionScrape = 2, ActionError = 3;
     private const int MaxDatagram = 2048;
     private const int MaxScrapeHashes = 74;
 
@@ -86,18 +86,8 @@ public sealed class UdpTrackerClient : ITrackerClient
             BinaryPrimitives.WriteUInt16BigEndian(s[96..], (ushort)request.Port);
 
             var n = await ExchangeAsync(socket, send.AsMemory(0, 98), receive, tid, ActionAnnounce, 20, cancellationToken).ConfigureAwait(false);
-            var r = receive.AsSpan(0, n);
-            var peers = new List<IPEndPoint>();
             // Peers come in the address family the tracker was reached over.
-            HttpTrackerClient.ReadCompactPeers(r[20..], socket.AddressFamily == AddressFamily.InterNetworkV6 ? 16 : 4, peers);
-            var interval = BinaryPrimitives.ReadInt32BigEndian(r[8..]);
-            return new AnnounceResponse
-            {
-                Interval = TimeSpan.FromSeconds(interval is > 0 and <= 86400 ? interval : 1800),
-                Incomplete = Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(r[12..])),
-                Complete = Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(r[16..])),
-                Peers = peers,
-            };
+            return ParseAnnounce(receive.AsSpan(0, n), socket.AddressFamily == AddressFamily.InterNetworkV6 ? 16 : 4);
         }
         finally
         {
@@ -125,17 +115,7 @@ public sealed class UdpTrackerClient : ITrackerClient
             BinaryPrimitives.WriteInt32BigEndian(s[12..], tid);
             for (var i = 0; i < infoHashes.Count; i++) infoHashes[i].CopyTo(s[(16 + (20 * i))..]);
             var n = await ExchangeAsync(socket, send.AsMemory(0, length), receive, tid, ActionScrape, 8, cancellationToken).ConfigureAwait(false);
-            var result = new Dictionary<InfoHash, ScrapeStats>();
-            for (var i = 0; i < infoHashes.Count && 8 + (12 * (i + 1)) <= n; i++)
-            {
-                var e = receive.AsSpan(8 + (12 * i), 12);
-                result[infoHashes[i]] = new ScrapeStats(
-                    Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(e)),
-                    Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(e[4..])),
-                    Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(e[8..])));
-            }
-
-            return result;
+            return ParseScrape(receive.AsSpan(0, n), infoHashes);
         }
         finally
         {
@@ -219,23 +199,15 @@ public sealed class UdpTrackerClient : ITrackerClient
                         break; // retransmit
                     }
 
-                    if (n < 8 || BinaryPrimitives.ReadInt32BigEndian(receive.AsSpan(4)) != tid) continue;
-                    var got = BinaryPrimitives.ReadInt32BigEndian(receive);
-                    if (got == ActionError)
+                    try
                     {
-                        if (action != ActionConnect) _hasConnectionId = false;
-                        throw new TrackerException(TrackerErrorKind.TrackerFailure, Encoding.UTF8.GetString(receive, 8, n - 8).TrimEnd('\0'));
+                        if (!IsAnswer(receive.AsSpan(0, n), tid, action, minLength)) continue;
                     }
-
-                    if (got == action && n == 8 && action != ActionConnect)
+                    catch (TrackerException) when (action != ActionConnect && BinaryPrimitives.ReadInt32BigEndian(receive) == ActionError)
                     {
-                        // opentracker refuses a torrent it does not serve (whitelist) with a bare header.
-                        throw new TrackerException(TrackerErrorKind.TrackerFailure, "The tracker answered without data: the torrent is not served there.");
-                    }
-
-                    if (got != action || n < minLength)
-                    {
-                        throw new TrackerException(TrackerErrorKind.InvalidResponse, $"Unexpected UDP tracker answer (action {got}, {n} bytes).");
+                        // An error answer may mean our connection id expired on the tracker's side: ask for a new one.
+                        _hasConnectionId = false;
+                        throw;
                     }
 
                     return n;
@@ -249,6 +221,65 @@ public sealed class UdpTrackerClient : ITrackerClient
 
         _hasConnectionId = false;
         throw new TrackerException(TrackerErrorKind.Timeout, $"No answer from UDP tracker {Uri.Host}:{Uri.Port}.");
+    }
+
+    /// <summary>
+    /// Judges a datagram: false when it is not the answer to transaction <paramref name="tid"/> (keep waiting), true
+    /// when it is a well-formed answer to <paramref name="action"/>. Pure, so it can be tested and fuzzed alone.
+    /// </summary>
+    /// <exception cref="TrackerException">The tracker answered with an error, without data, or with nonsense.</exception>
+    internal static bool IsAnswer(ReadOnlySpan<byte> packet, int tid, int action, int minLength)
+    {
+        if (packet.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(packet[4..]) != tid) return false;
+        var got = BinaryPrimitives.ReadInt32BigEndian(packet);
+        if (got == ActionError)
+        {
+            throw new TrackerException(TrackerErrorKind.TrackerFailure, Encoding.UTF8.GetString(packet[8..]).TrimEnd('\0'));
+        }
+
+        if (got == action && packet.Length == 8 && action != ActionConnect)
+        {
+            // opentracker refuses a torrent it does not serve (whitelist) with a bare header.
+            throw new TrackerException(TrackerErrorKind.TrackerFailure, "The tracker answered without data: the torrent is not served there.");
+        }
+
+        if (got != action || packet.Length < minLength)
+        {
+            throw new TrackerException(TrackerErrorKind.InvalidResponse, $"Unexpected UDP tracker answer (action {got}, {packet.Length} bytes).");
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads an announce answer already judged by <see cref="IsAnswer"/> (at least 20 bytes).</summary>
+    internal static AnnounceResponse ParseAnnounce(ReadOnlySpan<byte> r, int addressLength)
+    {
+        var peers = new List<IPEndPoint>();
+        HttpTrackerClient.ReadCompactPeers(r[20..], addressLength, peers);
+        var interval = BinaryPrimitives.ReadInt32BigEndian(r[8..]);
+        return new AnnounceResponse
+        {
+            Interval = TimeSpan.FromSeconds(interval is > 0 and <= 86400 ? interval : 1800),
+            Incomplete = Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(r[12..])),
+            Complete = Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(r[16..])),
+            Peers = peers,
+        };
+    }
+
+    /// <summary>Reads a scrape answer already judged by <see cref="IsAnswer"/>: 12 bytes per torrent, in the order asked.</summary>
+    internal static Dictionary<InfoHash, ScrapeStats> ParseScrape(ReadOnlySpan<byte> r, IReadOnlyList<InfoHash> infoHashes)
+    {
+        var result = new Dictionary<InfoHash, ScrapeStats>();
+        for (var i = 0; i < infoHashes.Count && 8 + (12 * (i + 1)) <= r.Length; i++)
+        {
+            var e = r.Slice(8 + (12 * i), 12);
+            result[infoHashes[i]] = new ScrapeStats(
+                Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(e)),
+                Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(e[4..])),
+                Math.Max(0, BinaryPrimitives.ReadInt32BigEndian(e[8..])));
+        }
+
+        return result;
     }
 
     private static int NewTransactionId() => RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
