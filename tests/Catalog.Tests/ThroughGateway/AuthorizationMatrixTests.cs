@@ -159,6 +159,12 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         // Notifier: the hub (negotiation, and a whole connection through the Gateway's WebSocket route). An open connection
         // closes when its token expires or its user is disabled (tests/Notifier.Tests/Hubs/DisabledUserTests).
         ["notifier * /hubs/torrents/negotiate"] = new(Send(HttpMethod.Post, "/hubs/torrents/negotiate?negotiateVersion=1"), SignedIn),
+        // Socket.IO: the transport is open to anyone, as in the original design; a session can do nothing until its
+        // `authenticate` event carries a valid token (tests/Notifier.Tests/SocketIO checks what it refuses).
+        ["notifier GET /socket.io/"] = new(Send(HttpMethod.Get, "/socket.io/?EIO=4&transport=polling"), All(200),
+            "an Engine.IO handshake; events need the authenticate event's token"),
+        ["notifier POST /socket.io/"] = new(Send(HttpMethod.Post, "/socket.io/?EIO=4&transport=polling"), All(403),
+            "a poll without a session id is refused, whoever sends it"),
         ["notifier * /hubs/torrents"] = new(null, [401, 401, 401, Connected, Connected, Connected, Connected]),
     };
 
