@@ -192,8 +192,8 @@ public sealed class MainPathTests
             Assert.True(downloadedBySurvivor <= notYetVerified + 16L * BigPieceLength,
                 $"the survivor downloaded {downloadedBySurvivor} bytes of A, but only {notYetVerified} were not verified before the kill");
             await WaitForAsync(api, hashB, s => s.Progress >= 1 && s.State == "seeding", TimeSpan.FromSeconds(90), suite, "B complete");
-            AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashA, nameA));
-            AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashB, nameB));
+            SuiteChecks.AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashA, nameA));
+            SuiteChecks.AssertSameFile(bigContent.ContentPath, Path.Combine(suite.DownloadRoot, hashB, nameB));
             Assert.NotEqual(Aspire.Hosting.ApplicationModel.KnownResourceStates.Running, suite.Latest[victimInstance].Snapshot.State?.Text);
 
             // 6. Delete with data: the files go and the worker stops the torrent (its engine has it no more, the seeder
@@ -324,29 +324,8 @@ public sealed class MainPathTests
         }
     }
 
-    private async Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
-        SuiteApp suite, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        TorrentStatusView? last = null;
-        while (deadline.Elapsed < bound)
-        {
-            var previous = last;
-            last = await api.GetAsync(hash, Ct);
-            // The timeline in the test output: each change of state or replica.
-            if (last is not null && (previous is null || previous.State != last.State || previous.WorkerId != last.WorkerId))
-            {
-                Log($"  {last.Name ?? hash[..8]}: {last.State} on {last.WorkerId ?? "(no replica yet)"}, {last.Progress:P0}");
-            }
-            if (last is not null && condition(last))
-            {
-                return last;
-            }
-            await Task.Delay(250, Ct);
-        }
-        Assert.Fail($"{what}: not within {bound.TotalSeconds} s; last status {last}\n{suite.Tail()}");
-        return null!;
-    }
+    private Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
+        SuiteApp suite, string what) => SuiteChecks.WaitForStatusAsync(api, hash, condition, bound, suite, what, Log, Ct);
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan bound, SuiteApp suite, string what)
     {
@@ -362,23 +341,4 @@ public sealed class MainPathTests
         Assert.Fail($"{what}: not within {bound.TotalSeconds} s\n{suite.Tail()}");
     }
 
-    private static void AssertSameFile(string expected, string actual)
-    {
-        Assert.True(File.Exists(actual), $"missing {actual}");
-        using var a = File.OpenRead(expected);
-        using var b = File.OpenRead(actual);
-        Assert.Equal(a.Length, b.Length);
-        var ba = new byte[1 << 20];
-        var bb = new byte[1 << 20];
-        for (long offset = 0; ; offset += ba.Length)
-        {
-            var na = a.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false);
-            var nb = b.ReadAtLeast(bb, bb.Length, throwOnEndOfStream: false);
-            Assert.True(na == nb && ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb)), $"{actual} differs from {expected} near offset {offset}");
-            if (na == 0)
-            {
-                return;
-            }
-        }
-    }
 }

@@ -161,9 +161,9 @@ public sealed class RestartTests
             await bob2.ResumeAsync(bobsHash, Ct);
             await WaitForAsync(bob2, bobsHash, s => s is { Progress: >= 1, State: "seeding" }, TimeSpan.FromSeconds(60), suite, "bob's complete");
 
-            AssertSameFile(big.ContentPath, Path.Combine(suite.DownloadRoot, bigHash, "big.bin"));
-            AssertSameFile(small.ContentPath, Path.Combine(suite.DownloadRoot, smallHash, "small.bin"));
-            AssertSameFile(bobs.ContentPath, Path.Combine(suite.DownloadRoot, bobsHash, "bobs.bin"));
+            SuiteChecks.AssertSameFile(big.ContentPath, Path.Combine(suite.DownloadRoot, bigHash, "big.bin"));
+            SuiteChecks.AssertSameFile(small.ContentPath, Path.Combine(suite.DownloadRoot, smallHash, "small.bin"));
+            SuiteChecks.AssertSameFile(bobs.ContentPath, Path.Combine(suite.DownloadRoot, bobsHash, "bobs.bin"));
         }
         finally
         {
@@ -243,32 +243,7 @@ public sealed class RestartTests
         await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
     }
 
-    private async Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
-        SuiteApp suite, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        TorrentStatusView? last = null;
-        while (deadline.Elapsed < bound)
-        {
-            var previous = last;
-            last = await api.GetAsync(hash, Ct);
-            if (last is not null && (previous is null || previous.State != last.State || previous.WorkerId != last.WorkerId))
-            {
-                Log($"  {last.Name ?? hash[..8]}: {last.State} on {last.WorkerId ?? "(no replica yet)"}, {last.Progress:P0}");
-            }
-            if (last is not null && condition(last))
-            {
-                return last;
-            }
-            await Task.Delay(250, Ct);
-        }
-        Assert.Fail($"{what}: not within {bound.TotalSeconds} s; last status {last}\n{suite.Tail()}");
-        return null!;
-    }
+    private Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
+        SuiteApp suite, string what) => SuiteChecks.WaitForStatusAsync(api, hash, condition, bound, suite, what, Log, Ct);
 
-    private static void AssertSameFile(string expected, string actual)
-    {
-        Assert.True(File.Exists(actual), $"missing {actual}");
-        Assert.True(File.ReadAllBytes(expected).AsSpan().SequenceEqual(File.ReadAllBytes(actual)), $"{actual} differs from {expected}");
-    }
 }

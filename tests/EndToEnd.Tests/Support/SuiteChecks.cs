@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using TorrentEdge.AppHost.Tests;
+
+namespace TorrentEdge.EndToEnd.Tests.Support;
+
+/// <summary>Waits and checks the suite-level tests share: a torrent's status through the Gateway, files byte for byte.</summary>
+internal static class SuiteChecks
+{
+    /// <summary>Polls the torrent's status until <paramref name="condition"/> holds (bounded), logging each change of state or replica.</summary>
+    public static async Task<TorrentStatusView> WaitForStatusAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
+        SuiteApp suite, string what, Action<string> log, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        TorrentStatusView? last = null;
+        while (deadline.Elapsed < bound)
+        {
+            var previous = last;
+            last = await api.GetAsync(hash, ct);
+            // The timeline in the test output: each change of state or replica.
+            if (last is not null && (previous is null || previous.State != last.State || previous.WorkerId != last.WorkerId))
+            {
+                log($"  {last.Name ?? hash[..8]}: {last.State} on {last.WorkerId ?? "(no replica yet)"}, {last.Progress:P0}");
+            }
+            if (last is not null && condition(last))
+            {
+                return last;
+            }
+            await Task.Delay(250, ct);
+        }
+        Assert.Fail($"{what}: not within {bound.TotalSeconds} s; last status {last}\n{suite.Tail()}");
+        return null!;
+    }
+
+    /// <summary>Compares two files in 1 MiB chunks.</summary>
+    public static void AssertSameFile(string expected, string actual)
+    {
+        Assert.True(File.Exists(actual), $"missing {actual}");
+        using var a = File.OpenRead(expected);
+        using var b = File.OpenRead(actual);
+        Assert.Equal(a.Length, b.Length);
+        var ba = new byte[1 << 20];
+        var bb = new byte[1 << 20];
+        for (long offset = 0; ; offset += ba.Length)
+        {
+            var na = a.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false);
+            var nb = b.ReadAtLeast(bb, bb.Length, throwOnEndOfStream: false);
+            Assert.True(na == nb && ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb)), $"{actual} differs from {expected} near offset {offset}");
+            if (na == 0)
+            {
+                return;
+            }
+        }
+    }
+}
