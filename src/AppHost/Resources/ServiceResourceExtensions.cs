@@ -14,6 +14,7 @@ public static class ServiceResourceExtensions
     public static IResourceBuilder<ProjectResource> AddService<TProject>(this IDistributedApplicationBuilder builder, string name, SuiteOptions suite, int? port = null)
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name, launchProfileName: null)
+            .RunBuiltExecutable()
             .WithHttpEndpoint(port: port is 0 ? null : port, name: "http")
             .WithHttpHealthCheck("/health")
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", suite.Environment)
