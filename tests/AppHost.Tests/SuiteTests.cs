@@ -31,6 +31,15 @@ public sealed class SuiteTests
                 Assert.False(string.IsNullOrEmpty(environment.GetValueOrDefault("OTEL_SERVICE_NAME")), $"{instance.ResourceId} exports no telemetry");
             }
         }
+        // Every instance is the service's built executable itself, with no `dotnet run` wrapper above it (BuiltExecutables).
+        foreach (var name in Topology.Services)
+        {
+            foreach (var instance in suite.Instances(name))
+            {
+                var pid = suite.ServicePid(instance.ResourceId);
+                Assert.DoesNotContain("dotnet run", ProcessTree.CommandLine(ProcessTree.ParentOf(pid)), StringComparison.Ordinal);
+            }
+        }
         var catalogEnvironment = ProcessTree.Environment(suite.ServicePid(Assert.Single(suite.Instances(Topology.Catalog)).ResourceId));
         Assert.Equal($"Data Source={Path.Combine(dataDir, "catalog.db")}", catalogEnvironment["ConnectionStrings__catalogdb"]);
         var analyticsEnvironment = ProcessTree.Environment(suite.ServicePid(Assert.Single(suite.Instances(Topology.Analytics)).ResourceId));

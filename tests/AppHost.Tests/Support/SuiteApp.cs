@@ -104,19 +104,19 @@ public sealed class SuiteApp : IAsyncDisposable
     public string Describe() => string.Join(", ", _latest.Values.OrderBy(e => e.ResourceId, StringComparer.Ordinal)
         .Select(e => $"{e.ResourceId}={e.Snapshot.State?.Text}/{e.Snapshot.HealthStatus}"));
 
-    /// <summary>The service process of a project instance: DCP starts <c>dotnet run</c>, whose child is the service.</summary>
+    /// <summary>
+    /// The service process of a project instance: the pid DCP reports. The AppHost has DCP start each service's built
+    /// executable itself (no <c>dotnet run</c> in between), which this checks.
+    /// </summary>
     public int ServicePid(string resourceId)
-    {
-        var launcher = LauncherPid(resourceId);
-        var child = ProcessTree.Children(launcher).FirstOrDefault(p => ProcessTree.CommandLine(p).Contains("TorrentEdge.", StringComparison.Ordinal));
-        return child != 0 ? child : launcher;
-    }
-
-    public int LauncherPid(string resourceId)
     {
         var pid = _latest[resourceId].Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value;
         Assert.True(pid is not null, $"{resourceId} has no pid: {Describe()}");
-        return Convert.ToInt32(pid, CultureInfo.InvariantCulture);
+        var service = Convert.ToInt32(pid, CultureInfo.InvariantCulture);
+        var commandLine = ProcessTree.CommandLine(service);
+        Assert.True(commandLine.Contains("/TorrentEdge.", StringComparison.Ordinal) && !commandLine.StartsWith("dotnet", StringComparison.Ordinal),
+            $"{resourceId} runs as '{commandLine}', not as the service's own executable");
+        return service;
     }
 
     /// <summary>The instance's own address (not the proxy's): its <c>ASPNETCORE_URLS</c>.</summary>
