@@ -16,7 +16,7 @@ public static class ServiceResourceExtensions
         builder.AddProject<TProject>(name, launchProfileName: null)
             .RunBuiltExecutable()
             .WithHttpEndpoint(port: port is 0 ? null : port, name: "http")
-            .WithHttpHealthCheck("/health")
+            .WithPromptHttpHealthCheck("/health")
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", suite.Environment)
             .WithEnvironment("DOTNET_ENVIRONMENT", suite.Environment)
             .WithEnvironment("TorrentEdge__DataDir", suite.DataDir);
