@@ -24,7 +24,12 @@ public sealed partial class TorrentEventOutbox(
     private const int BatchSize = 2_000;
 
     private readonly TorrentSequences _sequences = sequences ?? new TorrentSequences(null);
+    // What the drain publishes from: the journal's rows, kept in memory as written so the drain need not read them back
+    // and parse them again (that cost about as much as writing them). The journal alone is read while it holds rows that
+    // are not here: at start (events left by a stop or adopted), or once more than MemoryLimit waited (a long outage).
     private readonly Queue<(long Position, TorrentEvent Event)> _memory = new();
+    private const int MemoryLimit = 100_000;
+    private bool _journalOnly = journal is not null && journal.Count > 0;
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly Lock _gate = new();
     private long _memoryPosition;
@@ -62,9 +67,15 @@ public sealed partial class TorrentEventOutbox(
             }
             if (journal is not null)
             {
-                journal.AppendRange(numbered);
+                // One transaction: its positions are consecutive.
+                _memoryPosition = journal.AppendRange(numbered) - numbered.Length;
+                if (!_journalOnly && _memory.Count + numbered.Length > MemoryLimit)
+                {
+                    _journalOnly = true;
+                    _memory.Clear();
+                }
             }
-            else
+            if (!_journalOnly)
             {
                 foreach (var e in numbered)
                 {
@@ -150,12 +161,18 @@ public sealed partial class TorrentEventOutbox(
 
     private IReadOnlyList<(long Position, TorrentEvent Event)> ReadBatch()
     {
-        if (journal is not null)
-        {
-            return journal.ReadOldest(BatchSize);
-        }
         lock (_gate)
         {
+            if (_journalOnly)
+            {
+                var rows = journal!.ReadOldest(BatchSize);
+                if (rows.Count > 0)
+                {
+                    return rows;
+                }
+                // Under the gate, so no event is written between: from now on the memory holds exactly the journal's rows.
+                _journalOnly = false;
+            }
             return [.. _memory.Take(BatchSize)];
         }
     }
@@ -163,22 +180,13 @@ public sealed partial class TorrentEventOutbox(
     /// <summary>Removes the oldest <paramref name="count"/> events, the newest of them at <paramref name="lastPosition"/>: one write for the lot.</summary>
     private void Remove(long lastPosition, int count)
     {
-        if (journal is not null)
-        {
-            journal.RemoveThrough(lastPosition);
-        }
-        else
-        {
-            lock (_gate)
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    _memory.Dequeue();
-                }
-            }
-        }
+        journal?.RemoveThrough(lastPosition);
         lock (_gate)
         {
+            while (_memory.TryPeek(out var oldest) && oldest.Position <= lastPosition)
+            {
+                _memory.Dequeue();
+            }
             if (Interlocked.Add(ref _pending, -count) == 0)
             {
                 _idle.TrySetResult();
