@@ -3,7 +3,7 @@ using System.Globalization;
 namespace TorrentEdge.LiveEvents.Benchmarks;
 
 /// <summary>
-/// <c>all [clients] [events] [rate]</c> (issue 20's figures in one run), <c>kafka [events] [torrents] [partitions] [batch]</c> or <c>fanout [clients] [events] [transport] [rate]</c>; see benchmarks/README.md.
+/// <c>all [clients] [events] [rate]</c> (issue 20's figures in one run), <c>kafka [events] [torrents] [partitions] [batch]</c> or <c>fanout [clients] [events] [transport] [rate]</c>, <c>cache [torrents] [page size]</c>; see benchmarks/README.md.
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -16,6 +16,7 @@ public static class BenchmarkProgram
         {
             "kafka" => await KafkaThroughput.RunAsync(Arg(1, 40_000), Arg(2, 1000), Arg(3, 8), Arg(4, 100)),
             "all" => await AllAsync(Arg(1, 1000), Arg(2, 100), Arg(3, 50)),
+            "cache" => await CacheBenchmark.RunAsync(Arg(1, 1000), Arg(2, 50)),
             "fanout" => await FanOut.RunAsync(Arg(1, 1000), Arg(2, 100), args.Length > 3 ? args[3] : "socketio", Arg(4, 20)),
             _ => Usage(),
         };
@@ -36,7 +37,7 @@ public static class BenchmarkProgram
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: all [clients] [events] [events a second] | kafka [events] [torrents] [partitions] [journal batch] | fanout [clients] [events] [socketio|signalr] [events a second]");
+        Console.Error.WriteLine("usage: all [clients] [events] [events a second] | kafka [events] [torrents] [partitions] [journal batch] | fanout [clients] [events] [socketio|signalr] [events a second] | cache [torrents] [page size]");
         return 2;
     }
 }
