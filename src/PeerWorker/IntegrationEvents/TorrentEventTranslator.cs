@@ -73,7 +73,15 @@ public sealed partial class TorrentEventTranslator(
     {
         if (_batch is { Count: > 0 })
         {
-            outbox.EnqueueRange(_batch);
+            try
+            {
+                outbox.EnqueueRange(_batch);
+            }
+            catch (Exception ex)
+            {
+                // As when a single event could not be written: logged, and the translator goes on with the next ones.
+                LogTranslateFailed(logger, ex, "batch of " + _batch.Count, _batch[0].InfoHash);
+            }
             _batch.Clear();
         }
     }
