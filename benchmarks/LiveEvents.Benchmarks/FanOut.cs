@@ -34,6 +34,8 @@ public static class FanOut
         using var notifier = StartService(Path.Combine(root, "src/Notifier/bin/Release/net10.0/TorrentEdge.Notifier.dll"), notifierPort, new()
         {
             ["ConnectionStrings__kafka"] = kafka.BootstrapServers,
+            // Every connection is the same user's; the hub's per-user limit (20) would refuse the 21st with 429.
+            ["Notifier__MaxConnectionsPerUser"] = (clients + 10).ToString(CultureInfo.InvariantCulture),
         });
         using var gateway = StartService(Path.Combine(root, "src/Gateway/bin/Release/net10.0/TorrentEdge.Gateway.dll"), gatewayPort, new()
         {

@@ -47,11 +47,29 @@ public sealed class EventJournal : IDisposable
     }
 
     /// <summary>Writes <paramref name="event"/> durably; returns its position.</summary>
-    public long Append(TorrentEvent @event)
+    public long Append(TorrentEvent @event) => AppendRange([@event]);
+
+    /// <summary>
+    /// Writes <paramref name="events"/> durably in one transaction, so in one wait for the disk (with
+    /// <c>synchronous=FULL</c> each commit is an fsync: about 5 ms here, against 40 µs for a row inside a transaction);
+    /// returns the position of the last.
+    /// </summary>
+    public long AppendRange(IReadOnlyList<TorrentEvent> events)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(events.Count);
         lock (_gate)
         {
-            return Insert(_connection, null, IntegrationEventTypes.NameOf(@event.GetType()), JsonSerializer.Serialize(@event, @event.GetType(), IntegrationEventJson.Options));
+            using var transaction = _connection.BeginTransaction();
+            using var command = InsertCommand(_connection, transaction);
+            long position = 0;
+            foreach (var e in events)
+            {
+                command.Parameters["$type"].Value = IntegrationEventTypes.NameOf(e.GetType());
+                command.Parameters["$body"].Value = JsonSerializer.Serialize(e, e.GetType(), IntegrationEventJson.Options);
+                position = (long)command.ExecuteScalar()!;
+            }
+            transaction.Commit();
+            return position;
         }
     }
 
@@ -70,6 +88,18 @@ public sealed class EventJournal : IDisposable
         {
             using var command = _connection.CreateCommand();
             command.CommandText = "DELETE FROM events WHERE position = $position";
+            command.Parameters.AddWithValue("$position", position);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Removes every event up to and including <paramref name="position"/>: one commit for an acknowledged batch.</summary>
+    public void RemoveThrough(long position)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "DELETE FROM events WHERE position <= $position";
             command.Parameters.AddWithValue("$position", position);
             command.ExecuteNonQuery();
         }
@@ -152,12 +182,20 @@ public sealed class EventJournal : IDisposable
 
     private static long Insert(SqliteConnection connection, SqliteTransaction? transaction, string type, string body)
     {
-        using var command = connection.CreateCommand();
+        using var command = InsertCommand(connection, transaction);
+        command.Parameters["$type"].Value = type;
+        command.Parameters["$body"].Value = body;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static SqliteCommand InsertCommand(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "INSERT INTO events (type, body) VALUES ($type, $body) RETURNING position";
-        command.Parameters.AddWithValue("$type", type);
-        command.Parameters.AddWithValue("$body", body);
-        return (long)command.ExecuteScalar()!;
+        command.Parameters.Add("$type", SqliteType.Text);
+        command.Parameters.Add("$body", SqliteType.Text);
+        return command;
     }
 
     private static List<(long, TorrentEvent)> Read(SqliteConnection connection, int limit)

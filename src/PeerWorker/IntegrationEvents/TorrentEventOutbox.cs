@@ -20,10 +20,16 @@ public sealed partial class TorrentEventOutbox(
     TorrentSequences? sequences = null) : BackgroundService
 {
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-    private const int BatchSize = 100;
+    // Up to this many publishes in flight at once: enough to fill the producer's batches (linger) on every partition.
+    private const int BatchSize = 2_000;
 
     private readonly TorrentSequences _sequences = sequences ?? new TorrentSequences(null);
+    // What the drain publishes from: the journal's rows, kept in memory as written so the drain need not read them back
+    // and parse them again (that cost about as much as writing them). The journal alone is read while it holds rows that
+    // are not here: at start (events left by a stop or adopted), or once more than MemoryLimit waited (a long outage).
     private readonly Queue<(long Position, TorrentEvent Event)> _memory = new();
+    private const int MemoryLimit = 100_000;
+    private bool _journalOnly = journal is not null && journal.Count > 0;
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly Lock _gate = new();
     private long _memoryPosition;
@@ -36,19 +42,47 @@ public sealed partial class TorrentEventOutbox(
     public void Enqueue(TorrentEvent @event)
     {
         ArgumentNullException.ThrowIfNull(@event);
+        EnqueueRange([@event]);
+    }
+
+    /// <summary>
+    /// Enqueues several events with one journal write: each write waits for the disk (fsync, several milliseconds here),
+    /// so a caller with many events at hand should hand them over together. Durable when this returns, like
+    /// <see cref="Enqueue"/>.
+    /// </summary>
+    public void EnqueueRange(IReadOnlyList<TorrentEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
         lock (_gate)
         {
             // Under the lock: a torrent's sequence numbers and its journal positions grow together.
-            var numbered = @event with { Sequence = _sequences.Next(@event.InfoHash) };
+            var numbered = new TorrentEvent[events.Count];
+            for (var i = 0; i < numbered.Length; i++)
+            {
+                numbered[i] = events[i] with { Sequence = _sequences.Next(events[i].InfoHash) };
+            }
             if (journal is not null)
             {
-                journal.Append(numbered);
+                // One transaction: its positions are consecutive.
+                _memoryPosition = journal.AppendRange(numbered) - numbered.Length;
+                if (!_journalOnly && _memory.Count + numbered.Length > MemoryLimit)
+                {
+                    _journalOnly = true;
+                    _memory.Clear();
+                }
             }
-            else
+            if (!_journalOnly)
             {
-                _memory.Enqueue((++_memoryPosition, numbered));
+                foreach (var e in numbered)
+                {
+                    _memory.Enqueue((++_memoryPosition, e));
+                }
             }
-            if (Interlocked.Increment(ref _pending) == 1 && _idle.Task.IsCompleted)
+            if (Interlocked.Add(ref _pending, numbered.Length) == numbered.Length && _idle.Task.IsCompleted)
             {
                 _idle = NewIdle(completed: false);
             }
@@ -93,13 +127,18 @@ public sealed partial class TorrentEventOutbox(
                 await _signal.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
-            foreach (var (position, e) in batch)
+            var (acknowledged, complete) = await PublishBatchAsync(batch).ConfigureAwait(false);
+            if (acknowledged > 0)
             {
-                if (!await PublishUntilAcknowledgedAsync(e).ConfigureAwait(false))
-                {
-                    return;
-                }
-                Remove(position);
+                Remove(batch[acknowledged - 1].Position, acknowledged);
+            }
+            if (!complete && !await BackOffAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+            if (complete)
+            {
+                _backoff = InitialBackoff;
             }
         }
     }
@@ -122,67 +161,102 @@ public sealed partial class TorrentEventOutbox(
 
     private IReadOnlyList<(long Position, TorrentEvent Event)> ReadBatch()
     {
-        if (journal is not null)
-        {
-            return journal.ReadOldest(BatchSize);
-        }
         lock (_gate)
         {
+            if (_journalOnly)
+            {
+                var rows = journal!.ReadOldest(BatchSize);
+                if (rows.Count > 0)
+                {
+                    return rows;
+                }
+                // Under the gate, so no event is written between: from now on the memory holds exactly the journal's rows.
+                _journalOnly = false;
+            }
             return [.. _memory.Take(BatchSize)];
         }
     }
 
-    private void Remove(long position)
+    /// <summary>Removes the oldest <paramref name="count"/> events, the newest of them at <paramref name="lastPosition"/>: one write for the lot.</summary>
+    private void Remove(long lastPosition, int count)
     {
-        if (journal is not null)
+        journal?.RemoveThrough(lastPosition);
+        lock (_gate)
         {
-            journal.Remove(position);
-        }
-        else
-        {
-            lock (_gate)
+            while (_memory.TryPeek(out var oldest) && oldest.Position <= lastPosition)
             {
                 _memory.Dequeue();
             }
-        }
-        lock (_gate)
-        {
-            if (Interlocked.Decrement(ref _pending) == 0)
+            if (Interlocked.Add(ref _pending, -count) == 0)
             {
                 _idle.TrySetResult();
             }
         }
     }
 
-    /// <summary>False only when the service stopped before the brokers took the event.</summary>
-    private async Task<bool> PublishUntilAcknowledgedAsync(TorrentEvent @event)
+    /// <summary>
+    /// Hands the whole batch to the producer at once, in the journal's order, then waits for the acknowledgements: the
+    /// producer batches them (linger) and keeps several requests in flight, and because it is idempotent (at most 5 in
+    /// flight per broker) each partition, so each torrent, still gets them in the order produced, also across its own
+    /// retries. Returns how many of the oldest were acknowledged in a row, and whether that was all of them. Events
+    /// after a failed one may have gone out too; they are sent again with it (consumers skip sequences they have seen).
+    /// </summary>
+    private async Task<(int Acknowledged, bool Complete)> PublishBatchAsync(IReadOnlyList<(long Position, TorrentEvent Event)> batch)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
-        for (var attempt = 1; ; attempt++)
+        var sends = new Task[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var e = batch[i].Event;
+            try
+            {
+                // No cancellation: a produce abandoned by its caller would still be in the producer's queue, and be
+                // sent after the retry of an event behind it. The producer's message.timeout.ms ends a failed attempt.
+                sends[i] = publisher.PublishAsync(Topics.TorrentEvents, e.InfoHash, e, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                sends[i] = Task.FromException(ex);
+            }
+        }
+        var acknowledged = 0;
+        for (var i = 0; i < sends.Length; i++)
         {
             try
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), time);
-                await publisher.PublishAsync(Topics.TorrentEvents, @event.InfoHash, @event, timeout.Token).ConfigureAwait(false);
-                return true;
+                await sends[i].ConfigureAwait(false);
             }
             catch (KafkaException ex) when (ex.Error.Code == ErrorCode.MsgSizeTooLarge)
             {
                 // No retry can ever deliver it; keeping it would hold back every later event.
-                LogTooLarge(logger, ex, @event.GetType().Name, @event.InfoHash);
-                return true;
+                LogTooLarge(logger, ex, batch[i].Event.GetType().Name, batch[i].Event.InfoHash);
             }
             catch (Exception ex)
             {
-                if (_stopped)
-                {
-                    return false;
-                }
-                LogRetrying(logger, ex, @event.GetType().Name, @event.InfoHash, attempt, backoff.TotalSeconds);
-                await Task.Delay(backoff, time).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                LogRetrying(logger, ex, batch[i].Event.GetType().Name, batch[i].Event.InfoHash, ++_attempt, _backoff.TotalSeconds);
+                // Wait for the rest so that none is still in the producer when the batch is read again.
+                await Task.WhenAll(sends.Skip(i + 1).Select(t => t.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+                return (acknowledged, false);
             }
+            acknowledged = i + 1;
         }
+        _attempt = 0;
+        return (acknowledged, true);
+    }
+
+    private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(200);
+    private TimeSpan _backoff = InitialBackoff;
+    private int _attempt;
+
+    /// <summary>False when the service stopped while waiting; the events stay in the journal.</summary>
+    private async Task<bool> BackOffAsync()
+    {
+        if (_stopped)
+        {
+            return false;
+        }
+        await Task.Delay(_backoff, time).ConfigureAwait(false);
+        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
+        return !_stopped;
     }
 
     private void Wake()

@@ -24,24 +24,77 @@ public sealed partial class TorrentEventTranslator(
 {
     private readonly Dictionary<string, long> _lastProgress = new(StringComparer.Ordinal);
 
+    // Up to this many events that the runtime had ready at once go to the outbox in one journal write (one fsync).
+    private const int MaxBatch = 512;
+    private List<TorrentEvent>? _batch;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var e in runtime.ReadEventsAsync(stoppingToken).ConfigureAwait(false))
+            var events = runtime.ReadEventsAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
+            await using (events.ConfigureAwait(false))
             {
-                try
+                _batch = new List<TorrentEvent>(MaxBatch);
+                while (true)
                 {
-                    Translate(e);
-                }
-                catch (Exception ex)
-                {
-                    LogTranslateFailed(logger, ex, e.GetType().Name, e.InfoHash);
+                    var next = events.MoveNextAsync();
+                    // Whatever the runtime already has ready joins the batch; the batch goes out before waiting for more.
+                    if (!next.IsCompleted || _batch.Count >= MaxBatch)
+                    {
+                        FlushBatch();
+                    }
+                    if (!await next.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                    try
+                    {
+                        Translate(events.Current);
+                    }
+                    catch (Exception ex)
+                    {
+                        LogTranslateFailed(logger, ex, events.Current.GetType().Name, events.Current.InfoHash);
+                    }
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            FlushBatch();
+            _batch = null;
+        }
+    }
+
+    private void FlushBatch()
+    {
+        if (_batch is { Count: > 0 })
+        {
+            try
+            {
+                outbox.EnqueueRange(_batch);
+            }
+            catch (Exception ex)
+            {
+                // As when a single event could not be written: logged, and the translator goes on with the next ones.
+                LogTranslateFailed(logger, ex, "batch of " + _batch.Count, _batch[0].InfoHash);
+            }
+            _batch.Clear();
+        }
+    }
+
+    private void Enqueue(TorrentEvent e)
+    {
+        if (_batch is not null)
+        {
+            _batch.Add(e);
+        }
+        else
+        {
+            outbox.Enqueue(e);
         }
     }
 
@@ -71,7 +124,7 @@ public sealed partial class TorrentEventTranslator(
         };
         if (mapped is not null)
         {
-            outbox.Enqueue(mapped);
+            Enqueue(mapped);
         }
         // A completion or a change of state ends a phase: its final numbers (downloaded bytes, rates) go out at once.
         // Throttled, they could be dropped for good: an idle seed or a paused torrent reports no more progress, and
@@ -79,7 +132,7 @@ public sealed partial class TorrentEventTranslator(
         if (e is RuntimeCompleted or RuntimeStateChanged && runtime.GetSnapshot(e.InfoHash) is { } snapshot)
         {
             _lastProgress[e.InfoHash] = time.GetTimestamp();
-            outbox.Enqueue(ToProgressed(snapshot, owners));
+            Enqueue(ToProgressed(snapshot, owners));
         }
     }
 

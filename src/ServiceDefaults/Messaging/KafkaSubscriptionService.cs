@@ -32,6 +32,9 @@ internal sealed partial class KafkaSubscriptionService(
 {
     private readonly IKafkaPartitionListener[] _listeners = [.. listeners];
     private bool _offsetsStored;
+    // The next offset to commit per partition, handed to librdkafka only when committing: one native call per partition
+    // and commit instead of one per message.
+    private readonly Dictionary<TopicPartition, Offset> _handled = [];
     private long _lastCommitTimestamp;
 
     /// <summary>How long the loop waits before building a new consumer after a fatal error.</summary>
@@ -79,6 +82,7 @@ internal sealed partial class KafkaSubscriptionService(
         try
         {
             _offsetsStored = false;
+            _handled.Clear();
             consumer = BuildConsumer();
             consumer.Subscribe(options.Topic);
             state.StartedAt = time.GetUtcNow();
@@ -104,7 +108,7 @@ internal sealed partial class KafkaSubscriptionService(
                 if (result is not null && !result.IsPartitionEOF)
                 {
                     await HandleAsync(result, stoppingToken).ConfigureAwait(false);
-                    consumer.StoreOffset(result);
+                    _handled[result.TopicPartition] = result.Offset + 1;
                     _offsetsStored = true;
                 }
                 if (_offsetsStored && time.GetElapsedTime(_lastCommitTimestamp) >= options.CommitInterval)
@@ -176,13 +180,16 @@ internal sealed partial class KafkaSubscriptionService(
                 // Keep what was handled on these partitions before another member takes them.
                 Commit(c);
                 var partitions = offsets.Select(o => o.TopicPartition).ToList();
+                partitions.ForEach(p => _handled.Remove(p));
                 state.Revoke(partitions);
                 LogRevoked(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
                 Notify(partitions, assigned: false, lost: false);
             })
             .SetPartitionsLostHandler((_, offsets) =>
             {
+                // Another member may have handled them since: what was handled here is not committed.
                 var partitions = offsets.Select(o => o.TopicPartition).ToList();
+                partitions.ForEach(p => _handled.Remove(p));
                 state.Revoke(partitions);
                 LogRevoked(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
                 Notify(partitions, assigned: false, lost: true);
@@ -226,6 +233,18 @@ internal sealed partial class KafkaSubscriptionService(
         }
         try
         {
+            foreach (var (partition, offset) in _handled)
+            {
+                try
+                {
+                    consumer.StoreOffset(new TopicPartitionOffset(partition, offset));
+                }
+                catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_State)
+                {
+                    // No longer assigned (revoked between): its new owner handles from the last commit.
+                }
+            }
+            _handled.Clear();
             consumer.Commit();
             _offsetsStored = false;
             _lastCommitTimestamp = time.GetTimestamp();
