@@ -28,6 +28,7 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
             UploadRateLimit = 100_000,
             DownloadRateLimit = 250_000,
             DirectWrites = false,
+            Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Require,
         });
 
         var engine = runtime.EngineOptions;
@@ -37,8 +38,23 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
         Assert.Equal(100_000, engine.UploadRateLimit);
         Assert.Equal(250_000, engine.DownloadRateLimit);
         Assert.False(engine.DirectWrites);
+        Assert.Equal(TorrentEdge.Engine.Encryption.EncryptionPolicy.Require, engine.Encryption);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.DownloadDirectory);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.ResumeDirectory);
+    }
+
+    // As an operator writes it: PeerWorker__Encryption=require (or "Encryption": "require" in appsettings.json).
+    [Theory]
+    [InlineData("require", TorrentEdge.Engine.Encryption.EncryptionPolicy.Require)]
+    [InlineData("Disable", TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable)]
+    [InlineData(null, TorrentEdge.Engine.Encryption.EncryptionPolicy.Prefer)]
+    public void Bind_EncryptionFromConfiguration_ReachesTheEngine(string? configured, TorrentEdge.Engine.Encryption.EncryptionPolicy expected)
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["PeerWorker:Encryption"] = configured }).Build();
+        var options = new PeerWorkerOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(PeerWorkerOptions.SectionName), options);
+        Assert.Equal(expected, Create(options).EngineOptions.Encryption);
     }
 
     [Fact]
