@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -50,10 +51,10 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
     [InlineData(null, TorrentEdge.Engine.Encryption.EncryptionPolicy.Prefer)]
     public void Bind_EncryptionFromConfiguration_ReachesTheEngine(string? configured, TorrentEdge.Engine.Encryption.EncryptionPolicy expected)
     {
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+        var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["PeerWorker:Encryption"] = configured }).Build();
         var options = new PeerWorkerOptions();
-        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(PeerWorkerOptions.SectionName), options);
+        configuration.GetSection(PeerWorkerOptions.SectionName).Bind(options);
         Assert.Equal(expected, Create(options).EngineOptions.Encryption);
     }
 
