@@ -315,6 +315,41 @@ public class MseHandshakeTests
         Assert.Equal(1, dials);
     }
 
+    // Whatever a peer sends before hanging up, the handshake ends in one of its documented ways, quickly.
+    [Fact]
+    public async Task AcceptAndInitiate_RandomBytesThenClose_OnlyDocumentedOutcomes()
+    {
+        var ct = Timeout(out var cts, 60);
+        using var _ = cts;
+        var random = new Random(1818);
+        for (var round = 0; round < 300; round++)
+        {
+            var junk = new byte[random.Next(0, 1500)];
+            random.NextBytes(junk);
+            if (round % 10 == 0 && junk.Length > 20) Handshake.Prefix.CopyTo(junk); // some look like plaintext
+            foreach (var asInitiator in new[] { false, true })
+            {
+                var (a, b) = InMemoryPeerConnection.CreatePair();
+                await using var __ = a;
+                await using var ___ = b;
+                await a.SendAsync(junk, ct);
+                await a.DisposeAsync();
+                var started = DateTime.UtcNow;
+                try
+                {
+                    if (asInitiator) await MseHandshake.InitiateAsync(b, Torrent, CryptoMethods.Rc4 | CryptoMethods.Plaintext, ct);
+                    else await MseHandshake.AcceptAsync(b, true, Knows(EncryptionPolicy.Prefer, Torrent), ct);
+                }
+                catch (IOException)
+                {
+                    // MseHandshakeException, or a send of ours failing once the other end is gone: both close the
+                    // connection in the callers. Anything else (an index out of range, a null) escapes and fails.
+                }
+                Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), $"round {round} took too long");
+            }
+        }
+    }
+
     private static async Task<byte[]> ReceiveExactlyAsync(IPeerConnection connection, int count, CancellationToken ct)
     {
         var buffer = new byte[count];
