@@ -38,6 +38,8 @@ public static class CliApp
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
           --download-limit B/s download rate limit in bytes per second
+          --encryption POLICY prefer (default: encrypted first, plaintext fallback), require (RC4 only,
+                              plaintext peers refused) or disable (plaintext only) - message stream encryption
           --quiet             no progress lines, only the summary
           --verbose           tracker status with each progress line
           --json              also print a final JSON line (times from process start, CPU, peak RSS)
@@ -140,6 +142,7 @@ public static class CliApp
             UploadRateLimit = o.UploadLimit,
             DownloadRateLimit = o.DownloadLimit,
             DirectWrites = !o.BufferedWrites,
+            Encryption = o.Encryption,
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = DrainEventsAsync(engine, ct);
@@ -236,7 +239,7 @@ public static class CliApp
         const int width = 30;
         var filled = (int)Math.Round(s.Progress * width);
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{new string('#', filled)}{new string('.', width - filled)}] {s.Progress * 100,6:0.0}% {s.State} {Size(s.BytesDone)}/{Size(s.BytesWanted)} down {Size(s.DownloadRate)}/s up {Size(s.UploadRate)}/s peers {s.Peers} done={s.BytesDone}");
+            $"[{new string('#', filled)}{new string('.', width - filled)}] {s.Progress * 100,6:0.0}% {s.State} {Size(s.BytesDone)}/{Size(s.BytesWanted)} down {Size(s.DownloadRate)}/s up {Size(s.UploadRate)}/s peers {s.Peers} (encrypted {s.EncryptedPeers}) done={s.BytesDone}");
     }
 
     internal static string Size(long bytes)

@@ -24,6 +24,8 @@ public sealed class CliOptions
     public long DownloadLimit { get; private set; }
     public int? PieceLength { get; private set; }
     public bool Private { get; private set; }
+    /// <summary>Message stream encryption: prefer (default), require or disable.</summary>
+    public Encryption.EncryptionPolicy Encryption { get; private set; } = new EngineOptions().Encryption;
     public bool Quiet { get; private set; }
     public bool Verbose { get; private set; }
     /// <summary>Print a final JSON line with the summary (for scripts and the benchmark).</summary>
@@ -68,6 +70,10 @@ public sealed class CliOptions
                 case "--download-limit": o.DownloadLimit = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--piece-length": o.PieceLength = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--private": o.Private = true; break;
+                case "--encryption":
+                    o.Encryption = Engine.Encryption.EncryptionPolicies.TryParse(Next(), out var policy) ? policy
+                        : throw new FormatException("--encryption takes prefer, require or disable");
+                    break;
                 case "--quiet" or "-q": o.Quiet = true; break;
                 case "--verbose" or "-v": o.Verbose = true; break;
                 case "--json": o.Json = true; break;

@@ -28,6 +28,7 @@ internal static class SeedManyCommand
             MaxConnectionsPerTorrent = connections,
             SeedsDialPeers = false,
             UploadRateLimit = o.UploadLimit,
+            Encryption = o.Encryption,
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = CliApp.DrainEventsAsync(engine, ct);

@@ -335,16 +335,25 @@ public sealed class ClientEngine : IAsyncDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
         }
-        var reader = new PeerWireReader(connection, FrameLimits.Default);
+        PeerWireReader? reader = null;
         var counted = true;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            var result = await reader.ReadHandshakeAsync(timeout.Token).ConfigureAwait(false);
+            // Plaintext or MSE on the same port: the first bytes tell (Encryption/MseHandshake.AcceptAsync).
+            var negotiated = await Encryption.MseHandshake.AcceptAsync(connection, AcceptsEncrypted(), req2 =>
+                Encryption.PeerConnections.FindByReq2(_torrents.Values.Select(t => (t.InfoHash, t.Encryption)), req2), timeout.Token).ConfigureAwait(false);
+            if (negotiated is not null)
+            {
+                connection = negotiated;
+                reader = new PeerWireReader(connection, FrameLimits.Default);
+            }
+            var result = reader is null ? default : await reader.ReadHandshakeAsync(timeout.Token).ConfigureAwait(false);
             Interlocked.Decrement(ref _pendingIncoming);
             counted = false;
-            if (result.Succeeded && _torrents.TryGetValue(new InfoHash(result.Handshake.InfoHash), out var torrent))
+            if (result.Succeeded && reader is not null && _torrents.TryGetValue(new InfoHash(result.Handshake.InfoHash), out var torrent) &&
+                Encryption.PeerConnections.Admits(connection, torrent.InfoHash, torrent.Encryption))
             {
                 torrent.AcceptIncoming(connection, reader, result.Handshake);
                 return;
@@ -352,14 +361,19 @@ public sealed class ClientEngine : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
+            // IOException includes MseHandshakeException: a hostile or broken encrypted handshake.
         }
         finally
         {
             if (counted) Interlocked.Decrement(ref _pendingIncoming);
         }
-        await reader.DisposeAsync().ConfigureAwait(false);
+        if (reader is not null) await reader.DisposeAsync().ConfigureAwait(false);
         await connection.DisposeAsync().ConfigureAwait(false);
     }
+
+    // Encrypted handshakes are answered unless no torrent (nor the engine) would take one.
+    private bool AcceptsEncrypted() =>
+        Options.Encryption != Encryption.EncryptionPolicy.Disable || _torrents.Values.Any(t => t.Encryption != Encryption.EncryptionPolicy.Disable);
 
     internal void Emit(TorrentEvent e) => _events.Writer.TryWrite(e);
 

@@ -91,6 +91,9 @@ public sealed record EngineOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Message stream encryption for peers (docs/engine-encryption.md); a torrent may override it.</summary>
+    public Encryption.EncryptionPolicy Encryption { get; init; } = TorrentEdge.Engine.Encryption.EncryptionPolicy.Prefer;
+
     /// <summary>
     /// Where tracker URLs (and their redirects) and peers given with a torrent (x.pe) may be dialled. Unrestricted by
     /// default, for a client on someone's own machine; a multi-user service sets <see cref="Connections.DestinationPolicy.PublicOnly"/>.
@@ -140,4 +143,7 @@ public sealed record AddTorrentOptions
 
     /// <summary>This torrent's download limit in bytes per second (within the engine's); 0 is unlimited.</summary>
     public long DownloadRateLimit { get; init; }
+
+    /// <summary>Overrides <see cref="EngineOptions.Encryption"/> for this torrent.</summary>
+    public Encryption.EncryptionPolicy? Encryption { get; init; }
 }

@@ -14,6 +14,9 @@ public interface IPeerConnection : IAsyncDisposable
     /// <summary>True when the peer dialled us.</summary>
     bool IsIncoming { get; }
 
+    /// <summary>True when the payload is encrypted (MSE with RC4, see Encryption/); plain TCP is not.</summary>
+    bool IsEncrypted => false;
+
     /// <summary>Dials the peer; completes at once for incoming or already connected connections.</summary>
     ValueTask ConnectAsync(CancellationToken cancellationToken);
 

@@ -50,6 +50,9 @@ public sealed class TorrentMetainfo
     /// <summary>BEP 27: only the torrent's trackers may be used to find peers (no DHT, PEX, LSD).</summary>
     public bool IsPrivate { get; private init; }
 
+    /// <summary>Where peers may come from: only trackers and direct peers when private (see <see cref="PeerSourcePolicy"/>).</summary>
+    public PeerSources AllowedPeerSources => PeerSourcePolicy.Allowed(this);
+
     /// <summary>True when the info dictionary also carries a BEP 52 v2 part (loaded through its v1 part).</summary>
     public bool IsHybrid { get; private init; }
 

@@ -65,7 +65,7 @@ public sealed partial class TorrentManager
                 break;
             }
             c.Connected = true;
-            var connection = new SocketPeerConnection(c.EndPoint, Engine.SocketOptions);
+            var connection = TorrentEdge.Engine.Encryption.PeerConnections.Dial(c.EndPoint, Engine.SocketOptions, InfoHash, Encryption);
             var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true };
             _pending.Add(session);
             Track(session.RunAsync(null, null, OurHandshake()));

@@ -74,6 +74,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SeedTimeLimit = options.SeedTimeLimit;
         Sequential = options.Sequential;
         SuperSeed = options.SuperSeed;
+        Encryption = options.Encryption ?? engine.Options.Encryption;
         (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = engine.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
@@ -90,6 +91,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>Super-seeding (BEP 16) while complete: see <see cref="AddTorrentOptions.SuperSeed"/>.</summary>
     public bool SuperSeed { get; }
+
+    /// <summary>This torrent's message stream encryption policy (its own, or the engine's).</summary>
+    public TorrentEdge.Engine.Encryption.EncryptionPolicy Encryption { get; }
 
     /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
     internal BandwidthLimiter UploadLimiter { get; }
@@ -537,6 +541,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             DownloadRate = _downloadRate,
             UploadRate = _uploadRate,
             Peers = _peers.Count,
+            EncryptedPeers = _peers.Count(p => p.Connection.IsEncrypted),
             // Known: every address heard of (trackers, PEX, magnets) plus connected peers that dialled in from elsewhere.
             PeersKnown = _candidates.Count + _peers.Count(p => p.EndPoint is not { } ep || !_candidates.Contains(ep)),
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),

@@ -26,6 +26,8 @@ public sealed record TorrentStatus
     public long DownloadRate { get; init; }
     public long UploadRate { get; init; }
     public int Peers { get; init; }
+    /// <summary>Connected peers whose connection is RC4-encrypted (MSE); the rest are plaintext.</summary>
+    public int EncryptedPeers { get; init; }
     /// <summary>Peers known for this torrent, connected or not (at least <see cref="Peers"/>).</summary>
     public int PeersKnown { get; init; }
     public int Seeds { get; init; }

@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.Encryption;
 
 namespace TorrentEdge.PeerWorker.Extensions;
 
@@ -81,6 +82,9 @@ public sealed class PeerWorkerOptions
 
     /// <summary>Longest back-off between attempts to converge a torrent that failed (Catalog down, engine error).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Message stream encryption with peers: <c>prefer</c> (default), <c>require</c> or <c>disable</c> (docs/engine-encryption.md).</summary>
+    public EncryptionPolicy Encryption { get; set; } = EncryptionPolicy.Prefer;
 
     /// <summary>Where tracker URLs, their redirects and a magnet's x.pe peers may be dialled (section <c>PeerWorker:Destinations</c>).</summary>
     public DestinationOptions Destinations { get; set; } = new();

@@ -80,6 +80,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         DownloadRateLimit = _options.DownloadRateLimit,
         DirectWrites = _options.DirectWrites,
         Destinations = _options.Destinations.ToPolicy(),
+        Encryption = _options.Encryption,
         TimeProvider = time,
     }, _meterFactory);
 

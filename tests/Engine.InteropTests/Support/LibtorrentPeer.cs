@@ -17,6 +17,8 @@ public sealed record LibtorrentOptions
     public int UploadLimit { get; init; }
     public int DownloadLimit { get; init; }
     public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>"forced" (RC4 only, in and out) or "disabled" (plaintext only); null: lt_peer.py's default.</summary>
+    public string? Encryption { get; init; }
 }
 
 /// <summary>
@@ -79,6 +81,7 @@ public sealed class LibtorrentPeer : IAsyncDisposable
         if (options.Magnet is not null) { args.Add("--magnet"); args.Add(options.Magnet); }
         foreach (var peer in options.Peers) { args.Add("--peer"); args.Add(peer); }
         if (options.SeedMode) args.Add("--seed-mode");
+        if (options.Encryption is not null) { args.Add("--enc"); args.Add(options.Encryption); }
         if (options.UploadLimit > 0) { args.Add("--upload-limit"); args.Add(options.UploadLimit.ToString(CultureInfo.InvariantCulture)); }
         if (options.DownloadLimit > 0) { args.Add("--download-limit"); args.Add(options.DownloadLimit.ToString(CultureInfo.InvariantCulture)); }
         Directory.CreateDirectory(options.SavePath);

@@ -34,7 +34,8 @@ public sealed class TransmissionPeer : IAsyncDisposable
     /// Starts transmission-cli for <paramref name="torrentPath"/> with <paramref name="directory"/> as its download folder:
     /// with the data already there it verifies and seeds, otherwise it downloads.
     /// </summary>
-    public static TransmissionPeer Start(string torrentPath, string directory, string configDirectory, int? port = null)
+    /// <param name="requireEncryption">Encryption required (-er, "encryption": 2): plaintext peers are refused.</param>
+    public static TransmissionPeer Start(string torrentPath, string directory, string configDirectory, int? port = null, bool requireEncryption = false)
     {
         var p = port ?? Ports.FreeTcpAndUdpPort();
         Directory.CreateDirectory(directory);
@@ -51,7 +52,7 @@ public sealed class TransmissionPeer : IAsyncDisposable
               "port-forwarding-enabled": false,
               "peer-port": {{p}},
               "peer-port-random-on-start": false,
-              "encryption": 0,
+              "encryption": {{(requireEncryption ? 2 : 0)}},
               "preallocation": 0,
               "message-level": 2,
               "speed-limit-up-enabled": false,
@@ -69,7 +70,7 @@ public sealed class TransmissionPeer : IAsyncDisposable
             "-g", configDirectory,
             "-w", directory,
             "-p", p.ToString(CultureInfo.InvariantCulture),
-            "-M", "-et", "-D", "-U",
+            "-M", requireEncryption ? "-er" : "-et", "-D", "-U",
             "-f", script,
             torrentPath,
         };

@@ -37,6 +37,9 @@ def main():
     p.add_argument("--interval", type=float, default=0.25)
     p.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = none")
     p.add_argument("--download-limit", type=int, default=0, help="bytes/s, 0 = none")
+    p.add_argument("--enc", choices=["default", "forced", "disabled"], default="default",
+                   help="forced: RC4-encrypted connections only, in and out (pe_forced, allowed_enc_level rc4); "
+                        "disabled: plaintext only, in and out")
     a = p.parse_args()
 
     settings = {
@@ -53,7 +56,9 @@ def main():
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.peer_notification
-        | lt.alert.category_t.tracker_notification,
+        | lt.alert.category_t.tracker_notification
+        # connect: incoming_connection_alert, peer_connect_alert and peer_disconnected_alert are in it in 2.0.
+        | lt.alert.category_t.connect_notification,
         "user_agent": "lt_peer/2.0.8",
         # TCP only and plaintext when dialling: transmission hangs up on libtorrent's encrypted
         # handshake here, and our engine speaks plain BitTorrent. Incoming encryption stays allowed.
@@ -66,6 +71,15 @@ def main():
         # Loopback counts as the local network, which libtorrent exempts from rate limits by default.
         "ignore_limits_on_local_network": False,
     }
+    if a.enc == "forced":
+        settings["out_enc_policy"] = int(lt.enc_policy.forced)
+        settings["in_enc_policy"] = int(lt.enc_policy.forced)
+        settings["allowed_enc_level"] = int(lt.enc_level.rc4)
+        settings["prefer_rc4"] = True
+    elif a.enc == "disabled":
+        settings["out_enc_policy"] = int(lt.enc_policy.disabled)
+        settings["in_enc_policy"] = int(lt.enc_policy.disabled)
+        settings["allowed_enc_level"] = int(lt.enc_level.plaintext)
     ses = lt.session(settings)
 
     # Wait for the listen socket so the port can be reported (port 0 = any free port).

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,6 +29,7 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
             UploadRateLimit = 100_000,
             DownloadRateLimit = 250_000,
             DirectWrites = false,
+            Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Require,
         });
 
         var engine = runtime.EngineOptions;
@@ -37,8 +39,23 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
         Assert.Equal(100_000, engine.UploadRateLimit);
         Assert.Equal(250_000, engine.DownloadRateLimit);
         Assert.False(engine.DirectWrites);
+        Assert.Equal(TorrentEdge.Engine.Encryption.EncryptionPolicy.Require, engine.Encryption);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.DownloadDirectory);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.ResumeDirectory);
+    }
+
+    // As an operator writes it: PeerWorker__Encryption=require (or "Encryption": "require" in appsettings.json).
+    [Theory]
+    [InlineData("require", TorrentEdge.Engine.Encryption.EncryptionPolicy.Require)]
+    [InlineData("Disable", TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable)]
+    [InlineData(null, TorrentEdge.Engine.Encryption.EncryptionPolicy.Prefer)]
+    public void Bind_EncryptionFromConfiguration_ReachesTheEngine(string? configured, TorrentEdge.Engine.Encryption.EncryptionPolicy expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["PeerWorker:Encryption"] = configured }).Build();
+        var options = new PeerWorkerOptions();
+        configuration.GetSection(PeerWorkerOptions.SectionName).Bind(options);
+        Assert.Equal(expected, Create(options).EngineOptions.Encryption);
     }
 
     [Fact]

@@ -1,0 +1,117 @@
+using TorrentEdge.Engine.Connections;
+using TorrentEdge.Engine.Encryption;
+using TorrentEdge.Engine.Metainfo;
+using TorrentEdge.Engine.Tests.TestSupport;
+using TorrentEdge.Engine.Torrents;
+
+namespace TorrentEdge.Engine.Tests.Encryption;
+
+/// <summary>Two engines over in-memory pairs with encryption policies on both sides: the listener's routing and the status.</summary>
+public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
+{
+    private static ClientEngine NewEngine(EncryptionPolicy policy) =>
+        EngineTestKit.NewEngine(o => o with { Encryption = policy });
+
+    /// <summary>Dials <paramref name="to"/> from <paramref name="torrent"/> with <paramref name="policy"/>, as the engine's own dials do.</summary>
+    private static OutgoingPeerConnection Dial(TorrentManager torrent, ClientEngine to, EncryptionPolicy policy)
+    {
+        var connection = new OutgoingPeerConnection(() =>
+        {
+            var (outgoing, incoming) = InMemoryPeerConnection.CreatePair();
+            _ = to.AcceptAsync(incoming);
+            return outgoing;
+        }, torrent.InfoHash, policy);
+        torrent.ConnectTo(connection);
+        return connection;
+    }
+
+    private async Task<(TorrentManager Seed, TorrentManager Leech, byte[] Data, TorrentMetainfo Meta)> SetUpAsync(ClientEngine seeder, ClientEngine leecher,
+        CancellationToken ct, AddTorrentOptions? seedOptions = null)
+    {
+        var (meta, data) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seed", "a.bin"), 300_001, 5, ct);
+        var s = await seeder.AddAsync(meta, (seedOptions ?? new AddTorrentOptions()) with { SavePath = Path.Combine(Root, "seed") }, ct);
+        await EngineTestKit.WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+        var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "leech") }, ct);
+        await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+        return (s, t, data, meta);
+    }
+
+    [Fact]
+    public async Task Download_RequireOnBothSides_CompletesByteForByteAndStatusCountsEncryptedPeers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var seeder = NewEngine(EncryptionPolicy.Require);
+        await using var leecher = NewEngine(EncryptionPolicy.Require);
+        var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct);
+
+        var connection = Dial(t, seeder, EncryptionPolicy.Require);
+        await EngineTestKit.WaitForAsync(s, x => x.Peers == 1, ct);
+        Assert.Equal(1, s.Status.EncryptedPeers);
+        await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+        Assert.True(connection.IsEncrypted);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
+    }
+
+    [Fact]
+    public async Task Accept_RequireAndAPlaintextPeer_NeverConnects()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var seeder = NewEngine(EncryptionPolicy.Require);
+        await using var leecher = NewEngine(EncryptionPolicy.Disable);
+        var (s, t, _, _) = await SetUpAsync(seeder, leecher, ct);
+
+        await EngineTestKit.ConnectAsync(t, seeder); // a plain dial, as a client without encryption makes
+        await Task.Delay(1500, ct);
+        Assert.Equal(0, s.Status.Peers);
+        Assert.Equal(0, t.Status.Peers);
+        Assert.Equal(0, t.Status.BytesDone);
+    }
+
+    [Fact]
+    public async Task Accept_TorrentOverrideRequireOnAPreferringEngine_RefusesPlaintextButTakesEncrypted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var seeder = NewEngine(EncryptionPolicy.Prefer);
+        await using var leecher = NewEngine(EncryptionPolicy.Prefer);
+        var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct, new AddTorrentOptions { Encryption = EncryptionPolicy.Require });
+        Assert.Equal(EncryptionPolicy.Require, s.Encryption);
+
+        await EngineTestKit.ConnectAsync(t, seeder);
+        await Task.Delay(1000, ct);
+        Assert.Equal(0, s.Status.Peers);
+
+        Dial(t, seeder, EncryptionPolicy.Prefer);
+        await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
+    }
+
+    [Fact]
+    public async Task Dial_PreferAgainstADisablingEngine_FallsBackToPlaintextAndCompletes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var seeder = NewEngine(EncryptionPolicy.Disable);
+        await using var leecher = NewEngine(EncryptionPolicy.Prefer);
+        var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct);
+
+        var connection = Dial(t, seeder, EncryptionPolicy.Prefer);
+        await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+        Assert.True(connection.FellBack);
+        Assert.False(connection.IsEncrypted);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
+    }
+
+    [Fact]
+    public async Task Dial_RequireAgainstADisablingEngine_NeverConnects()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var seeder = NewEngine(EncryptionPolicy.Disable);
+        await using var leecher = NewEngine(EncryptionPolicy.Require);
+        var (s, t, _, _) = await SetUpAsync(seeder, leecher, ct);
+
+        var connection = Dial(t, seeder, EncryptionPolicy.Require);
+        await Task.Delay(1500, ct);
+        Assert.Equal(0, s.Status.Peers);
+        Assert.Equal(0, t.Status.Peers);
+        Assert.False(connection.FellBack);
+    }
+}
