@@ -278,6 +278,9 @@ class Suite:
                     "ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL": "http://127.0.0.1:%d" % free_port(),
                     "ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL": "http://127.0.0.1:%d" % free_port(),
                     "ASPIRE_ALLOW_UNSECURED_TRANSPORT": "true"})
+        # As qbittorrent-nox runs here (queueing off): every torrent active, none queued behind the default of 5.
+        if self.cfg.torrents:
+            env["PeerWorker__MaxActiveTorrents"] = str(max(self.cfg.torrents))
         for kv in self.cfg.env:
             k, _, v = kv.partition("=")
             env[k] = v
@@ -413,7 +416,7 @@ def read(path):
 # ---------------------------------------------------------------- a run
 
 ACTIVE = {"downloading", "fetchingMetadata", "checking", "seeding",  # TorrentEdge
-          "metaDL", "stalledDL", "forcedDL", "uploading", "stalledUP", "forcedUP", "queuedDL", "checkingDL"}
+          "metaDL", "stalledDL", "forcedDL", "uploading", "stalledUP", "forcedUP", "checkingDL"}
 TRANSFERRING = {"downloading", "forcedDL"}
 
 

@@ -23,8 +23,6 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        // First, before any native thread of ours allocates: see MallocArenas and docs/footprint.md.
-        MallocArenas.Apply();
         builder.AddProductionGuard();
         builder.ConfigureOpenTelemetry();
         builder.AddCredentialRedaction();
