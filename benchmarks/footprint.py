@@ -461,7 +461,11 @@ def run_client(client, cfg, magnets, results):
             s = client.states()
             active = [h for h in wanted if h in s and s[h][0] in ACTIVE]
             return len(active) >= n and s
-        s = wait_for(ready, cfg.active_wait, "%d active torrents in %s" % (n, client.name), step=2)
+        try:
+            wait_for(ready, cfg.active_wait, "%d active torrents in %s" % (n, client.name), step=2)
+        except RuntimeError as e:
+            # Measured all the same: the states line of the report says how many were active.
+            print("   %s" % e, flush=True)
         time.sleep(cfg.settle)
         ph = measure_phase(client, "%d torrents" % n, cfg.seconds)
         s = client.states()
