@@ -19,7 +19,9 @@ public static class ServiceResourceExtensions
             .WithPromptHttpHealthCheck("/health")
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", suite.Environment)
             .WithEnvironment("DOTNET_ENVIRONMENT", suite.Environment)
-            .WithEnvironment("TorrentEdge__DataDir", suite.DataDir);
+            .WithEnvironment("TorrentEdge__DataDir", suite.DataDir)
+            // As in the images and pods: glibc's per-thread malloc arenas were about 5 % of the suite's RSS (docs/footprint.md).
+            .WithEnvironment("MALLOC_ARENA_MAX", "2");
 
     /// <summary><c>WithReference</c> and <c>WaitFor</c> when the resource exists (Redis is optional).</summary>
     public static IResourceBuilder<ProjectResource> WithOptionalReference(this IResourceBuilder<ProjectResource> project, IResourceBuilder<IResourceWithConnectionString>? resource) =>
