@@ -68,7 +68,7 @@ public sealed partial class TorrentManager
     private void ProtocolError(PeerSession peer)
     {
         _protocolErrors++;
-        Engine.Metrics.ProtocolError();
+        Host.Metrics.ProtocolError();
         peer.Close();
     }
 
@@ -253,9 +253,8 @@ public sealed partial class TorrentManager
         Metainfo = metainfo;
         DisplayName = metainfo.Name;
         InitialisePieces(metainfo);
-        Engine.Emit(new MetadataReceivedEvent(InfoHash, Now, metainfo.Name, metainfo.TotalLength));
-        Engine.OnMetadataReceived(this);
-        foreach (var p in _peers)
+        Host.Emit(new MetadataReceivedEvent(InfoHash, Now, metainfo.Name, metainfo.TotalLength));
+                foreach (var p in _peers)
         {
             if (p.PendingBitfield is { } pending)
             {

@@ -42,7 +42,7 @@ public sealed partial class TorrentManager
             p.CountedAvailability = false;
         }
         // The memory cap in whole pieces, never below one so a torrent with huge pieces still downloads.
-        _maxActivePieces = (int)Math.Clamp(Engine.Options.MaxActivePieceBytes / m.PieceLength, 1, int.MaxValue);
+        _maxActivePieces = (int)Math.Clamp(Host.Options.MaxActivePieceBytes / m.PieceLength, 1, int.MaxValue);
         var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _maxActivePieces };
         _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _have, _random);
         _picker.SetPriorities(_piecePriority);
@@ -126,7 +126,7 @@ public sealed partial class TorrentManager
             foreach (var p in _peers) p.Close();
             // A recheck that is interrupted must happen again at the next start, not be skipped by
             // trusting the resume data it was asked to distrust. Queued behind any save in flight.
-            if (Engine.ResumeStore is { } resumeStore)
+            if (Host.ResumeStore is { } resumeStore)
             {
                 var hex = InfoHash.ToHex();
                 QueueResumeWrite(() =>
@@ -138,54 +138,64 @@ public sealed partial class TorrentManager
         }
         var existing = Storage;
         var priorities = _filePriorities.ToArray();
+        var stores = Host.PieceStores;
+        var resumes = Host.ResumeStore;
+        var parallelism = Host.Options.RecheckParallelism;
+        var infoHash = InfoHash.ToHex();
+        var savePath = SavePath;
+        var token = _stopping.Token;
+        // Off the loop, this task reads only what was copied above and writes nothing of the torrent's: everything it
+        // learns goes back to the loop in one CheckDoneMessage (the loop is the only writer of its fields).
         var task = Task.Run(async () =>
         {
-            TorrentStorage? storage = existing;
+            IPieceStore? storage = existing;
             try
             {
-                storage ??= new TorrentStorage(LayoutOf(m), SavePath, Engine.StorageOptions);
+                storage ??= stores.Open(LayoutOf(m), savePath);
                 for (var f = 0; f < priorities.Length; f++) storage.SetSkipped(f, priorities[f] == FilePriority.Skip);
                 BitField? have = null;
                 var fromResume = false;
-                if (!forceRecheck && Engine.ResumeStore is { } store)
+                ResumeCounters? counters = null;
+                if (!forceRecheck && resumes is not null)
                 {
-                    var loaded = await store.LoadAsync(InfoHash.ToHex(), _stopping.Token).ConfigureAwait(false);
-                    if (loaded.Data is { } data && data.CheckConsistency(storage).IsTrusted)
+                    var loaded = await resumes.LoadAsync(infoHash, token).ConfigureAwait(false);
+                    if (loaded.Data is { } data && data.CheckConsistency(storage.Layout, storage.ObserveFiles()).IsTrusted)
                     {
                         have = data.GetBitField();
                         fromResume = true;
                     }
-                    if (loaded.Data is { } d2)
-                    {
-                        // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
-                        _uploadedBase = d2.Uploaded;
-                        _downloaded = d2.Downloaded;
-                        Interlocked.Exchange(ref _seedMilliseconds, (long)d2.SeedingTime.TotalMilliseconds);
-                        _restoredCompletedAt = d2.CompletedAt;
-                    }
+                    // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
+                    if (loaded.Data is { } d2) counters = new ResumeCounters(d2.Uploaded, d2.Downloaded, d2.SeedingTime, d2.CompletedAt);
                 }
                 if (have is null)
                 {
                     // Nothing on disk means nothing to hash: skip reading sparse nothing.
                     var anyFile = storage.ObserveFiles().Any(o => o.Exists && o.Size > 0);
                     have = anyFile
-                        ? await storage.RecheckAsync(null, Engine.Options.RecheckParallelism, _stopping.Token).ConfigureAwait(false)
+                        ? await storage.RecheckAsync(null, parallelism, token).ConfigureAwait(false)
                         : new BitField(m.PieceCount);
                 }
-                Post(new Work(WorkKind.CheckDone, Data: new CheckResult(have, storage, null, fromResume)));
+                Post(new CheckDoneMessage(have, storage, null, fromResume, counters));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Post(new Work(WorkKind.CheckDone, Data: new CheckResult(new BitField(m.PieceCount), storage!, e.Message)));
+                Post(new CheckDoneMessage(new BitField(m.PieceCount), storage, e.Message));
             }
         });
         Track(task);
     }
 
-    private void OnCheckDone(CheckResult result)
+    private void OnCheckDone(CheckDoneMessage result)
     {
         _checking = false;
         Storage = result.Storage;
+        if (result.Counters is { } counters)
+        {
+            _uploadedBase = counters.Uploaded;
+            _downloaded = counters.Downloaded;
+            Interlocked.Exchange(ref _seedMilliseconds, (long)counters.SeedingTime.TotalMilliseconds);
+            _restoredCompletedAt = counters.CompletedAt;
+        }
         if (result.Error is not null)
         {
             Fail("checking files failed: " + result.Error);
@@ -218,11 +228,11 @@ public sealed partial class TorrentManager
 
     // ---- receiving blocks and hashing ----
 
-    private void OnBlockReceived(PeerSession peer, in Work work)
+    private void OnBlockReceived(PeerSession peer, in PeerEvent work)
     {
         var block = new BlockRequest(work.Index, work.Begin, work.Length);
         var requested = peer.Outstanding.Remove(block, out var sentAt);
-        var piece = (ActivePiece)work.Data!;
+        var piece = work.Piece!;
         if (_picker is not { } picker) return;
         if (!ReferenceEquals(GetActivePiece(work.Index), piece))
         {
@@ -230,8 +240,8 @@ public sealed partial class TorrentManager
             if (requested) picker.ReturnBlock(peer, block);
             return;
         }
-        if (requested) peer.QueueDepth?.BlockReceived(work.Length, Engine.TimeProvider.GetElapsedTime(sentAt));
-        peer.LastBlockAt = Engine.TimeProvider.GetTimestamp();
+        if (requested) peer.QueueDepth?.BlockReceived(work.Length, Host.TimeProvider.GetElapsedTime(sentAt));
+        peer.LastBlockAt = Host.TimeProvider.GetTimestamp();
         peer.Snubbed = false;
         var outcome = picker.BlockReceived(peer, block, _cancellations, out var cancelCount);
         // Endgame: whoever else was asked for this block need not send it.
@@ -245,11 +255,11 @@ public sealed partial class TorrentManager
         if (outcome is not (BlockOutcome.Accepted or BlockOutcome.PieceComplete)) return;
         peer.Downloaded += work.Length;
         _downloaded += work.Length;
-        Engine.Metrics.BytesDownloaded(work.Length);
+        Host.Metrics.BytesDownloaded(work.Length);
         if (outcome == BlockOutcome.PieceComplete) CompletePiece(piece);
     }
 
-    private void OnBlockDropped(PeerSession peer, in Work work)
+    private void OnBlockDropped(PeerSession peer, in PeerEvent work)
     {
         var block = new BlockRequest(work.Index, work.Begin, work.Length);
         if (!peer.Outstanding.Remove(block, out _)) return;
@@ -294,13 +304,14 @@ public sealed partial class TorrentManager
             {
                 AlignedBufferPool.Shared.Return(piece.Buffer);
             }
-            Post(new Work(WorkKind.PieceHashed, Index: piece.Index, Data: new HashResult(passed, contributors, writeError)));
+            Post(new PieceHashedMessage(piece.Index, passed, contributors, writeError));
         });
         Track(task);
     }
 
-    private void OnPieceHashed(int index, HashResult result)
+    private void OnPieceHashed(PieceHashedMessage result)
     {
+        var index = result.Index;
         if (_pieceState.Length <= index || _pieceState[index] != PieceState.Hashing) return;
         if (result.WriteError is not null)
         {
@@ -313,9 +324,9 @@ public sealed partial class TorrentManager
             _pieceState[index] = PieceState.Missing;
             _picker?.PieceFailed(index);
             _hashFailures++;
-            Engine.Metrics.HashFailed();
+            Host.Metrics.HashFailed();
             var blamed = result.Contributors.Length == 1 ? result.Contributors[0] : null;
-            Engine.Emit(new PieceHashFailedEvent(InfoHash, Now, index, blamed?.Name));
+            Host.Emit(new PieceHashFailedEvent(InfoHash, Now, index, blamed?.Name));
             // One contributor: it sent bad data. Several (endgame): each is suspect, so each gets a strike too;
             // an honest peer rarely shares many failing pieces with a liar.
             foreach (var c in result.Contributors) Strike(c, StrikeReason.PieceHashFailed);
@@ -327,7 +338,7 @@ public sealed partial class TorrentManager
         _have![index] = true;
         _verifiedBatch.Add(index);
         _resumeDirty = true;
-        Engine.Metrics.PieceVerified();
+        Host.Metrics.PieceVerified();
         foreach (var p in _peers)
         {
             p.Send(PeerMessage.Have(index));
@@ -338,7 +349,7 @@ public sealed partial class TorrentManager
         {
             _completedAt = Now;
             PublishStatus();
-            Engine.Emit(new TorrentCompletedEvent(InfoHash, Now, Status.BytesWanted, _sinceStart.Elapsed));
+            Host.Emit(new TorrentCompletedEvent(InfoHash, Now, Status.BytesWanted, _sinceStart.Elapsed));
             SetState(CompleteState());
             _trackers?.MarkCompleted();
             SaveResume();
@@ -355,7 +366,7 @@ public sealed partial class TorrentManager
         if (Storage is not { } storage || _have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Have) return;
         _pieceState[index] = PieceState.Hashing;
         _have[index] = false;
-        Engine.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
+        Host.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
         var token = _stopping.Token;
         Track(Task.Run(async () =>
         {
@@ -372,7 +383,7 @@ public sealed partial class TorrentManager
             {
                 return;
             }
-            Post(new Work(WorkKind.PieceRechecked, Index: index, Data: passed));
+            Post(new PieceRecheckedMessage(index, passed));
         }, CancellationToken.None));
     }
 
@@ -452,7 +463,7 @@ public sealed partial class TorrentManager
         if (_activeList.Count >= _maxActivePieces) SweepActivePieces();
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;
-        var now = Engine.TimeProvider.GetTimestamp();
+        var now = Host.TimeProvider.GetTimestamp();
         // The snub clock starts when the peer has something to answer, not at the last block long ago.
         if (peer.Outstanding.Count == 0) peer.LastBlockAt = now;
         for (var i = 0; i < n; i++)
@@ -494,13 +505,13 @@ public sealed partial class TorrentManager
 
     private void SaveResume()
     {
-        if (Engine.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
+        if (Host.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
         // Until a check has finished, or after one failed, the have-set is not what is on disk: saving it (on a
         // stop or pause mid-check, or from Fail) would record verified pieces as missing, and the next start
         // would trust that and download them again.
         if (!_haveChecked) return;
         _resumeDirty = false;
-        _lastResumeSaveTicks = Engine.TimeProvider.NowMilliseconds();
+        _lastResumeSaveTicks = Host.TimeProvider.NowMilliseconds();
         var storage = Storage;
         var have = _have.Clone();
         var priorities = _filePriorities.ToArray();

@@ -15,9 +15,9 @@ public sealed partial class TorrentManager
     {
         if (_trackers is null && Trackers.Count > 0)
         {
-            var port = Engine.Options.AnnouncePort ?? Engine.ListenEndPoint?.Port ?? 0;
-            _trackers = new TrackerManager(InfoHash, Engine.PeerId.ToArray(), port, Trackers, Engine.Trackers.Factory,
-                timeProvider: Engine.TimeProvider);
+            var port = Host.Options.AnnouncePort ?? Host.ListenEndPoint?.Port ?? 0;
+            _trackers = new TrackerManager(InfoHash, Host.PeerId.ToArray(), port, Trackers, Host.TrackerClients,
+                timeProvider: Host.TimeProvider);
             if (_completedAt is not null) _trackers.MarkCompleted();
         }
         AnnounceIfDue();
@@ -52,7 +52,7 @@ public sealed partial class TorrentManager
             {
                 return;
             }
-            Post(new Work(WorkKind.AnnounceDone, Data: result));
+            Post(new AnnounceDoneMessage(result));
         }));
     }
 

@@ -18,7 +18,7 @@ public sealed class BanTests() : TempFolderTest("te-ban-")
     {
         var ct = TestContext.Current.CancellationToken;
         var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seed", "f.bin"), 64 * 1024, 5, ct);
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null, BanByAddress = banByAddress });
+        await using var engine = EngineTestKit.NewEngine(o => o with { BanByAddress = banByAddress });
         var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "dl") }, ct);
         await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Downloading, ct);
         var block = new byte[BlockRequest.StandardBlockLength];
@@ -54,7 +54,7 @@ public sealed class BanTests() : TempFolderTest("te-ban-")
         var ct = TestContext.Current.CancellationToken;
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var (meta, _) = await EngineTestKit.SingleFileAsync(Path.Combine(Root, "seed", "f.bin"), 64 * 1024, 5, ct);
-        await using var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null, TimeProvider = time });
+        await using var engine = EngineTestKit.NewEngine(o => o with { TimeProvider = time });
         var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "dl") }, ct);
         await EngineTestKit.WaitForAsync(t, s => s.State == TorrentState.Downloading, ct);
         var block = new byte[BlockRequest.StandardBlockLength];
