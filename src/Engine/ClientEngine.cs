@@ -139,7 +139,8 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
             options = options with { Peers = given.Where(p => Options.Destinations.Check(p.Address).Allowed).ToArray() };
         }
         var savePath = options.SavePath ?? Options.DownloadDirectory;
-        Directory.CreateDirectory(savePath);
+        // Only files need the folder; a store elsewhere (memory) must leave the disk alone.
+        if (PieceStores is FilePieceStoreFactory) Directory.CreateDirectory(savePath);
         var torrent = new TorrentManager(this, infoHash, metainfo, savePath, options);
         if (!_torrents.TryAdd(infoHash, torrent)) return _torrents[infoHash];
         torrent.Start(allowedToRun: false);

@@ -482,7 +482,7 @@ public sealed partial class TorrentManager
         if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
-        if (_resumeDirty && now - _lastResumeSaveTicks > Host.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
+        if (_resumeSchedule.IsDue) SaveResume();
         PublishStatus();
         TrackSeeding();
         EmitProgress();

@@ -95,7 +95,7 @@ public sealed partial class TorrentManager
         if (priorities.Length != Metainfo.Files.Count) throw new ArgumentException("One priority per file.");
         _filePriorities = priorities;
         ComputeWanted();
-        _resumeDirty = true;
+        _resumeSchedule.MarkDirty();
         if (_state is TorrentState.Seeding or TorrentState.Finished or TorrentState.Downloading)
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
         foreach (var p in _peers) UpdateInterest(p);
@@ -211,12 +211,13 @@ public sealed partial class TorrentManager
         ResetPicker();
         // Resume data that was just trusted is what a save would write again (one fsync'd save per torrent made
         // starting 1,000 torrents slow); anything learnt from a recheck is saved.
-        _resumeDirty = !result.FromResume;
+        if (result.FromResume) _resumeSchedule.MarkClean();
+        else _resumeSchedule.MarkDirty();
         if (WantedDone() && _completedAt is null) _completedAt = _restoredCompletedAt ?? Now;
         if (_userPaused) { SetState(TorrentState.Paused); return; }
         if (!_allowedToRun) { SetState(TorrentState.Queued); return; }
         SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
-        if (_resumeDirty) SaveResume();
+        if (_resumeSchedule.IsDirty) SaveResume();
         foreach (var p in _peers)
         {
             UpdateInterest(p);
@@ -337,7 +338,7 @@ public sealed partial class TorrentManager
         _picker?.PieceVerified(index);
         _have![index] = true;
         _verifiedBatch.Add(index);
-        _resumeDirty = true;
+        _resumeSchedule.MarkDirty();
         Host.Metrics.PieceVerified();
         foreach (var p in _peers)
         {
@@ -398,7 +399,7 @@ public sealed partial class TorrentManager
             return;
         }
         _pieceState[index] = PieceState.Missing;
-        _resumeDirty = true;
+        _resumeSchedule.MarkDirty();
         // The picker's idea of what is wanted comes from the have-set it was built over: build it again.
         foreach (var a in _activeList) ReleaseActive(a);
         _activeList.Clear();
@@ -510,8 +511,7 @@ public sealed partial class TorrentManager
         // stop or pause mid-check, or from Fail) would record verified pieces as missing, and the next start
         // would trust that and download them again.
         if (!_haveChecked) return;
-        _resumeDirty = false;
-        _lastResumeSaveTicks = Host.TimeProvider.NowMilliseconds();
+        _resumeSchedule.Saved();
         var storage = Storage;
         var have = _have.Clone();
         var priorities = _filePriorities.ToArray();

@@ -47,8 +47,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private int _ticks;
     private DateTimeOffset _lastProgressEvent;
     private DateTimeOffset? _completedAt;
-    private long _lastResumeSaveTicks;
-    private bool _resumeDirty;
+    private readonly ResumeSchedule _resumeSchedule;
     private bool _disposed;
 
     // Piece state, valid once the metadata is known.
@@ -66,6 +65,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         _roster = new PeerRoster<PeerSession>(host.Options, host.TimeProvider, _random);
         _peers = _roster.Connected;
         _pending = _roster.Pending;
+        _resumeSchedule = new ResumeSchedule(host.Options.ResumeSaveInterval, host.TimeProvider);
         InfoHash = infoHash;
         Metainfo = metainfo;
         SavePath = Path.GetFullPath(savePath);

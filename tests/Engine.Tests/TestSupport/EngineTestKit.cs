@@ -41,13 +41,13 @@ internal static class EngineTestKit
     /// </summary>
     public static readonly InMemoryNetwork Network = new();
 
-    /// <summary>Joins <paramref name="options"/> to <see cref="Network"/> at a fresh address, listening on port 6881.</summary>
+    /// <summary>Joins <paramref name="options"/> to <see cref="Network"/> at a fresh address and port (not 6881, which scripted peers use).</summary>
     public static EngineOptions OnNetwork(EngineOptions options)
     {
         var address = Network.NextAddress();
         return options with
         {
-            ListenEndPoint = new IPEndPoint(address, 6881),
+            ListenEndPoint = new IPEndPoint(address, 0),
             ListenerFactory = Network,
             ConnectionFactory = options.ConnectionFactory ?? Network.From(address),
         };

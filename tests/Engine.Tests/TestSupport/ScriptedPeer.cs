@@ -99,6 +99,18 @@ internal sealed class ScriptedPeer : IAsyncDisposable
         }
     }
 
+    /// <summary>The next frame, keep-alives included (null); throws <see cref="EndOfStreamException"/> when the engine hung up.</summary>
+    public async Task<RawMessage?> ReadFrameAsync(CancellationToken ct)
+    {
+        var header = new byte[4];
+        await ReadExactlyAsync(_connection, header, ct);
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length == 0) return null;
+        var body = new byte[length];
+        await ReadExactlyAsync(_connection, body, ct);
+        return new RawMessage((MessageId)body[0], body[1..]);
+    }
+
     /// <summary>Reads until a message matches; throws on hang-up or timeout.</summary>
     public async Task<RawMessage> ReadUntilAsync(Func<RawMessage, bool> match, CancellationToken ct)
     {

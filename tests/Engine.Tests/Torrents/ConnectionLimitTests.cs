@@ -157,6 +157,9 @@ public sealed class ConnectionLimitTests() : TempFolderTest("te-connlimits-")
         t.AddPeers(Enumerable.Range(0, 10).Select(i => new IPEndPoint(IPAddress.Parse("127.0.0.9"), 1 + i)).ToArray());
         await t.ResumeAsync(ct);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+        // While those dials are in progress the set is full of connecting peers and a new address would be dropped.
+        await EngineTestKit.WaitForAsync(t, _ => engine.HalfOpenConnections == 0, ct);
+        await Task.Delay(300, ct);
         await using var peer = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
         await peer.SendAsync(PeerMessage.Bitfield(new byte[] { 0xF0 }), ct);
         await peer.SendAsync(PeerMessage.Unchoke, ct);
