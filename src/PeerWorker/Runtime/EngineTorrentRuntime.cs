@@ -79,6 +79,13 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         UploadRateLimit = _options.UploadRateLimit,
         DownloadRateLimit = _options.DownloadRateLimit,
         DirectWrites = _options.DirectWrites,
+        BanByAddress = _options.BanByAddress,
+        MaxHalfOpenConnections = _options.MaxHalfOpenConnections,
+        MaxPendingIncomingConnections = _options.MaxPendingIncomingConnections,
+        MaxConnectionsPerAddress = _options.MaxConnectionsPerAddress,
+        MaxPeerCandidates = _options.MaxPeerCandidates,
+        MaxLoopQueueLength = _options.MaxLoopQueueLength,
+        MaxActivePieceBytes = _options.MaxActivePieceBytes,
         Destinations = _options.Destinations.ToPolicy(),
         TimeProvider = time,
     }, _meterFactory);

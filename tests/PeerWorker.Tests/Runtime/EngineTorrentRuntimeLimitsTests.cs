@@ -28,6 +28,13 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
             UploadRateLimit = 100_000,
             DownloadRateLimit = 250_000,
             DirectWrites = false,
+            BanByAddress = false,
+            MaxHalfOpenConnections = 5,
+            MaxPendingIncomingConnections = 6,
+            MaxConnectionsPerAddress = 7,
+            MaxPeerCandidates = 8,
+            MaxLoopQueueLength = 9,
+            MaxActivePieceBytes = 10 * 1024 * 1024,
         });
 
         var engine = runtime.EngineOptions;
@@ -37,6 +44,13 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
         Assert.Equal(100_000, engine.UploadRateLimit);
         Assert.Equal(250_000, engine.DownloadRateLimit);
         Assert.False(engine.DirectWrites);
+        Assert.False(engine.BanByAddress);
+        Assert.Equal(5, engine.MaxHalfOpenConnections);
+        Assert.Equal(6, engine.MaxPendingIncomingConnections);
+        Assert.Equal(7, engine.MaxConnectionsPerAddress);
+        Assert.Equal(8, engine.MaxPeerCandidates);
+        Assert.Equal(9, engine.MaxLoopQueueLength);
+        Assert.Equal(10 * 1024 * 1024, engine.MaxActivePieceBytes);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.DownloadDirectory);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.ResumeDirectory);
     }
