@@ -16,7 +16,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// queued in batches; its upload task reads requested blocks from storage. Fields under "loop state"
 /// are touched only by the torrent loop.
 /// </summary>
-internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceRequester, IRosterPeer
+internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceRequester, IRosterPeer, IMetadataSource
 {
     /// <summary>Allowed-fast pieces kept per peer (BEP 6 suggests about 10); more are ignored.</summary>
     public const int MaxAllowedFast = 32;
@@ -132,6 +132,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     ReadOnlySpan<int> IPieceRequester.AllowedFast => CollectionsMarshal.AsSpan(AllowedFastFromPeer);
     ReadOnlySpan<int> IPieceRequester.Suggested => CollectionsMarshal.AsSpan(SuggestedByPeer);
     bool IPieceRequester.IsSnubbed => Snubbed;
+
+    byte IMetadataSource.RemoteUtMetadataId => RemoteUtMetadataId;
+    int IMetadataSource.RemoteMetadataSize => RemoteMetadataSize;
+    bool IMetadataSource.MetadataRequested { get => MetadataRequested; set => MetadataRequested = value; }
 
     /// <summary>How many requests to keep outstanding: the adaptive depth, within what the peer said it accepts.</summary>
     public int RequestDepth

@@ -479,7 +479,7 @@ public sealed partial class TorrentManager
         SweepActivePieces();
         if (_ticks % 5 == 0) ConnectToCandidates();
         // Starved of peers: ask the trackers again as soon as their min interval allows.
-        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
+        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata) _announcer?.RequestAnnounce();
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         if (_resumeSchedule.IsDue) SaveResume();

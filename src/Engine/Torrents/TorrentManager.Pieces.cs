@@ -352,7 +352,7 @@ public sealed partial class TorrentManager
             PublishStatus();
             Host.Emit(new TorrentCompletedEvent(InfoHash, Now, Status.BytesWanted, _sinceStart.Elapsed));
             SetState(CompleteState());
-            _trackers?.MarkCompleted();
+            _announcer?.MarkCompleted();
             SaveResume();
             _ = Storage!.FlushAsync(CancellationToken.None).AsTask();
         }
