@@ -12,9 +12,9 @@ using TorrentEdge.Engine.Throttling;
 namespace TorrentEdge.Engine.Torrents;
 
 /// <summary>
-/// One torrent: a state machine driven by a single loop that reads a channel of work (peer messages,
-/// piece hashes, ticks, commands), so its state has one writer and needs no locks. Network, disk and
-/// hashing run off the loop and post their results back.
+/// One torrent: a thin state machine driven by a single loop that takes typed messages from a bounded queue (peer
+/// events, hash verdicts, ticks, commands), so its state has one writer and needs no locks. Network, disk and hashing
+/// run off the loop and post their results back; peers, metadata and trackers are components it owns.
 /// </summary>
 public sealed partial class TorrentManager : IAsyncDisposable
 {
