@@ -122,7 +122,9 @@ public sealed partial class TorrentManager
                 break;
             case PeerEventKind.BlockUnrequested:
                 // Data nobody asked this peer for (dropped unread): a broken or hostile peer. A strike, so one that
-                // keeps coming back is banned, and the connection goes.
+                // keeps coming back is banned, and the connection goes. One strike per connection: more of its flood may
+                // be queued already when the first closes it, and a single connection must not ban its address.
+                if (peer.IsClosed) break;
                 Strike(peer, StrikeReason.UnrequestedBlock);
                 ProtocolError(peer);
                 break;
@@ -202,7 +204,7 @@ public sealed partial class TorrentManager
         {
             // Advertised one piece at a time instead of a bitfield.
         }
-        else if (_have is { } have)
+        else if (_pieces.Have is { } have)
         {
             if (peer.SupportsFast && have.AllTrue) peer.Send(PeerMessage.HaveAll);
             else if (peer.SupportsFast && have.AllFalse) peer.Send(PeerMessage.HaveNone);
@@ -273,7 +275,7 @@ public sealed partial class TorrentManager
         has[index] = true;
         if (peer.CountedAvailability) _picker?.Availability.Increment(index);
         else CountAvailability(peer);
-        if (!peer.AmInterested && _wanted[index] && !_have![index]) UpdateInterest(peer);
+        if (!peer.AmInterested && _pieces.Wanted[index] && !_pieces.Have![index]) UpdateInterest(peer);
         SuperSeedHave(peer, index);
         _needRequests.Add(peer);
     }
@@ -344,8 +346,8 @@ public sealed partial class TorrentManager
 
     private void OnRequest(PeerSession peer, BlockRequest block)
     {
-        var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
-                    _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
+        var valid = Metainfo is not null && _pieces.Have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
+                    _pieces.Have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
         if (!valid || (peer.AmChoking && !peer.AllowedFastToPeer.AsSpan().Contains(block.PieceIndex)))
         {

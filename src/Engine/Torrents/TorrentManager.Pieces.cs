@@ -12,18 +12,13 @@ public sealed partial class TorrentManager
     private bool _checking;
     private DateTimeOffset? _restoredCompletedAt;
     private Task _resumeSave = Task.CompletedTask;
-    private bool _haveChecked; // _have reflects a check that finished
+    private readonly PieceTracker _pieces = new();
 
     private void InitialisePieces(TorrentMetainfo m)
     {
-        var count = m.PieceCount;
-        _have ??= new BitField(count);
-        _pieceState = new PieceState[count];
-        Volatile.Write(ref _active, new ActivePiece?[count]);
+        _pieces.Initialise(m.PieceCount, m.PieceLength, Host.Options.MaxActivePieceBytes);
         if (_filePriorities.Length != m.Files.Count)
             _filePriorities = Enumerable.Repeat(FilePriority.Normal, m.Files.Count).ToArray();
-        _wanted = new bool[count];
-        _piecePriority = new PiecePriority[count];
         ComputeWanted();
         ResetPicker();
     }
@@ -41,11 +36,9 @@ public sealed partial class TorrentManager
             p.Outstanding.Clear();
             p.CountedAvailability = false;
         }
-        // The memory cap in whole pieces, never below one so a torrent with huge pieces still downloads.
-        _maxActivePieces = (int)Math.Clamp(Host.Options.MaxActivePieceBytes / m.PieceLength, 1, int.MaxValue);
-        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _maxActivePieces };
-        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _have, _random);
-        _picker.SetPriorities(_piecePriority);
+        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _pieces.MaxActivePieces };
+        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _pieces.Have, _random);
+        _picker.SetPriorities(_pieces.Priorities);
         foreach (var p in _peers)
         {
             EnsurePeerHave(p);
@@ -56,34 +49,12 @@ public sealed partial class TorrentManager
     private static StorageLayout LayoutOf(TorrentMetainfo m) =>
         StorageLayout.FromMetainfo(m);
 
-    private PiecePriority[] _piecePriority = [];
-    private int _maxActivePieces = int.MaxValue;
-    private PiecePriority _topPriority = PiecePriority.Normal;
-
-    /// <summary>
-    /// Piece priorities from the file priorities (a piece takes the highest of the files it overlaps; padding
-    /// files count as skipped), so High pieces are picked before Normal before Low and Skip is never requested.
-    /// </summary>
+    /// <summary>Wanted pieces and piece priorities from the file priorities, for the picker and the storage.</summary>
     private void ComputeWanted()
     {
         var m = Metainfo!;
-        var files = new (long Offset, long Length)[m.Files.Count];
-        var priorities = new PiecePriority[m.Files.Count];
-        long offset = 0;
-        for (var f = 0; f < m.Files.Count; f++)
-        {
-            files[f] = (offset, m.Files[f].Length);
-            priorities[f] = m.Files[f].IsPadding ? PiecePriority.Skip : (PiecePriority)(byte)_filePriorities[f];
-            offset += m.Files[f].Length;
-        }
-        PiecePriorities.FromFiles(files, priorities, m.PieceLength, _piecePriority);
-        _picker?.SetPriorities(_piecePriority);
-        _topPriority = PiecePriority.Skip;
-        for (var p = 0; p < _piecePriority.Length; p++)
-        {
-            _wanted[p] = _piecePriority[p] != PiecePriority.Skip;
-            if (_piecePriority[p] > _topPriority) _topPriority = _piecePriority[p];
-        }
+        _pieces.ComputeWanted(m, _filePriorities);
+        _picker?.SetPriorities(_pieces.Priorities);
         if (Storage is not null)
             for (var f = 0; f < m.Files.Count; f++)
                 Storage.SetSkipped(f, _filePriorities[f] == FilePriority.Skip);
@@ -102,13 +73,7 @@ public sealed partial class TorrentManager
         PublishStatus();
     }
 
-    private bool WantedDone()
-    {
-        if (_have is null) return false;
-        for (var i = 0; i < _wanted.Length; i++)
-            if (_wanted[i] && !_have[i]) return false;
-        return true;
-    }
+    private bool WantedDone() => _pieces.WantedDone();
 
     /// <summary>
     /// Opens the storage and decides what is on disk: resume data when the trust rule accepts it,
@@ -118,7 +83,7 @@ public sealed partial class TorrentManager
     {
         if (Metainfo is null || _checking) return;
         _checking = true;
-        _haveChecked = false;
+        _pieces.HaveChecked = false;
         var m = Metainfo;
         SetState(TorrentState.Checking);
         if (forceRecheck)
@@ -201,13 +166,8 @@ public sealed partial class TorrentManager
             Fail("checking files failed: " + result.Error);
             return;
         }
-        _haveChecked = true;
         // Start the piece state afresh from what is on disk.
-        foreach (var a in _activeList) ReleaseActive(a);
-        _activeList.Clear();
-        Array.Clear(_active);
-        _have!.CopyFrom(result.Have);
-        for (var i = 0; i < _pieceState.Length; i++) _pieceState[i] = _have[i] ? PieceState.Have : PieceState.Missing;
+        _pieces.LoadChecked(result.Have);
         ResetPicker();
         // Resume data that was just trusted is what a save would write again (one fsync'd save per torrent made
         // starting 1,000 torrents slow); anything learnt from a recheck is saved.
@@ -270,10 +230,7 @@ public sealed partial class TorrentManager
 
     private void CompletePiece(ActivePiece piece)
     {
-        piece.Seal();
-        Volatile.Write(ref _active[piece.Index], null);
-        _activeList.Remove(piece);
-        _pieceState[piece.Index] = PieceState.Hashing;
+        _pieces.StartHashing(piece);
         var storage = Storage!;
         var contributorCount = _picker!.GetContributors(piece.Index, _contributors);
         var contributors = new PeerSession[contributorCount];
@@ -313,16 +270,16 @@ public sealed partial class TorrentManager
     private void OnPieceHashed(PieceHashedMessage result)
     {
         var index = result.Index;
-        if (_pieceState.Length <= index || _pieceState[index] != PieceState.Hashing) return;
+        if (_pieces.States.Length <= index || _pieces.States[index] != PieceState.Hashing) return;
         if (result.WriteError is not null)
         {
-            _pieceState[index] = PieceState.Missing;
+            _pieces.States[index] = PieceState.Missing;
             Fail("writing failed: " + result.WriteError);
             return;
         }
         if (!result.Passed)
         {
-            _pieceState[index] = PieceState.Missing;
+            _pieces.States[index] = PieceState.Missing;
             _picker?.PieceFailed(index);
             _hashFailures++;
             Host.Metrics.HashFailed();
@@ -334,9 +291,9 @@ public sealed partial class TorrentManager
             PublishStatus();
             return;
         }
-        _pieceState[index] = PieceState.Have;
+        _pieces.States[index] = PieceState.Have;
         _picker?.PieceVerified(index);
-        _have![index] = true;
+        _pieces.Have![index] = true;
         _verifiedBatch.Add(index);
         _resumeSchedule.MarkDirty();
         Host.Metrics.PieceVerified();
@@ -364,9 +321,9 @@ public sealed partial class TorrentManager
     /// </summary>
     private void OnReadFailed(int index)
     {
-        if (Storage is not { } storage || _have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Have) return;
-        _pieceState[index] = PieceState.Hashing;
-        _have[index] = false;
+        if (Storage is not { } storage || _pieces.Have is null || (uint)index >= (uint)_pieces.States.Length || _pieces.States[index] != PieceState.Have) return;
+        _pieces.States[index] = PieceState.Hashing;
+        _pieces.Have[index] = false;
         Host.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
         var token = _stopping.Token;
         Track(Task.Run(async () =>
@@ -391,21 +348,19 @@ public sealed partial class TorrentManager
     /// <summary>The verdict on a piece a read failed for: ours again if it still hashes right, else downloaded again.</summary>
     private void OnPieceRechecked(int index, bool passed)
     {
-        if (_have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Hashing) return;
+        if (_pieces.Have is null || (uint)index >= (uint)_pieces.States.Length || _pieces.States[index] != PieceState.Hashing) return;
         if (passed)
         {
-            _pieceState[index] = PieceState.Have;
-            _have[index] = true;
+            _pieces.States[index] = PieceState.Have;
+            _pieces.Have[index] = true;
             return;
         }
-        _pieceState[index] = PieceState.Missing;
+        _pieces.States[index] = PieceState.Missing;
         _resumeSchedule.MarkDirty();
         // The picker's idea of what is wanted comes from the have-set it was built over: build it again.
-        foreach (var a in _activeList) ReleaseActive(a);
-        _activeList.Clear();
-        Array.Clear(_active);
+        _pieces.ReleaseAll();
         ResetPicker();
-        if (_state is TorrentState.Seeding or TorrentState.Finished && _wanted[index] && !_seedLimitReached)
+        if (_state is TorrentState.Seeding or TorrentState.Finished && _pieces.Wanted[index] && !_seedLimitReached)
         {
             _completedAt = null;
             SetState(TorrentState.Downloading);
@@ -418,11 +373,6 @@ public sealed partial class TorrentManager
         PublishStatus();
     }
 
-    private void ReleaseActive(ActivePiece piece)
-    {
-        piece.Seal();
-        AlignedBufferPool.Shared.Return(piece.Buffer);
-    }
 
     // ---- picking ----
 
@@ -461,7 +411,7 @@ public sealed partial class TorrentManager
         if (room <= 0) return;
         // Buffers of pieces the picker let go are otherwise returned on the next tick; at the cap they go now, so
         // what the loop holds stays within the cap too.
-        if (_activeList.Count >= _maxActivePieces) SweepActivePieces();
+        if (_pieces.ActiveList.Count >= _pieces.MaxActivePieces) SweepActivePieces();
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;
         var now = Host.TimeProvider.GetTimestamp();
@@ -470,12 +420,7 @@ public sealed partial class TorrentManager
         for (var i = 0; i < n; i++)
         {
             var block = _picked[i];
-            if (GetActivePiece(block.PieceIndex) is null)
-            {
-                var piece = new ActivePiece(block.PieceIndex, picker.GetPieceLength(block.PieceIndex), BlockRequest.StandardBlockLength);
-                _activeList.Add(piece);
-                Volatile.Write(ref _active[block.PieceIndex], piece);
-            }
+            _pieces.Activate(block.PieceIndex, picker.GetPieceLength(block.PieceIndex));
             peer.Outstanding.Add(block, now);
             peer.Send(PeerMessage.Request(block));
         }
@@ -492,28 +437,21 @@ public sealed partial class TorrentManager
     private void SweepActivePieces()
     {
         if (_picker is not { } picker) return;
-        for (var i = _activeList.Count - 1; i >= 0; i--)
-        {
-            var piece = _activeList[i];
-            if (picker.IsStarted(piece.Index)) continue;
-            Volatile.Write(ref _active[piece.Index], null);
-            _activeList.RemoveAt(i);
-            ReleaseActive(piece);
-        }
+        _pieces.Sweep(picker);
     }
 
     // ---- resume data ----
 
     private void SaveResume()
     {
-        if (Host.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
+        if (Host.ResumeStore is not { } store || Storage is null || _pieces.Have is null || Metainfo is null) return;
         // Until a check has finished, or after one failed, the have-set is not what is on disk: saving it (on a
         // stop or pause mid-check, or from Fail) would record verified pieces as missing, and the next start
         // would trust that and download them again.
-        if (!_haveChecked) return;
+        if (!_pieces.HaveChecked) return;
         _resumeSchedule.Saved();
         var storage = Storage;
-        var have = _have.Clone();
+        var have = _pieces.Have.Clone();
         var priorities = _filePriorities.ToArray();
         var downloaded = _downloaded;
         var uploaded = UploadedNow(); // not the last snapshot, which may be a second old

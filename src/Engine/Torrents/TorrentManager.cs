@@ -50,12 +50,6 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private readonly ResumeSchedule _resumeSchedule;
     private bool _disposed;
 
-    // Piece state, valid once the metadata is known.
-    private BitField? _have;
-    private bool[] _wanted = [];
-    private PieceState[] _pieceState = [];
-    private ActivePiece?[] _active = [];
-    private readonly List<ActivePiece> _activeList = [];
     private FilePriority[] _filePriorities = [];
 
     internal TorrentManager(ITorrentHost host, InfoHash infoHash, TorrentMetainfo? metainfo, string savePath, AddTorrentOptions options)
@@ -125,7 +119,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     public TorrentState State => Status.State;
 
-    internal bool IsComplete => _have is not null && WantedDone();
+    internal bool IsComplete => _pieces.Have is not null && WantedDone();
 
     internal bool UserPaused => _userPaused;
 
@@ -249,11 +243,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>The loop's queue, which sessions stop reading for while it is full.</summary>
     internal LoopQueue Queue => _queue;
 
-    internal ActivePiece? GetActivePiece(int index)
-    {
-        var active = Volatile.Read(ref _active);
-        return (uint)index < (uint)active.Length ? Volatile.Read(ref active[index]) : null;
-    }
+    internal ActivePiece? GetActivePiece(int index) => _pieces.GetActive(index);
 
     // ---- lifecycle ----
 
@@ -486,7 +476,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private DateTimeOffset Now => Host.TimeProvider.GetUtcNow();
 
-    private TorrentState CompleteState() => _have is not null && _have.AllTrue ? TorrentState.Seeding : TorrentState.Finished;
+    private TorrentState CompleteState() => _pieces.Have is not null && _pieces.Have.AllTrue ? TorrentState.Seeding : TorrentState.Finished;
 
     private void SetState(TorrentState state)
     {
@@ -513,11 +503,11 @@ public sealed partial class TorrentManager : IAsyncDisposable
     {
         long done = 0, wanted = 0;
         var fileDone = Array.Empty<long>();
-        if (Metainfo is { } m && _have is { } have)
+        if (Metainfo is { } m && _pieces.Have is { } have)
         {
             for (var i = 0; i < m.PieceCount; i++)
             {
-                if (!_wanted[i]) continue;
+                if (!_pieces.Wanted[i]) continue;
                 var len = m.GetPieceLength(i);
                 wanted += len;
                 if (have[i]) done += len;
@@ -539,7 +529,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             BytesWanted = wanted,
             TotalLength = Metainfo?.TotalLength ?? 0,
             PieceCount = Metainfo?.PieceCount ?? 0,
-            PiecesHave = _have?.TrueCount ?? 0,
+            PiecesHave = _pieces.Have?.TrueCount ?? 0,
             Progress = wanted == 0 ? (Metainfo is null ? 0 : 1) : (double)done / wanted,
             Downloaded = _downloaded,
             Uploaded = uploaded,
@@ -561,10 +551,4 @@ public sealed partial class TorrentManager : IAsyncDisposable
         };
     }
 
-    private enum PieceState : byte
-    {
-        Missing,
-        Hashing,
-        Have,
-    }
 }
