@@ -19,13 +19,13 @@ namespace TorrentEdge.Engine;
 /// reports what happens as a stream of <see cref="TorrentEvent"/>s. Every operation is async and
 /// each torrent runs on its own loop.
 /// </summary>
-public sealed class ClientEngine : IAsyncDisposable
+public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
 {
     private readonly ConcurrentDictionary<InfoHash, TorrentManager> _torrents = new();
     private readonly Channel<TorrentEvent> _events = Channel.CreateUnbounded<TorrentEvent>(new UnboundedChannelOptions { SingleReader = false });
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _queueGate = new(1, 1);
-    private PeerListener? _listener;
+    private IPeerListener? _listener;
     private Task? _acceptLoop;
     private int _connections;
     private bool _disposed;
@@ -35,7 +35,8 @@ public sealed class ClientEngine : IAsyncDisposable
         Options = options ?? new EngineOptions();
         PeerId = PeerId.Generate();
         ResumeStore = Options.ResumeDirectory is { } dir ? new ResumeDataStore(dir) : null;
-        StorageOptions = TorrentStorageOptions.Default with { DirectWrites = Options.DirectWrites };
+        PieceStores = Options.PieceStores ?? new FilePieceStoreFactory(TorrentStorageOptions.Default with { DirectWrites = Options.DirectWrites });
+        ConnectionFactory = Options.ConnectionFactory ?? SocketPeerTransport.Default;
         QueueLimits = new QueueLimits
         {
             MaxActiveDownloads = Options.MaxActiveDownloads,
@@ -46,7 +47,6 @@ public sealed class ClientEngine : IAsyncDisposable
         RateLimits = new GlobalRateLimits(Options.UploadRateLimit, Options.DownloadRateLimit, Options.TimeProvider);
         Metrics = new EngineMetrics(this, meterFactory);
         Trackers = new TrackerCoordinator(Options.Destinations);
-        SocketOptions = SocketConnectionOptions.Default;
     }
 
     public EngineOptions Options { get; }
@@ -67,7 +67,8 @@ public sealed class ClientEngine : IAsyncDisposable
     internal TimeProvider TimeProvider => Options.TimeProvider;
     internal ResumeDataStore? ResumeStore { get; }
 
-    internal TorrentStorageOptions StorageOptions { get; }
+    internal IPieceStoreFactory PieceStores { get; }
+    internal IPeerConnectionFactory ConnectionFactory { get; }
     internal QueueLimits QueueLimits { get; }
 
     private long _addedCounter;
@@ -77,14 +78,13 @@ public sealed class ClientEngine : IAsyncDisposable
     /// <summary>The upload and download buckets every torrent shares.</summary>
     internal GlobalRateLimits RateLimits { get; }
     internal TrackerCoordinator Trackers { get; }
-    internal SocketConnectionOptions SocketOptions { get; }
 
     /// <summary>Starts listening for incoming peers (when <see cref="EngineOptions.ListenEndPoint"/> is set).</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_listener is not null || Options.ListenEndPoint is null) return Task.CompletedTask;
-        _listener = new PeerListener(Options.ListenEndPoint);
+        _listener = (Options.ListenerFactory ?? SocketPeerTransport.Default).Create(Options.ListenEndPoint);
         _listener.Start();
         ListenEndPoint = _listener.LocalEndPoint;
         _acceptLoop = AcceptLoopAsync(_listener, _stopping.Token);
@@ -139,7 +139,8 @@ public sealed class ClientEngine : IAsyncDisposable
             options = options with { Peers = given.Where(p => Options.Destinations.Check(p.Address).Allowed).ToArray() };
         }
         var savePath = options.SavePath ?? Options.DownloadDirectory;
-        Directory.CreateDirectory(savePath);
+        // Only files need the folder; a store elsewhere (memory) must leave the disk alone.
+        if (PieceStores is FilePieceStoreFactory) Directory.CreateDirectory(savePath);
         var torrent = new TorrentManager(this, infoHash, metainfo, savePath, options);
         if (!_torrents.TryAdd(infoHash, torrent)) return _torrents[infoHash];
         torrent.Start(allowedToRun: false);
@@ -264,10 +265,6 @@ public sealed class ClientEngine : IAsyncDisposable
             _ = Task.Run(() => UpdateQueueAsync(_stopping.Token));
     }
 
-    internal void OnMetadataReceived(TorrentManager torrent)
-    {
-    }
-
     // ---- connections ----
 
     internal bool TryReserveConnection()
@@ -310,7 +307,7 @@ public sealed class ClientEngine : IAsyncDisposable
     /// <summary>Incoming connections waiting for their handshake (for tests and metrics).</summary>
     internal int PendingIncomingConnections => Volatile.Read(ref _pendingIncoming);
 
-    private async Task AcceptLoopAsync(PeerListener listener, CancellationToken cancellationToken)
+    private async Task AcceptLoopAsync(IPeerListener listener, CancellationToken cancellationToken)
     {
         try
         {
@@ -321,9 +318,6 @@ public sealed class ClientEngine : IAsyncDisposable
         {
         }
     }
-
-    /// <summary>Takes an incoming connection from elsewhere than the listener (tests: one end of an in-memory pair).</summary>
-    internal Task AcceptAsync(IPeerConnection connection) => RouteIncomingAsync(connection, _stopping.Token);
 
     /// <summary>Reads an incoming peer's handshake and hands the connection to the torrent it names.</summary>
     private async Task RouteIncomingAsync(IPeerConnection connection, CancellationToken cancellationToken)
@@ -376,6 +370,26 @@ public sealed class ClientEngine : IAsyncDisposable
         Options.Encryption != Encryption.EncryptionPolicy.Disable || _torrents.Values.Any(t => t.Encryption != Encryption.EncryptionPolicy.Disable);
 
     internal void Emit(TorrentEvent e) => _events.Writer.TryWrite(e);
+
+    // ---- what a torrent sees of the engine (ITorrentHost) ----
+
+    TimeProvider ITorrentHost.TimeProvider => TimeProvider;
+    ResumeDataStore? ITorrentHost.ResumeStore => ResumeStore;
+    IPieceStoreFactory ITorrentHost.PieceStores => PieceStores;
+    IPeerConnectionFactory ITorrentHost.ConnectionFactory => ConnectionFactory;
+    Trackers.ITrackerClientFactory ITorrentHost.TrackerClients => Trackers.Factory;
+    QueueLimits ITorrentHost.QueueLimits => QueueLimits;
+    GlobalRateLimits ITorrentHost.RateLimits => RateLimits;
+    long ITorrentHost.NextAddedOrder() => NextAddedOrder();
+    void ITorrentHost.Emit(TorrentEvent e) => Emit(e);
+    bool ITorrentHost.TryReserveConnection() => TryReserveConnection();
+    void ITorrentHost.ReleaseConnection() => ReleaseConnection();
+    bool ITorrentHost.TryReserveHalfOpen() => TryReserveHalfOpen();
+    void ITorrentHost.ReleaseHalfOpen() => ReleaseHalfOpen();
+    void ITorrentHost.DialsDeferred() => DialsDeferred();
+    Task ITorrentHost.UpdateQueueAsync(CancellationToken cancellationToken) => UpdateQueueAsync(cancellationToken);
+    void ITorrentHost.RequestQueueUpdate() => RequestQueueUpdate();
+    void ITorrentHost.OnTorrentStateChanged(TorrentManager torrent) => OnTorrentStateChanged(torrent);
 
     /// <summary>Stops every torrent (saving resume data) and the listener.</summary>
     public async ValueTask DisposeAsync()

@@ -71,6 +71,12 @@ public sealed record EngineOptions
     /// </summary>
     public long MaxActivePieceBytes { get; init; } = 128L * 1024 * 1024;
 
+    /// <summary>
+    /// Items a torrent's loop queue holds before its peer sessions stop reading their sockets until the loop catches up
+    /// (backpressure: the queue then holds at most this plus one item per connection, plus the loop's own messages).
+    /// </summary>
+    public int MaxLoopQueueLength { get; init; } = 4096;
+
     /// <summary>Upload limit in bytes per second over all torrents; 0 is unlimited.</summary>
     public long UploadRateLimit { get; init; }
 
@@ -93,6 +99,21 @@ public sealed record EngineOptions
 
     /// <summary>Message stream encryption for peers (docs/engine-encryption.md); a torrent may override it.</summary>
     public Encryption.EncryptionPolicy Encryption { get; init; } = TorrentEdge.Engine.Encryption.EncryptionPolicy.Prefer;
+
+    /// <summary>
+    /// Where torrents keep their bytes; null: files under each torrent's save path (<see cref="FilePieceStoreFactory"/>
+    /// with <see cref="DirectWrites"/>). <see cref="InMemoryPieceStoreFactory"/> keeps them in memory.
+    /// </summary>
+    public IPieceStoreFactory? PieceStores { get; init; }
+
+    /// <summary>
+    /// Makes the connections the engine dials; null: TCP sockets. The seam for a layer over every connection
+    /// (encryption) or another transport; <see cref="Connections.InMemoryNetwork"/> runs engines with no sockets.
+    /// </summary>
+    public Connections.IPeerConnectionFactory? ConnectionFactory { get; init; }
+
+    /// <summary>Makes the listener at <see cref="ListenEndPoint"/>; null: a TCP socket.</summary>
+    public Connections.IPeerListenerFactory? ListenerFactory { get; init; }
 
     /// <summary>
     /// Where tracker URLs (and their redirects) and peers given with a torrent (x.pe) may be dialled. Unrestricted by

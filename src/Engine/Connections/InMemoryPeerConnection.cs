@@ -30,13 +30,13 @@ public sealed class InMemoryPeerConnection : IPeerConnection
     /// address the outgoing end appears to reach (192.0.2.2:6881 unless given): peers told apart by address (strikes,
     /// bans) need one each.
     /// </summary>
-    public static (InMemoryPeerConnection Outgoing, InMemoryPeerConnection Incoming) CreatePair(long maxBufferedBytes = 1024 * 1024, IPEndPoint? dialled = null)
+    public static (InMemoryPeerConnection Outgoing, InMemoryPeerConnection Incoming) CreatePair(long maxBufferedBytes = 1024 * 1024, IPEndPoint? dialled = null, IPEndPoint? dialler = null)
     {
         var options = new PipeOptions(pauseWriterThreshold: maxBufferedBytes, resumeWriterThreshold: maxBufferedBytes / 2, useSynchronizationContext: false);
         var toIncoming = new Pipe(options);
         var toOutgoing = new Pipe(options);
         var outgoing = new InMemoryPeerConnection(toOutgoing.Reader, toIncoming.Writer, dialled ?? new IPEndPoint(IPAddress.Parse("192.0.2.2"), 6881), isIncoming: false);
-        var incoming = new InMemoryPeerConnection(toIncoming.Reader, toOutgoing.Writer, new IPEndPoint(IPAddress.Parse("192.0.2.1"), 50000), isIncoming: true);
+        var incoming = new InMemoryPeerConnection(toIncoming.Reader, toOutgoing.Writer, dialler ?? new IPEndPoint(IPAddress.Parse("192.0.2.1"), 50000), isIncoming: true);
         return (outgoing, incoming);
     }
 

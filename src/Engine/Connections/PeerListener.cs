@@ -5,7 +5,7 @@ using System.Threading.Channels;
 namespace TorrentEdge.Engine.Connections;
 
 /// <summary>Accepts incoming TCP peer connections and hands them out through a channel.</summary>
-public sealed class PeerListener : IAsyncDisposable
+public sealed class PeerListener : IPeerListener
 {
     private const int ConcurrentAccepts = 4;
     private readonly IPEndPoint _endPoint;

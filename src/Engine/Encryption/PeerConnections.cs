@@ -8,11 +8,14 @@ namespace TorrentEdge.Engine.Encryption;
 /// <summary>Where the engine's connections meet the encryption policy: the one place dials and accepts are wrapped.</summary>
 internal static class PeerConnections
 {
-    /// <summary>An outgoing TCP connection to <paramref name="endPoint"/> that negotiates encryption by <paramref name="policy"/>.</summary>
-    public static IPeerConnection Dial(IPEndPoint endPoint, SocketConnectionOptions options, InfoHash infoHash, EncryptionPolicy policy) =>
+    /// <summary>
+    /// An outgoing connection to <paramref name="endPoint"/> from the engine's connection factory (TCP, or an
+    /// in-memory network in tests) that negotiates encryption by <paramref name="policy"/>.
+    /// </summary>
+    public static IPeerConnection Dial(IPeerConnectionFactory factory, IPEndPoint endPoint, InfoHash infoHash, EncryptionPolicy policy) =>
         policy == EncryptionPolicy.Disable
-            ? new SocketPeerConnection(endPoint, options)
-            : new OutgoingPeerConnection(() => new SocketPeerConnection(endPoint, options), infoHash, policy);
+            ? factory.Create(endPoint)
+            : new OutgoingPeerConnection(() => factory.Create(endPoint), infoHash, policy);
 
     /// <summary>Finds the torrent whose HASH('req2', info-hash) an encrypted peer sent (one SHA-1 per torrent, on the stack).</summary>
     public static MseTorrent? FindByReq2(IEnumerable<(InfoHash InfoHash, EncryptionPolicy Policy)> torrents, byte[] req2)

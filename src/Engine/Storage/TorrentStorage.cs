@@ -18,7 +18,7 @@ namespace TorrentEdge.Engine.Storage;
 /// file's edge piece carries go to a hidden part file beside it (".name.tepart"), so that piece
 /// can still be verified and served, and are moved into place if the file is wanted later.
 /// </remarks>
-public sealed class TorrentStorage : IAsyncDisposable
+public sealed class TorrentStorage : IPieceStore
 {
     private const string PartSuffix = ".tepart";
     private const int RecheckBatchBytes = 4 * 1024 * 1024;

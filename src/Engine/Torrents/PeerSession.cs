@@ -16,7 +16,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// queued in batches; its upload task reads requested blocks from storage. Fields under "loop state"
 /// are touched only by the torrent loop.
 /// </summary>
-internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceRequester
+internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceRequester, IRosterPeer, IMetadataSource
 {
     /// <summary>Allowed-fast pieces kept per peer (BEP 6 suggests about 10); more are ignored.</summary>
     public const int MaxAllowedFast = 32;
@@ -60,7 +60,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         // blocks. 2 x 16 KiB per connection was most of what 1,000 incoming connections allocated.
         _front = new PeerWireWriter(connection, 1024);
         _back = new PeerWireWriter(connection, 1024);
-        _lastReceiveTicks = torrent.Engine.TimeProvider.NowMilliseconds();
+        _lastReceiveTicks = torrent.Host.TimeProvider.NowMilliseconds();
         LastSendTicks = _lastReceiveTicks;
     }
 
@@ -133,6 +133,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     ReadOnlySpan<int> IPieceRequester.Suggested => CollectionsMarshal.AsSpan(SuggestedByPeer);
     bool IPieceRequester.IsSnubbed => Snubbed;
 
+    byte IMetadataSource.RemoteUtMetadataId => RemoteUtMetadataId;
+    int IMetadataSource.RemoteMetadataSize => RemoteMetadataSize;
+    bool IMetadataSource.MetadataRequested { get => MetadataRequested; set => MetadataRequested = value; }
+
     /// <summary>How many requests to keep outstanding: the adaptive depth, within what the peer said it accepts.</summary>
     public int RequestDepth
     {
@@ -194,13 +198,22 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             reader.Limits = _torrent.FrameLimits;
             sender = SendLoopAsync(ct);
             uploader = UploadLoopAsync(ct);
-            Volatile.Write(ref _lastReceiveTicks, _torrent.Engine.TimeProvider.NowMilliseconds());
-            _torrent.Post(new Work(WorkKind.PeerConnected, this));
+            Volatile.Write(ref _lastReceiveTicks, _torrent.Host.TimeProvider.NowMilliseconds());
+            _torrent.Post(new PeerEvent(this, PeerEventKind.Connected));
             while (!ct.IsCancellationRequested)
             {
                 var status = await reader.ReadAsync(this, ct).ConfigureAwait(false);
-                if (status != PeerReadStatus.MessagesRead) break;
-                Volatile.Write(ref _lastReceiveTicks, _torrent.Engine.TimeProvider.NowMilliseconds());
+                if (status == PeerReadStatus.Stopped && !IsClosed)
+                {
+                    // The loop's queue is full: what is still buffered stays unread, and so does the socket, until the
+                    // loop catches up (TCP slows the peer meanwhile).
+                    await _torrent.Queue.WaitForRoomAsync(ct).ConfigureAwait(false);
+                }
+                else if (status != PeerReadStatus.MessagesRead)
+                {
+                    break;
+                }
+                Volatile.Write(ref _lastReceiveTicks, _torrent.Host.TimeProvider.NowMilliseconds());
                 if (_receivedBlockBytes > 0)
                 {
                     // Not reading on until the limit allows it lets TCP slow the sender down.
@@ -236,7 +249,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                 _front.Dispose();
                 _back.Dispose();
             }
-            _torrent.Post(new Work(WorkKind.PeerClosed, this));
+            _torrent.Post(new PeerEvent(this, PeerEventKind.Closed));
         }
     }
 
@@ -247,7 +260,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
 
     private void ReleaseHalfOpenSlot()
     {
-        if (HoldsHalfOpenSlot && Interlocked.Exchange(ref _halfOpenReleased, 1) == 0) _torrent.Engine.ReleaseHalfOpen();
+        if (HoldsHalfOpenSlot && Interlocked.Exchange(ref _halfOpenReleased, 1) == 0) _torrent.Host.ReleaseHalfOpen();
     }
 
     /// <summary>Ends the connection (any thread).</summary>
@@ -279,12 +292,12 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                     case BlockAdmission.Requested:
                         var piece = _torrent.GetActivePiece(message.Index);
                         if (piece is not null && piece.TryCopy(message.Begin, message.Payload))
-                            _torrent.Post(new Work(WorkKind.BlockReceived, this, message.Index, message.Begin, message.Length, piece));
+                            _torrent.Post(new PeerEvent(this, PeerEventKind.BlockReceived, message.Index, message.Begin, message.Length, Piece: piece));
                         else
-                            _torrent.Post(new Work(WorkKind.BlockDropped, this, message.Index, message.Begin, message.Length));
+                            _torrent.Post(new PeerEvent(this, PeerEventKind.BlockDropped, message.Index, message.Begin, message.Length));
                         break;
                     case BlockAdmission.Unrequested:
-                        _torrent.Post(new Work(WorkKind.BlockUnrequested, this, message.Index, message.Begin, message.Length));
+                        _torrent.Post(new PeerEvent(this, PeerEventKind.BlockUnrequested, message.Index, message.Begin, message.Length));
                         break;
                     default:
                         // Late: a block whose request we cancelled or forgot was already on its way.
@@ -293,30 +306,30 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                 break;
             }
             case MessageId.Bitfield:
-                _torrent.Post(new Work(WorkKind.Bitfield, this, Data: message.Payload.ToArray()));
+                _torrent.Post(new PeerEvent(this, PeerEventKind.Bitfield, Payload: message.Payload.ToArray()));
                 break;
             case MessageId.Extended:
-                _torrent.Post(new Work(WorkKind.Extended, this, Index: message.ExtendedId, Data: message.Payload.ToArray()));
+                _torrent.Post(new PeerEvent(this, PeerEventKind.Extended, Index: message.ExtendedId, Payload: message.Payload.ToArray()));
                 break;
-            case MessageId.Choke: _torrent.Post(new Work(WorkKind.Choke, this)); break;
-            case MessageId.Unchoke: _torrent.Post(new Work(WorkKind.Unchoke, this)); break;
-            case MessageId.Interested: _torrent.Post(new Work(WorkKind.Interested, this)); break;
-            case MessageId.NotInterested: _torrent.Post(new Work(WorkKind.NotInterested, this)); break;
-            case MessageId.Have: _torrent.Post(new Work(WorkKind.Have, this, message.Index)); break;
-            case MessageId.HaveAll when SupportsFast: _torrent.Post(new Work(WorkKind.HaveAll, this)); break;
-            case MessageId.HaveNone when SupportsFast: _torrent.Post(new Work(WorkKind.HaveNone, this)); break;
-            case MessageId.Request: _torrent.Post(new Work(WorkKind.Request, this, message.Index, message.Begin, message.Length)); break;
+            case MessageId.Choke: _torrent.Post(new PeerEvent(this, PeerEventKind.Choke)); break;
+            case MessageId.Unchoke: _torrent.Post(new PeerEvent(this, PeerEventKind.Unchoke)); break;
+            case MessageId.Interested: _torrent.Post(new PeerEvent(this, PeerEventKind.Interested)); break;
+            case MessageId.NotInterested: _torrent.Post(new PeerEvent(this, PeerEventKind.NotInterested)); break;
+            case MessageId.Have: _torrent.Post(new PeerEvent(this, PeerEventKind.Have, message.Index)); break;
+            case MessageId.HaveAll when SupportsFast: _torrent.Post(new PeerEvent(this, PeerEventKind.HaveAll)); break;
+            case MessageId.HaveNone when SupportsFast: _torrent.Post(new PeerEvent(this, PeerEventKind.HaveNone)); break;
+            case MessageId.Request: _torrent.Post(new PeerEvent(this, PeerEventKind.Request, message.Index, message.Begin, message.Length)); break;
             // Through the loop like the request it cancels: handled here, a cancel could overtake its request on
             // the way to the queue and miss it.
-            case MessageId.Cancel: _torrent.Post(new Work(WorkKind.Cancel, this, message.Index, message.Begin, message.Length)); break;
-            case MessageId.RejectRequest when SupportsFast: _torrent.Post(new Work(WorkKind.RejectRequest, this, message.Index, message.Begin, message.Length)); break;
-            case MessageId.AllowedFast when SupportsFast: _torrent.Post(new Work(WorkKind.AllowedFast, this, message.Index)); break;
-            case MessageId.Suggest when SupportsFast: _torrent.Post(new Work(WorkKind.Suggest, this, message.Index)); break;
+            case MessageId.Cancel: _torrent.Post(new PeerEvent(this, PeerEventKind.Cancel, message.Index, message.Begin, message.Length)); break;
+            case MessageId.RejectRequest when SupportsFast: _torrent.Post(new PeerEvent(this, PeerEventKind.Reject, message.Index, message.Begin, message.Length)); break;
+            case MessageId.AllowedFast when SupportsFast: _torrent.Post(new PeerEvent(this, PeerEventKind.AllowedFast, message.Index)); break;
+            case MessageId.Suggest when SupportsFast: _torrent.Post(new PeerEvent(this, PeerEventKind.Suggest, message.Index)); break;
             default:
                 // Keep-alive, port and unknown ids need nothing.
                 break;
         }
-        return !IsClosed;
+        return !IsClosed && !_torrent.Queue.IsFull;
     }
 
     // ---- send side ----
@@ -330,7 +343,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             if (IsClosed) return;
             _front.Write(message);
         }
-        LastSendTicks = _torrent.Engine.TimeProvider.NowMilliseconds();
+        LastSendTicks = _torrent.Host.TimeProvider.NowMilliseconds();
         _sendSignal.Writer.TryWrite(true);
     }
 
@@ -466,13 +479,13 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                     {
                         // The file changed under us (truncated, deleted): send nothing, and have the loop take the piece
                         // off what we have and check it again, instead of failing the same way at every request.
-                        _torrent.Post(new Work(WorkKind.ReadFailed, this, block.PieceIndex));
+                        _torrent.Post(new ReadFailedMessage(block.PieceIndex));
                         continue;
                     }
                     await WaitForRoomAsync(ct).ConfigureAwait(false);
                     Send(PeerMessage.Piece(block.PieceIndex, block.Begin, buffer.AsMemory(0, block.Length)));
                     Interlocked.Add(ref _uploaded, block.Length);
-                    _torrent.Engine.Metrics.BytesUploaded(block.Length);
+                    _torrent.Host.Metrics.BytesUploaded(block.Length);
                 }
             }
         }

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 
@@ -26,19 +24,12 @@ public sealed partial class TorrentManager
 {
     /// <summary>Our id for ut_metadata messages sent to us.</summary>
     private const byte LocalUtMetadataId = 3;
-    private const int MaxMetadataSize = 16 * 1024 * 1024;
-    private byte[]? _metadata;
-    private bool[]? _metadataHave;
-    private PeerSession?[]? _metadataFrom;
-    private int _metadataRound;
-    // Progress of the current buffer, to tell a size whose peers stopped answering.
-    private int _metadataReceived;
-    private int _metadataReceivedAtLastRound;
-    private int _metadataIdleRounds;
-    private readonly HashSet<int> _abandonedMetadataSizes = [];
-    private const int MetadataIdleRoundsToAbandon = 2;
+    private readonly List<int> _metadataMissing = [];
+    private MetadataFetcher<PeerSession>? _metadataFetcher;
     private int _protocolErrors;
     private int _metadataHashFailures;
+
+    private MetadataFetcher<PeerSession> Fetcher => _metadataFetcher ??= new MetadataFetcher<PeerSession>(InfoHash);
 
     private void SendExtensionHandshake(PeerSession peer)
     {
@@ -68,7 +59,7 @@ public sealed partial class TorrentManager
     private void ProtocolError(PeerSession peer)
     {
         _protocolErrors++;
-        Engine.Metrics.ProtocolError();
+        Host.Metrics.ProtocolError();
         peer.Close();
     }
 
@@ -81,7 +72,7 @@ public sealed partial class TorrentManager
         }
         // A later handshake may update or disable an extension (id 0), so each one replaces what we knew.
         peer.RemoteUtMetadataId = handshake!.GetId(ExtensionNames.UtMetadata);
-        peer.RemoteMetadataSize = handshake.MetadataSize is { } size and <= MaxMetadataSize ? size : 0;
+        peer.RemoteMetadataSize = handshake.MetadataSize is { } size and <= MetadataFetcher<PeerSession>.MaxMetadataSize ? size : 0;
         peer.RemoteRequestQueueSize = handshake.RequestQueueSize ?? 0;
         if (Metainfo is null) RequestMetadata(tick: false);
     }
@@ -109,22 +100,16 @@ public sealed partial class TorrentManager
 
     private void OnMetadataData(PeerSession peer, in MetadataMessage message)
     {
-        if (Metainfo is not null || _metadata is null || _metadataHave is null || _metadataFrom is null) return; // unsolicited: ignore
-        if (message.TotalSize != peer.RemoteMetadataSize)
+        if (Metainfo is not null) return; // unsolicited: ignore
+        switch (Fetcher.OnData(peer, message))
         {
-            // Not even the size it announced itself.
-            ProtocolError(peer);
-            return;
+            case MetadataDataOutcome.ProtocolError:
+                ProtocolError(peer);
+                break;
+            case MetadataDataOutcome.Complete:
+                OnMetadataComplete();
+                break;
         }
-        // Asked for under a size we have since dropped, or never asked: not for this buffer.
-        if (message.TotalSize != _metadata.Length || !peer.MetadataRequested) return;
-        var piece = message.Piece;
-        if (_metadataHave[piece]) return;
-        message.Data.CopyTo(_metadata.AsSpan(piece * MetadataMessage.PieceLength));
-        _metadataHave[piece] = true;
-        _metadataFrom[piece] = peer;
-        _metadataReceived++;
-        if (Array.TrueForAll(_metadataHave, h => h)) OnMetadataComplete();
     }
 
     private void ServeMetadata(PeerSession peer, int piece)
@@ -152,89 +137,27 @@ public sealed partial class TorrentManager
     }
 
     /// <summary>
-    /// Asks a peer that offers ut_metadata of the buffer's size for the pieces still missing, first choosing (again)
-    /// which size to fetch. <paramref name="tick"/>: a periodic round, which counts towards a size's silence.
+    /// Asks a peer that offers ut_metadata of the size being fetched for the pieces still missing (the fetcher chooses
+    /// the size and the peer). <paramref name="tick"/>: a periodic round, which counts towards a size's silence.
     /// </summary>
     private void RequestMetadata(bool tick)
     {
         if (Metainfo is not null) return;
-        // Every 2 s and per extension handshake while fetching: a small list is fine here.
-        var sources = _peers.Where(p => p.RemoteUtMetadataId != 0 && p.RemoteMetadataSize > 0 && !p.IsClosed).ToList();
-        if (sources.Count == 0) return;
-        if (_metadata is { } current)
-        {
-            var size = current.Length;
-            var backed = sources.Exists(p => p.RemoteMetadataSize == size);
-            if (tick) _metadataIdleRounds = _metadataReceived == _metadataReceivedAtLastRound ? _metadataIdleRounds + 1 : 0;
-            _metadataReceivedAtLastRound = _metadataReceived;
-            var silent = _metadataIdleRounds >= MetadataIdleRoundsToAbandon && sources.Exists(p => p.RemoteMetadataSize != size);
-            if (!backed || silent)
-            {
-                // The size came from peers that left, or that answer nothing while others offer another size: most
-                // likely a liar's. Drop what we have of it; a silent size is tried again only after the others.
-                if (silent) _abandonedMetadataSizes.Add(size);
-                ResetMetadata();
-            }
-        }
-        if (_metadata is null)
-        {
-            var size = ChooseMetadataSize(sources);
-            _metadata = new byte[size];
-            _metadataHave = new bool[MetadataMessage.PieceCount(size)];
-            _metadataFrom = new PeerSession?[_metadataHave.Length];
-        }
-        var length = _metadata.Length;
-        sources.RemoveAll(p => p.RemoteMetadataSize != length);
-        var source = sources[_metadataRound++ % sources.Count];
-        source.MetadataRequested = true;
-        for (var i = 0; i < _metadataHave!.Length; i++)
-            if (!_metadataHave[i]) SendMetadata(source, MetadataMessage.Request(i));
-    }
-
-    /// <summary>The size most sources announce, leaving out sizes given up on while others remain; ties go to the earliest peer.</summary>
-    private int ChooseMetadataSize(List<PeerSession> sources)
-    {
-        if (sources.TrueForAll(p => _abandonedMetadataSizes.Contains(p.RemoteMetadataSize))) _abandonedMetadataSizes.Clear();
-        var best = 0;
-        var bestVotes = 0;
-        foreach (var candidate in sources)
-        {
-            var size = candidate.RemoteMetadataSize;
-            if (size == best || _abandonedMetadataSizes.Contains(size)) continue;
-            var votes = sources.Count(p => p.RemoteMetadataSize == size);
-            if (votes > bestVotes)
-            {
-                best = size;
-                bestVotes = votes;
-            }
-        }
-        return best;
-    }
-
-    private void ResetMetadata()
-    {
-        _metadata = null;
-        _metadataHave = null;
-        _metadataFrom = null;
-        _metadataReceived = 0;
-        _metadataReceivedAtLastRound = 0;
-        _metadataIdleRounds = 0;
+        var source = Fetcher.NextRound(_peers, tick, _metadataMissing);
+        if (source is null) return;
+        foreach (var piece in _metadataMissing) SendMetadata(source, MetadataMessage.Request(piece));
     }
 
     private void OnMetadataComplete()
     {
-        var bytes = _metadata!;
-        var from = _metadataFrom!;
-        ResetMetadata();
-        var hash = SHA1.HashData(bytes);
-        if (!hash.AsSpan().SequenceEqual(InfoHash.ToArray()))
+        if (!Fetcher.TakeCompleted(out var bytes, out var contributors))
         {
             // Someone sent a wrong piece: discard it all and distrust everyone who contributed; the next round starts over.
             _metadataHashFailures++;
-            foreach (var peer in from.Where(p => p is not null).Distinct())
+            foreach (var peer in contributors)
             {
-                Strike(peer!, StrikeReason.MetadataHashFailed);
-                peer!.Close();
+                Strike(peer, StrikeReason.MetadataHashFailed);
+                peer.Close();
             }
             PublishStatus();
             return;
@@ -249,12 +172,11 @@ public sealed partial class TorrentManager
             Fail("the metadata from peers is invalid: " + e.Message);
             return;
         }
-        _abandonedMetadataSizes.Clear();
+        _metadataFetcher = null;
         Metainfo = metainfo;
         DisplayName = metainfo.Name;
         InitialisePieces(metainfo);
-        Engine.Emit(new MetadataReceivedEvent(InfoHash, Now, metainfo.Name, metainfo.TotalLength));
-        Engine.OnMetadataReceived(this);
+        Host.Emit(new MetadataReceivedEvent(InfoHash, Now, metainfo.Name, metainfo.TotalLength));
         foreach (var p in _peers)
         {
             if (p.PendingBitfield is { } pending)

@@ -10,64 +10,48 @@ namespace TorrentEdge.Engine.Torrents;
 public sealed partial class TorrentManager
 {
     private const int MaxUnchoked = 4;
-    private const int StrikesToBan = 3;
-    private static readonly TimeSpan BanTime = TimeSpan.FromMinutes(30);
     private static readonly TimeSpan SnubAfter = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan IdleDisconnect = TimeSpan.FromMinutes(3);
-    private readonly Dictionary<IPEndPoint, int> _strikes = [];
     private readonly HashSet<PeerSession> _needRequests = [];
-    // Ids of the registered peers, so a second connection from the same peer is found without a scan.
-    private readonly HashSet<PeerId> _peerIds = [];
     private bool _statusDirty;
     private Choker? _choker;
 
     /// <summary>Tit-for-tat on the engine clock, so rechoke and optimistic rotation follow the injected time.</summary>
-    private Choker Choker => _choker ??= new Choker(ChokerOptions.Default, Engine.TimeProvider, _random);
+    private Choker Choker => _choker ??= new Choker(ChokerOptions.Default, Host.TimeProvider, _random);
 
     private bool IsTransferring => !_seedLimitReached &&
         _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
 
     // ---- candidates and connections ----
 
+    /// <summary>Every peer source ends here (through <see cref="PeersFoundMessage"/>): the roster filters and caps, then we dial.</summary>
     private void AddCandidate(IPEndPoint endPoint)
     {
-        if (endPoint.Port == 0) return;
-        if (Engine.ListenEndPoint is { } self && self.Port == endPoint.Port && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(self.Address)))
-            return; // ourselves, as a tracker reports us back
-        _candidates.TryAdd(endPoint);
-        if (IsTransferring) ConnectToCandidates();
+        if (_roster.AddCandidate(endPoint, Host.ListenEndPoint) && IsTransferring) ConnectToCandidates();
     }
-
-    private bool IsBanned(IPEndPoint? endPoint) =>
-        endPoint is not null && _bannedUntil.TryGetValue(BanKey(endPoint), out var until) && until > Engine.TimeProvider.NowMilliseconds();
-
-    /// <summary>What strikes and bans are counted against: the address alone (port 0), or address and port for NAT.</summary>
-    private IPEndPoint BanKey(IPEndPoint endPoint) =>
-        Engine.Options.BanByAddress ? new IPEndPoint(endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address, 0) : endPoint;
 
     private void ConnectToCandidates()
     {
         if (!IsTransferring || _disposed) return;
-        if (_state is TorrentState.Finished or TorrentState.Seeding && !Engine.Options.SeedsDialPeers) return;
-        var now = Engine.TimeProvider.NowMilliseconds();
-        foreach (var c in _candidates.All)
+        if (_state is TorrentState.Finished or TorrentState.Seeding && !Host.Options.SeedsDialPeers) return;
+        foreach (var c in _roster.Dialable())
         {
-            if (_peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent) break;
-            if (c.Connected || c.NextAttemptTicks > now || IsBanned(c.EndPoint) || AddressFull(c.EndPoint)) continue;
-            if (!Engine.TryReserveHalfOpen())
+            if (_roster.IsFull) break;
+            // Checked again per dial: the dials started in this pass count against the address too.
+            if (_roster.AddressFull(c.EndPoint)) continue;
+            if (!Host.TryReserveHalfOpen())
             {
-                Engine.DialsDeferred();
+                Host.DialsDeferred();
                 break;
             }
-            if (!Engine.TryReserveConnection())
+            if (!Host.TryReserveConnection())
             {
-                Engine.ReleaseHalfOpen();
+                Host.ReleaseHalfOpen();
                 break;
             }
-            c.Connected = true;
-            var connection = TorrentEdge.Engine.Encryption.PeerConnections.Dial(c.EndPoint, Engine.SocketOptions, InfoHash, Encryption);
+            var connection = TorrentEdge.Engine.Encryption.PeerConnections.Dial(Host.ConnectionFactory, c.EndPoint, InfoHash, Encryption);
             var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true };
-            _pending.Add(session);
+            _roster.Dialling(c, session);
             Track(session.RunAsync(null, null, OurHandshake()));
         }
     }
@@ -75,61 +59,21 @@ public sealed partial class TorrentManager
     /// <summary>A half-open slot came free somewhere in the engine: dial now rather than on the next tick (any thread).</summary>
     internal void NudgeDials()
     {
-        if (!_disposed) Post(new Work(WorkKind.Command, Data: new TorrentCommand(t => t.ConnectToCandidates())));
+        if (!_disposed) Post(new CommandMessage(t => t.ConnectToCandidates()));
     }
 
-    /// <summary>
-    /// Whether this torrent already has <see cref="EngineOptions.MaxConnectionsPerAddress"/> connections (open or
-    /// opening) with the address, so one host cannot fill the torrent's slots from many ports.
-    /// </summary>
-    private bool AddressFull(IPEndPoint? endPoint)
-    {
-        if (endPoint is null) return false;
-        var address = Normalise(endPoint.Address);
-        if (IPAddress.IsLoopback(address) && !Engine.Options.LimitLoopbackConnections) return false;
-        var n = 0;
-        foreach (var p in _peers)
-            if (p.EndPoint is { } ep && Normalise(ep.Address).Equals(address)) n++;
-        foreach (var p in _pending)
-            if (p.EndPoint is { } ep && Normalise(ep.Address).Equals(address)) n++;
-        return n >= Engine.Options.MaxConnectionsPerAddress;
-    }
-
-    private static IPAddress Normalise(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    /// <summary>Uses an already-made connection as an outgoing peer (tests: one end of an in-memory pair).</summary>
-    internal void ConnectTo(IPeerConnection connection) =>
-        Post(new Work(WorkKind.Command, Data: new TorrentCommand(t =>
-        {
-            if (t.AddressFull(connection.RemoteEndPoint as IPEndPoint) || !t.Engine.TryReserveHalfOpen())
-            {
-                _ = connection.DisposeAsync().AsTask();
-                return;
-            }
-            if (!t.Engine.TryReserveConnection())
-            {
-                t.Engine.ReleaseHalfOpen();
-                _ = connection.DisposeAsync().AsTask();
-                return;
-            }
-            var session = new PeerSession(t, connection, t._stopping.Token) { HoldsHalfOpenSlot = true };
-            t._pending.Add(session);
-            t.Track(session.RunAsync(null, null, t.OurHandshake()));
-        })));
-
-    internal Handshake OurHandshake() => new(ReservedBits.Default, InfoHash.ToArray(), Engine.PeerId);
+    internal Handshake OurHandshake() => new(ReservedBits.Default, InfoHash.ToArray(), Host.PeerId);
 
     /// <summary>An incoming connection whose handshake named this torrent (called by the engine's listener).</summary>
     internal void AcceptIncoming(IPeerConnection connection, PeerWireReader reader, Handshake theirs)
     {
-        Post(new Work(WorkKind.Command, Data: new TorrentCommand(t => t.DoAcceptIncoming(connection, reader, theirs))));
+        Post(new CommandMessage(t => t.DoAcceptIncoming(connection, reader, theirs)));
     }
 
     private void DoAcceptIncoming(IPeerConnection connection, PeerWireReader reader, Handshake theirs)
     {
         var ep = connection.RemoteEndPoint as IPEndPoint;
-        if (!IsTransferring || _bannedIds.Contains(theirs.PeerId) || IsBanned(ep) || AddressFull(ep) ||
-            _peers.Count + _pending.Count >= Engine.Options.MaxConnectionsPerTorrent || !Engine.TryReserveConnection())
+        if (!IsTransferring || !_roster.MayOpen(ep, theirs.PeerId) || !Host.TryReserveConnection())
         {
             _ = CloseQuietlyAsync(connection, reader);
             return;
@@ -161,101 +105,106 @@ public sealed partial class TorrentManager
 
     // ---- peer messages ----
 
-    private void HandlePeerWork(PeerSession peer, in Work work)
+    private void HandlePeerEvent(in PeerEvent work)
     {
-        if (work.Kind == WorkKind.PeerClosed) { OnPeerClosed(peer); return; }
-        if (work.Kind == WorkKind.PeerConnected) { OnPeerConnected(peer); return; }
+        var peer = work.Peer;
+        if (work.Kind == PeerEventKind.Closed) { OnPeerClosed(peer); return; }
+        if (work.Kind == PeerEventKind.Connected) { OnPeerConnected(peer); return; }
         if (!peer.Registered) return;
         switch (work.Kind)
         {
-            case WorkKind.BlockReceived:
+            case PeerEventKind.BlockReceived:
                 OnBlockReceived(peer, work);
                 _needRequests.Add(peer);
                 break;
-            case WorkKind.BlockDropped:
+            case PeerEventKind.BlockDropped:
                 OnBlockDropped(peer, work);
                 break;
-            case WorkKind.BlockUnrequested:
+            case PeerEventKind.BlockUnrequested:
                 // Data nobody asked this peer for (dropped unread): a broken or hostile peer. A strike, so one that
-                // keeps coming back is banned, and the connection goes.
+                // keeps coming back is banned, and the connection goes. One strike per connection: more of its flood may
+                // be queued already when the first closes it, and a single connection must not ban its address.
+                if (peer.IsClosed) break;
                 Strike(peer, StrikeReason.UnrequestedBlock);
                 ProtocolError(peer);
                 break;
-            case WorkKind.Choke:
+            case PeerEventKind.Choke:
                 peer.PeerChoking = true;
                 ReleaseRequests(peer);
                 break;
-            case WorkKind.Unchoke:
+            case PeerEventKind.Unchoke:
                 peer.PeerChoking = false;
                 _needRequests.Add(peer);
                 break;
-            case WorkKind.Interested:
+            case PeerEventKind.Interested:
                 peer.PeerInterested = true;
                 if (peer.AmChoking && UnchokedCount() < MaxUnchoked + 1) Unchoke(peer);
                 break;
-            case WorkKind.NotInterested:
+            case PeerEventKind.NotInterested:
                 peer.PeerInterested = false;
                 break;
-            case WorkKind.Have:
+            case PeerEventKind.Have:
                 OnHave(peer, work.Index);
                 break;
-            case WorkKind.Bitfield:
-                OnBitfield(peer, (byte[])work.Data!);
+            case PeerEventKind.Bitfield:
+                OnBitfield(peer, work.Payload!);
                 break;
-            case WorkKind.HaveAll:
+            case PeerEventKind.HaveAll:
                 OnHaveAll(peer);
                 break;
-            case WorkKind.HaveNone:
+            case PeerEventKind.HaveNone:
                 EnsurePeerHave(peer);
                 UpdateInterest(peer);
                 break;
-            case WorkKind.Request:
+            case PeerEventKind.Request:
                 OnRequest(peer, new BlockRequest(work.Index, work.Begin, work.Length));
                 break;
-            case WorkKind.Cancel:
+            case PeerEventKind.Cancel:
                 peer.CancelUpload(new BlockRequest(work.Index, work.Begin, work.Length));
                 break;
-            case WorkKind.RejectRequest:
+            case PeerEventKind.Reject:
                 // The same as a block that never comes: back to the picker (BEP 6).
                 OnBlockDropped(peer, work);
                 break;
-            case WorkKind.AllowedFast:
+            case PeerEventKind.AllowedFast:
                 if ((Metainfo is null || (uint)work.Index < (uint)Metainfo.PieceCount) &&
                     peer.AllowedFastFromPeer.Count < PeerSession.MaxAllowedFast && !peer.AllowedFastFromPeer.Contains(work.Index))
                     peer.AllowedFastFromPeer.Add(work.Index);
                 _needRequests.Add(peer);
                 break;
-            case WorkKind.Suggest:
+            case PeerEventKind.Suggest:
                 OnSuggest(peer, work.Index);
                 break;
-            case WorkKind.Extended:
-                OnExtended(peer, work.Index, (byte[])work.Data!);
+            case PeerEventKind.Extended:
+                OnExtended(peer, work.Index, work.Payload!);
                 break;
         }
     }
 
     private void OnPeerConnected(PeerSession peer)
     {
-        _pending.Remove(peer);
-        if (peer.IsClosed) return;
+        if (peer.IsClosed || !IsTransferring)
+        {
+            _pending.Remove(peer);
+            peer.Close();
+            return;
+        }
         // Checked here too, so a banned address is refused whichever side dialled.
-        if (_bannedIds.Contains(peer.PeerId) || IsBanned(peer.EndPoint) || !IsTransferring || !_peerIds.Add(peer.PeerId))
+        if (!_roster.TryRegister(peer))
         {
             peer.Close();
             return;
         }
         peer.Registered = true;
-        peer.ConnectedAt = Engine.TimeProvider.GetUtcNow();
-        peer.QueueDepth = new RequestQueueDepth(Engine.TimeProvider, QueueDepthOptions);
+        peer.ConnectedAt = Host.TimeProvider.GetUtcNow();
+        peer.QueueDepth = new RequestQueueDepth(Host.TimeProvider, QueueDepthOptions);
         EnsurePeerHave(peer);
-        _peers.Add(peer);
-        if (peer.EndPoint is { } ep && _candidates.TryGet(ep, out var c)) c.Failures = 0;
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
         if (TryStartSuperSeeding(peer))
         {
             // Advertised one piece at a time instead of a bitfield.
         }
-        else if (_have is { } have)
+        else if (_pieces.Have is { } have)
         {
             if (peer.SupportsFast && have.AllTrue) peer.Send(PeerMessage.HaveAll);
             else if (peer.SupportsFast && have.AllFalse) peer.Send(PeerMessage.HaveNone);
@@ -300,21 +249,11 @@ public sealed partial class TorrentManager
 
     private void OnPeerClosed(PeerSession peer)
     {
-        _pending.Remove(peer);
-        Engine.ReleaseConnection();
+        Host.ReleaseConnection();
         _uploadedClosed += peer.Uploaded;
-        if (peer.EndPoint is { } ep && _candidates.TryGet(ep, out var c))
-        {
-            c.Connected = false;
-            if (!peer.Registered) c.Failures++;
-            // Exponential backoff with jitter, so a dead peer is not hammered and many are not retried in step.
-            var backoff = Math.Min(300_000, 2_000 * (1L << Math.Min(c.Failures, 8)));
-            c.NextAttemptTicks = Engine.TimeProvider.NowMilliseconds() + (long)(backoff * (0.75 + _random.NextDouble() * 0.5));
-        }
+        _roster.Closed(peer, peer.Registered);
         if (!peer.Registered) return;
         peer.Registered = false;
-        _peers.Remove(peer);
-        _peerIds.Remove(peer.PeerId);
         _needRequests.Remove(peer);
         ReleaseRequests(peer);
         UncountAvailability(peer);
@@ -336,7 +275,7 @@ public sealed partial class TorrentManager
         has[index] = true;
         if (peer.CountedAvailability) _picker?.Availability.Increment(index);
         else CountAvailability(peer);
-        if (!peer.AmInterested && _wanted[index] && !_have![index]) UpdateInterest(peer);
+        if (!peer.AmInterested && _pieces.Wanted[index] && !_pieces.Have![index]) UpdateInterest(peer);
         SuperSeedHave(peer, index);
         _needRequests.Add(peer);
     }
@@ -407,8 +346,8 @@ public sealed partial class TorrentManager
 
     private void OnRequest(PeerSession peer, BlockRequest block)
     {
-        var valid = Metainfo is not null && _have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
-                    _have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
+        var valid = Metainfo is not null && _pieces.Have is not null && (uint)block.PieceIndex < (uint)Metainfo.PieceCount &&
+                    _pieces.Have[block.PieceIndex] && MayRequest(peer, block.PieceIndex) && block.Length is > 0 and <= BlockRequest.StandardBlockLength &&
                     block.Begin >= 0 && (long)block.Begin + block.Length <= Metainfo.GetPieceLength(block.PieceIndex);
         if (!valid || (peer.AmChoking && !peer.AllowedFastToPeer.AsSpan().Contains(block.PieceIndex)))
         {
@@ -437,7 +376,7 @@ public sealed partial class TorrentManager
     {
         if (!peer.AmChoking) return;
         peer.AmChoking = false;
-        peer.UnchokedAtTicks = Engine.TimeProvider.NowMilliseconds();
+        peer.UnchokedAtTicks = Host.TimeProvider.NowMilliseconds();
         peer.Send(PeerMessage.Unchoke);
     }
 
@@ -487,14 +426,8 @@ public sealed partial class TorrentManager
     /// <summary>Holds <paramref name="offence"/> against the peer's address; three strikes ban it (and its peer id).</summary>
     private void Strike(PeerSession peer, StrikeReason offence)
     {
-        if (peer.EndPoint is not { } endPoint) return;
-        var key = BanKey(endPoint);
-        _strikes.TryGetValue(key, out var n);
-        _strikes[key] = ++n;
-        if (n < StrikesToBan || IsBanned(endPoint)) return;
-        _bannedUntil[key] = Engine.TimeProvider.NowMilliseconds() + (long)BanTime.TotalMilliseconds;
-        _bannedIds.Add(peer.PeerId);
-        Engine.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} strikes, the last: {Describe(offence)}"));
+        if (peer.EndPoint is not { } endPoint || !_roster.Strike(endPoint, peer.PeerId, out var n)) return;
+        Host.Emit(new PeerBannedEvent(InfoHash, Now, peer.Name, $"{n} strikes, the last: {Describe(offence)}"));
         peer.Close();
     }
 
@@ -517,7 +450,7 @@ public sealed partial class TorrentManager
     private void OnTick()
     {
         _ticks++;
-        var now = Engine.TimeProvider.NowMilliseconds();
+        var now = Host.TimeProvider.NowMilliseconds();
         long uploadedNow = _uploadedBase + _uploadedClosed;
         foreach (var p in _peers)
         {
@@ -528,7 +461,7 @@ public sealed partial class TorrentManager
             p.UploadedAtLastTick = up;
             uploadedNow += up;
             p.QueueDepth?.Tick();
-            if (p.Outstanding.Count > 0 && !p.Snubbed && Engine.TimeProvider.GetElapsedTime(p.LastBlockAt) > SnubAfter)
+            if (p.Outstanding.Count > 0 && !p.Snubbed && Host.TimeProvider.GetElapsedTime(p.LastBlockAt) > SnubAfter)
             {
                 // Snubbed: its requests and pieces go back to the picker for others; it gets one block at a time.
                 p.Snubbed = true;
@@ -548,10 +481,10 @@ public sealed partial class TorrentManager
         SweepActivePieces();
         if (_ticks % 5 == 0) ConnectToCandidates();
         // Starved of peers: ask the trackers again as soon as their min interval allows.
-        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata && !_announcing) _trackers?.RequestAnnounce();
+        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata) _announcer?.RequestAnnounce();
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
-        if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
+        if (_resumeSchedule.IsDue) SaveResume();
         PublishStatus();
         TrackSeeding();
         EmitProgress();
@@ -561,7 +494,7 @@ public sealed partial class TorrentManager
     {
         if (_verifiedBatch.Count > 0)
         {
-            Engine.Emit(new PiecesVerifiedEvent(InfoHash, Now, _verifiedBatch.ToArray()));
+            Host.Emit(new PiecesVerifiedEvent(InfoHash, Now, _verifiedBatch.ToArray()));
             _verifiedBatch.Clear();
         }
         // An idle seed has nothing new to say every second.
@@ -570,7 +503,7 @@ public sealed partial class TorrentManager
             !idleSeed && Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
         {
             _lastProgressEvent = Now;
-            Engine.Emit(new ProgressEvent(InfoHash, Now, Status));
+            Host.Emit(new ProgressEvent(InfoHash, Now, Status));
         }
     }
 

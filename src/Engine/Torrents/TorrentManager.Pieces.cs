@@ -12,18 +12,13 @@ public sealed partial class TorrentManager
     private bool _checking;
     private DateTimeOffset? _restoredCompletedAt;
     private Task _resumeSave = Task.CompletedTask;
-    private bool _haveChecked; // _have reflects a check that finished
+    private readonly PieceTracker _pieces = new();
 
     private void InitialisePieces(TorrentMetainfo m)
     {
-        var count = m.PieceCount;
-        _have ??= new BitField(count);
-        _pieceState = new PieceState[count];
-        Volatile.Write(ref _active, new ActivePiece?[count]);
+        _pieces.Initialise(m.PieceCount, m.PieceLength, Host.Options.MaxActivePieceBytes);
         if (_filePriorities.Length != m.Files.Count)
             _filePriorities = Enumerable.Repeat(FilePriority.Normal, m.Files.Count).ToArray();
-        _wanted = new bool[count];
-        _piecePriority = new PiecePriority[count];
         ComputeWanted();
         ResetPicker();
     }
@@ -41,11 +36,9 @@ public sealed partial class TorrentManager
             p.Outstanding.Clear();
             p.CountedAvailability = false;
         }
-        // The memory cap in whole pieces, never below one so a torrent with huge pieces still downloads.
-        _maxActivePieces = (int)Math.Clamp(Engine.Options.MaxActivePieceBytes / m.PieceLength, 1, int.MaxValue);
-        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _maxActivePieces };
-        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _have, _random);
-        _picker.SetPriorities(_piecePriority);
+        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _pieces.MaxActivePieces };
+        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _pieces.Have, _random);
+        _picker.SetPriorities(_pieces.Priorities);
         foreach (var p in _peers)
         {
             EnsurePeerHave(p);
@@ -56,34 +49,12 @@ public sealed partial class TorrentManager
     private static StorageLayout LayoutOf(TorrentMetainfo m) =>
         StorageLayout.FromMetainfo(m);
 
-    private PiecePriority[] _piecePriority = [];
-    private int _maxActivePieces = int.MaxValue;
-    private PiecePriority _topPriority = PiecePriority.Normal;
-
-    /// <summary>
-    /// Piece priorities from the file priorities (a piece takes the highest of the files it overlaps; padding
-    /// files count as skipped), so High pieces are picked before Normal before Low and Skip is never requested.
-    /// </summary>
+    /// <summary>Wanted pieces and piece priorities from the file priorities, for the picker and the storage.</summary>
     private void ComputeWanted()
     {
         var m = Metainfo!;
-        var files = new (long Offset, long Length)[m.Files.Count];
-        var priorities = new PiecePriority[m.Files.Count];
-        long offset = 0;
-        for (var f = 0; f < m.Files.Count; f++)
-        {
-            files[f] = (offset, m.Files[f].Length);
-            priorities[f] = m.Files[f].IsPadding ? PiecePriority.Skip : (PiecePriority)(byte)_filePriorities[f];
-            offset += m.Files[f].Length;
-        }
-        PiecePriorities.FromFiles(files, priorities, m.PieceLength, _piecePriority);
-        _picker?.SetPriorities(_piecePriority);
-        _topPriority = PiecePriority.Skip;
-        for (var p = 0; p < _piecePriority.Length; p++)
-        {
-            _wanted[p] = _piecePriority[p] != PiecePriority.Skip;
-            if (_piecePriority[p] > _topPriority) _topPriority = _piecePriority[p];
-        }
+        _pieces.ComputeWanted(m, _filePriorities);
+        _picker?.SetPriorities(_pieces.Priorities);
         if (Storage is not null)
             for (var f = 0; f < m.Files.Count; f++)
                 Storage.SetSkipped(f, _filePriorities[f] == FilePriority.Skip);
@@ -95,20 +66,14 @@ public sealed partial class TorrentManager
         if (priorities.Length != Metainfo.Files.Count) throw new ArgumentException("One priority per file.");
         _filePriorities = priorities;
         ComputeWanted();
-        _resumeDirty = true;
+        _resumeSchedule.MarkDirty();
         if (_state is TorrentState.Seeding or TorrentState.Finished or TorrentState.Downloading)
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
         foreach (var p in _peers) UpdateInterest(p);
         PublishStatus();
     }
 
-    private bool WantedDone()
-    {
-        if (_have is null) return false;
-        for (var i = 0; i < _wanted.Length; i++)
-            if (_wanted[i] && !_have[i]) return false;
-        return true;
-    }
+    private bool WantedDone() => _pieces.WantedDone();
 
     /// <summary>
     /// Opens the storage and decides what is on disk: resume data when the trust rule accepts it,
@@ -118,7 +83,7 @@ public sealed partial class TorrentManager
     {
         if (Metainfo is null || _checking) return;
         _checking = true;
-        _haveChecked = false;
+        _pieces.HaveChecked = false;
         var m = Metainfo;
         SetState(TorrentState.Checking);
         if (forceRecheck)
@@ -126,7 +91,7 @@ public sealed partial class TorrentManager
             foreach (var p in _peers) p.Close();
             // A recheck that is interrupted must happen again at the next start, not be skipped by
             // trusting the resume data it was asked to distrust. Queued behind any save in flight.
-            if (Engine.ResumeStore is { } resumeStore)
+            if (Host.ResumeStore is { } resumeStore)
             {
                 var hex = InfoHash.ToHex();
                 QueueResumeWrite(() =>
@@ -138,75 +103,81 @@ public sealed partial class TorrentManager
         }
         var existing = Storage;
         var priorities = _filePriorities.ToArray();
+        var stores = Host.PieceStores;
+        var resumes = Host.ResumeStore;
+        var parallelism = Host.Options.RecheckParallelism;
+        var infoHash = InfoHash.ToHex();
+        var savePath = SavePath;
+        var token = _stopping.Token;
+        // Off the loop, this task reads only what was copied above and writes nothing of the torrent's: everything it
+        // learns goes back to the loop in one CheckDoneMessage (the loop is the only writer of its fields).
         var task = Task.Run(async () =>
         {
-            TorrentStorage? storage = existing;
+            IPieceStore? storage = existing;
             try
             {
-                storage ??= new TorrentStorage(LayoutOf(m), SavePath, Engine.StorageOptions);
+                storage ??= stores.Open(LayoutOf(m), savePath);
                 for (var f = 0; f < priorities.Length; f++) storage.SetSkipped(f, priorities[f] == FilePriority.Skip);
                 BitField? have = null;
                 var fromResume = false;
-                if (!forceRecheck && Engine.ResumeStore is { } store)
+                ResumeCounters? counters = null;
+                if (!forceRecheck && resumes is not null)
                 {
-                    var loaded = await store.LoadAsync(InfoHash.ToHex(), _stopping.Token).ConfigureAwait(false);
-                    if (loaded.Data is { } data && data.CheckConsistency(storage).IsTrusted)
+                    var loaded = await resumes.LoadAsync(infoHash, token).ConfigureAwait(false);
+                    if (loaded.Data is { } data && data.CheckConsistency(storage.Layout, storage.ObserveFiles()).IsTrusted)
                     {
                         have = data.GetBitField();
                         fromResume = true;
                     }
-                    if (loaded.Data is { } d2)
-                    {
-                        // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
-                        _uploadedBase = d2.Uploaded;
-                        _downloaded = d2.Downloaded;
-                        Interlocked.Exchange(ref _seedMilliseconds, (long)d2.SeedingTime.TotalMilliseconds);
-                        _restoredCompletedAt = d2.CompletedAt;
-                    }
+                    // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
+                    if (loaded.Data is { } d2) counters = new ResumeCounters(d2.Uploaded, d2.Downloaded, d2.SeedingTime, d2.CompletedAt);
                 }
                 if (have is null)
                 {
                     // Nothing on disk means nothing to hash: skip reading sparse nothing.
                     var anyFile = storage.ObserveFiles().Any(o => o.Exists && o.Size > 0);
                     have = anyFile
-                        ? await storage.RecheckAsync(null, Engine.Options.RecheckParallelism, _stopping.Token).ConfigureAwait(false)
+                        ? await storage.RecheckAsync(null, parallelism, token).ConfigureAwait(false)
                         : new BitField(m.PieceCount);
                 }
-                Post(new Work(WorkKind.CheckDone, Data: new CheckResult(have, storage, null, fromResume)));
+                Post(new CheckDoneMessage(have, storage, null, fromResume, counters));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Post(new Work(WorkKind.CheckDone, Data: new CheckResult(new BitField(m.PieceCount), storage!, e.Message)));
+                Post(new CheckDoneMessage(new BitField(m.PieceCount), storage, e.Message));
             }
         });
         Track(task);
     }
 
-    private void OnCheckDone(CheckResult result)
+    private void OnCheckDone(CheckDoneMessage result)
     {
         _checking = false;
         Storage = result.Storage;
+        if (result.Counters is { } counters)
+        {
+            _uploadedBase = counters.Uploaded;
+            _downloaded = counters.Downloaded;
+            Interlocked.Exchange(ref _seedMilliseconds, (long)counters.SeedingTime.TotalMilliseconds);
+            _restoredCompletedAt = counters.CompletedAt;
+        }
         if (result.Error is not null)
         {
             Fail("checking files failed: " + result.Error);
             return;
         }
-        _haveChecked = true;
         // Start the piece state afresh from what is on disk.
-        foreach (var a in _activeList) ReleaseActive(a);
-        _activeList.Clear();
-        Array.Clear(_active);
-        _have!.CopyFrom(result.Have);
-        for (var i = 0; i < _pieceState.Length; i++) _pieceState[i] = _have[i] ? PieceState.Have : PieceState.Missing;
+        _pieces.LoadChecked(result.Have);
         ResetPicker();
         // Resume data that was just trusted is what a save would write again (one fsync'd save per torrent made
         // starting 1,000 torrents slow); anything learnt from a recheck is saved.
-        _resumeDirty = !result.FromResume;
+        if (result.FromResume) _resumeSchedule.MarkClean();
+        else _resumeSchedule.MarkDirty();
         if (WantedDone() && _completedAt is null) _completedAt = _restoredCompletedAt ?? Now;
         if (_userPaused) { SetState(TorrentState.Paused); return; }
         if (!_allowedToRun) { SetState(TorrentState.Queued); return; }
         SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
-        if (_resumeDirty) SaveResume();
+        if (_resumeSchedule.IsDirty) SaveResume();
         foreach (var p in _peers)
         {
             UpdateInterest(p);
@@ -218,11 +189,11 @@ public sealed partial class TorrentManager
 
     // ---- receiving blocks and hashing ----
 
-    private void OnBlockReceived(PeerSession peer, in Work work)
+    private void OnBlockReceived(PeerSession peer, in PeerEvent work)
     {
         var block = new BlockRequest(work.Index, work.Begin, work.Length);
         var requested = peer.Outstanding.Remove(block, out var sentAt);
-        var piece = (ActivePiece)work.Data!;
+        var piece = work.Piece!;
         if (_picker is not { } picker) return;
         if (!ReferenceEquals(GetActivePiece(work.Index), piece))
         {
@@ -230,8 +201,8 @@ public sealed partial class TorrentManager
             if (requested) picker.ReturnBlock(peer, block);
             return;
         }
-        if (requested) peer.QueueDepth?.BlockReceived(work.Length, Engine.TimeProvider.GetElapsedTime(sentAt));
-        peer.LastBlockAt = Engine.TimeProvider.GetTimestamp();
+        if (requested) peer.QueueDepth?.BlockReceived(work.Length, Host.TimeProvider.GetElapsedTime(sentAt));
+        peer.LastBlockAt = Host.TimeProvider.GetTimestamp();
         peer.Snubbed = false;
         var outcome = picker.BlockReceived(peer, block, _cancellations, out var cancelCount);
         // Endgame: whoever else was asked for this block need not send it.
@@ -245,11 +216,11 @@ public sealed partial class TorrentManager
         if (outcome is not (BlockOutcome.Accepted or BlockOutcome.PieceComplete)) return;
         peer.Downloaded += work.Length;
         _downloaded += work.Length;
-        Engine.Metrics.BytesDownloaded(work.Length);
+        Host.Metrics.BytesDownloaded(work.Length);
         if (outcome == BlockOutcome.PieceComplete) CompletePiece(piece);
     }
 
-    private void OnBlockDropped(PeerSession peer, in Work work)
+    private void OnBlockDropped(PeerSession peer, in PeerEvent work)
     {
         var block = new BlockRequest(work.Index, work.Begin, work.Length);
         if (!peer.Outstanding.Remove(block, out _)) return;
@@ -259,10 +230,7 @@ public sealed partial class TorrentManager
 
     private void CompletePiece(ActivePiece piece)
     {
-        piece.Seal();
-        Volatile.Write(ref _active[piece.Index], null);
-        _activeList.Remove(piece);
-        _pieceState[piece.Index] = PieceState.Hashing;
+        _pieces.StartHashing(piece);
         var storage = Storage!;
         var contributorCount = _picker!.GetContributors(piece.Index, _contributors);
         var contributors = new PeerSession[contributorCount];
@@ -294,40 +262,41 @@ public sealed partial class TorrentManager
             {
                 AlignedBufferPool.Shared.Return(piece.Buffer);
             }
-            Post(new Work(WorkKind.PieceHashed, Index: piece.Index, Data: new HashResult(passed, contributors, writeError)));
+            Post(new PieceHashedMessage(piece.Index, passed, contributors, writeError));
         });
         Track(task);
     }
 
-    private void OnPieceHashed(int index, HashResult result)
+    private void OnPieceHashed(PieceHashedMessage result)
     {
-        if (_pieceState.Length <= index || _pieceState[index] != PieceState.Hashing) return;
+        var index = result.Index;
+        if (_pieces.States.Length <= index || _pieces.States[index] != PieceState.Hashing) return;
         if (result.WriteError is not null)
         {
-            _pieceState[index] = PieceState.Missing;
+            _pieces.States[index] = PieceState.Missing;
             Fail("writing failed: " + result.WriteError);
             return;
         }
         if (!result.Passed)
         {
-            _pieceState[index] = PieceState.Missing;
+            _pieces.States[index] = PieceState.Missing;
             _picker?.PieceFailed(index);
             _hashFailures++;
-            Engine.Metrics.HashFailed();
+            Host.Metrics.HashFailed();
             var blamed = result.Contributors.Length == 1 ? result.Contributors[0] : null;
-            Engine.Emit(new PieceHashFailedEvent(InfoHash, Now, index, blamed?.Name));
+            Host.Emit(new PieceHashFailedEvent(InfoHash, Now, index, blamed?.Name));
             // One contributor: it sent bad data. Several (endgame): each is suspect, so each gets a strike too;
             // an honest peer rarely shares many failing pieces with a liar.
             foreach (var c in result.Contributors) Strike(c, StrikeReason.PieceHashFailed);
             PublishStatus();
             return;
         }
-        _pieceState[index] = PieceState.Have;
+        _pieces.States[index] = PieceState.Have;
         _picker?.PieceVerified(index);
-        _have![index] = true;
+        _pieces.Have![index] = true;
         _verifiedBatch.Add(index);
-        _resumeDirty = true;
-        Engine.Metrics.PieceVerified();
+        _resumeSchedule.MarkDirty();
+        Host.Metrics.PieceVerified();
         foreach (var p in _peers)
         {
             p.Send(PeerMessage.Have(index));
@@ -338,9 +307,9 @@ public sealed partial class TorrentManager
         {
             _completedAt = Now;
             PublishStatus();
-            Engine.Emit(new TorrentCompletedEvent(InfoHash, Now, Status.BytesWanted, _sinceStart.Elapsed));
+            Host.Emit(new TorrentCompletedEvent(InfoHash, Now, Status.BytesWanted, _sinceStart.Elapsed));
             SetState(CompleteState());
-            _trackers?.MarkCompleted();
+            _announcer?.MarkCompleted();
             SaveResume();
             _ = Storage!.FlushAsync(CancellationToken.None).AsTask();
         }
@@ -352,10 +321,10 @@ public sealed partial class TorrentManager
     /// </summary>
     private void OnReadFailed(int index)
     {
-        if (Storage is not { } storage || _have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Have) return;
-        _pieceState[index] = PieceState.Hashing;
-        _have[index] = false;
-        Engine.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
+        if (Storage is not { } storage || _pieces.Have is null || (uint)index >= (uint)_pieces.States.Length || _pieces.States[index] != PieceState.Have) return;
+        _pieces.States[index] = PieceState.Hashing;
+        _pieces.Have[index] = false;
+        Host.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
         var token = _stopping.Token;
         Track(Task.Run(async () =>
         {
@@ -372,28 +341,26 @@ public sealed partial class TorrentManager
             {
                 return;
             }
-            Post(new Work(WorkKind.PieceRechecked, Index: index, Data: passed));
+            Post(new PieceRecheckedMessage(index, passed));
         }, CancellationToken.None));
     }
 
     /// <summary>The verdict on a piece a read failed for: ours again if it still hashes right, else downloaded again.</summary>
     private void OnPieceRechecked(int index, bool passed)
     {
-        if (_have is null || (uint)index >= (uint)_pieceState.Length || _pieceState[index] != PieceState.Hashing) return;
+        if (_pieces.Have is null || (uint)index >= (uint)_pieces.States.Length || _pieces.States[index] != PieceState.Hashing) return;
         if (passed)
         {
-            _pieceState[index] = PieceState.Have;
-            _have[index] = true;
+            _pieces.States[index] = PieceState.Have;
+            _pieces.Have[index] = true;
             return;
         }
-        _pieceState[index] = PieceState.Missing;
-        _resumeDirty = true;
+        _pieces.States[index] = PieceState.Missing;
+        _resumeSchedule.MarkDirty();
         // The picker's idea of what is wanted comes from the have-set it was built over: build it again.
-        foreach (var a in _activeList) ReleaseActive(a);
-        _activeList.Clear();
-        Array.Clear(_active);
+        _pieces.ReleaseAll();
         ResetPicker();
-        if (_state is TorrentState.Seeding or TorrentState.Finished && _wanted[index] && !_seedLimitReached)
+        if (_state is TorrentState.Seeding or TorrentState.Finished && _pieces.Wanted[index] && !_seedLimitReached)
         {
             _completedAt = null;
             SetState(TorrentState.Downloading);
@@ -406,11 +373,6 @@ public sealed partial class TorrentManager
         PublishStatus();
     }
 
-    private void ReleaseActive(ActivePiece piece)
-    {
-        piece.Seal();
-        AlignedBufferPool.Shared.Return(piece.Buffer);
-    }
 
     // ---- picking ----
 
@@ -449,21 +411,16 @@ public sealed partial class TorrentManager
         if (room <= 0) return;
         // Buffers of pieces the picker let go are otherwise returned on the next tick; at the cap they go now, so
         // what the loop holds stays within the cap too.
-        if (_activeList.Count >= _maxActivePieces) SweepActivePieces();
+        if (_pieces.ActiveList.Count >= _pieces.MaxActivePieces) SweepActivePieces();
         var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
         if (n == 0) return;
-        var now = Engine.TimeProvider.GetTimestamp();
+        var now = Host.TimeProvider.GetTimestamp();
         // The snub clock starts when the peer has something to answer, not at the last block long ago.
         if (peer.Outstanding.Count == 0) peer.LastBlockAt = now;
         for (var i = 0; i < n; i++)
         {
             var block = _picked[i];
-            if (GetActivePiece(block.PieceIndex) is null)
-            {
-                var piece = new ActivePiece(block.PieceIndex, picker.GetPieceLength(block.PieceIndex), BlockRequest.StandardBlockLength);
-                _activeList.Add(piece);
-                Volatile.Write(ref _active[block.PieceIndex], piece);
-            }
+            _pieces.Activate(block.PieceIndex, picker.GetPieceLength(block.PieceIndex));
             peer.Outstanding.Add(block, now);
             peer.Send(PeerMessage.Request(block));
         }
@@ -480,29 +437,21 @@ public sealed partial class TorrentManager
     private void SweepActivePieces()
     {
         if (_picker is not { } picker) return;
-        for (var i = _activeList.Count - 1; i >= 0; i--)
-        {
-            var piece = _activeList[i];
-            if (picker.IsStarted(piece.Index)) continue;
-            Volatile.Write(ref _active[piece.Index], null);
-            _activeList.RemoveAt(i);
-            ReleaseActive(piece);
-        }
+        _pieces.Sweep(picker);
     }
 
     // ---- resume data ----
 
     private void SaveResume()
     {
-        if (Engine.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
+        if (Host.ResumeStore is not { } store || Storage is null || _pieces.Have is null || Metainfo is null) return;
         // Until a check has finished, or after one failed, the have-set is not what is on disk: saving it (on a
         // stop or pause mid-check, or from Fail) would record verified pieces as missing, and the next start
         // would trust that and download them again.
-        if (!_haveChecked) return;
-        _resumeDirty = false;
-        _lastResumeSaveTicks = Engine.TimeProvider.NowMilliseconds();
+        if (!_pieces.HaveChecked) return;
+        _resumeSchedule.Saved();
         var storage = Storage;
-        var have = _have.Clone();
+        var have = _pieces.Have.Clone();
         var priorities = _filePriorities.ToArray();
         var downloaded = _downloaded;
         var uploaded = UploadedNow(); // not the last snapshot, which may be a second old

@@ -17,7 +17,7 @@ public sealed partial class TorrentManager
     private readonly List<(PeerSession Peer, int Piece)> _advertise = [];
 
     // One piece would be offered as the whole torrent at once: nothing to gain, and see OfferLastPieceEarly.
-    private bool IsSuperSeeding => SuperSeed && Metainfo is { PieceCount: > 1 } && _have is { AllTrue: true };
+    private bool IsSuperSeeding => SuperSeed && Metainfo is { PieceCount: > 1 } && _pieces.Have is { AllTrue: true };
 
     /// <summary>On a new connection: true when super-seeding took over what we advertise to it.</summary>
     private bool TryStartSuperSeeding(PeerSession peer)

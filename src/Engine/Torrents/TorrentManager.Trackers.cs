@@ -2,24 +2,23 @@ using TorrentEdge.Engine.Trackers;
 
 namespace TorrentEdge.Engine.Torrents;
 
-/// <summary>Announces through the torrent's <see cref="TrackerManager"/> off the loop; the peers it returns come back as work.</summary>
+/// <summary>The torrent's side of its <see cref="Announcer"/>: when to start, announce and stop, and what to report.</summary>
 public sealed partial class TorrentManager
 {
-    private TrackerManager? _trackers;
-    private bool _announcing;
+    private Announcer? _announcer;
 
     /// <summary>Per-tracker health and counts (empty without trackers).</summary>
-    public IReadOnlyList<TrackerStatus> TrackerStatus => _trackers?.Status ?? [];
+    public IReadOnlyList<TrackerStatus> TrackerStatus => _announcer?.Status ?? [];
+
+    private Announcer CreateAnnouncer() => new(
+        () => new TrackerManager(InfoHash, Host.PeerId.ToArray(), Host.Options.AnnouncePort ?? Host.ListenEndPoint?.Port ?? 0, Trackers,
+            Host.TrackerClients, timeProvider: Host.TimeProvider),
+        Post, Track);
 
     private void StartTrackers()
     {
-        if (_trackers is null && Trackers.Count > 0)
-        {
-            var port = Engine.Options.AnnouncePort ?? Engine.ListenEndPoint?.Port ?? 0;
-            _trackers = new TrackerManager(InfoHash, Engine.PeerId.ToArray(), port, Trackers, Engine.Trackers.Factory,
-                timeProvider: Engine.TimeProvider);
-            if (_completedAt is not null) _trackers.MarkCompleted();
-        }
+        if (Trackers.Count == 0) return;
+        (_announcer ??= CreateAnnouncer()).Start(completed: _completedAt is not null);
         AnnounceIfDue();
     }
 
@@ -32,57 +31,21 @@ public sealed partial class TorrentManager
 
     private void AnnounceIfDue()
     {
-        if (_trackers is not { } trackers || _announcing || !trackers.IsAnnounceDue || !IsTransferring) return;
-        _announcing = true;
+        if (_announcer is not { IsDue: true } announcer || !IsTransferring) return;
         PublishStatus();
-        var stats = CurrentStats();
-        var token = _stopping.Token;
-        Track(Task.Run(async () =>
-        {
-            AnnounceResult result;
-            try
-            {
-                result = await trackers.AnnounceAsync(stats, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            Post(new Work(WorkKind.AnnounceDone, Data: result));
-        }));
+        announcer.Announce(CurrentStats(), _stopping.Token);
     }
 
     private void OnAnnounceDone(AnnounceResult result)
     {
-        _announcing = false;
+        _announcer?.Done();
         if (!result.Success) return;
         foreach (var peer in result.Peers) AddCandidate(peer);
     }
 
     private void StopTrackers()
     {
-        if (_trackers is not { } trackers) return;
-        _trackers = null;
-        _announcing = false;
-        var stats = CurrentStats();
-        // "stopped" is best effort and bounded by the manager's stop timeout.
-        Track(Task.Run(async () =>
-        {
-            try
-            {
-                await trackers.StopAsync(stats, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is TrackerException or OperationCanceledException or ObjectDisposedException)
-            {
-            }
-            finally
-            {
-                trackers.Dispose();
-            }
-        }));
+        if (_announcer is not { IsStarted: true } announcer) return;
+        announcer.Stop(CurrentStats());
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Threading.Channels;
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Metainfo;
@@ -13,21 +12,21 @@ using TorrentEdge.Engine.Throttling;
 namespace TorrentEdge.Engine.Torrents;
 
 /// <summary>
-/// One torrent: a state machine driven by a single loop that reads a channel of work (peer messages,
-/// piece hashes, ticks, commands), so its state has one writer and needs no locks. Network, disk and
-/// hashing run off the loop and post their results back.
+/// One torrent: a thin state machine driven by a single loop that takes typed messages from a bounded queue (peer
+/// events, hash verdicts, ticks, commands), so its state has one writer and needs no locks. Network, disk and hashing
+/// run off the loop and post their results back; peers, metadata and trackers are components it owns.
 /// </summary>
 public sealed partial class TorrentManager : IAsyncDisposable
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
-    private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly LoopQueue _queue;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<PeerSession> _peers = [];
-    private readonly HashSet<PeerSession> _pending = [];
-    private readonly PeerCandidates _candidates;
-    private readonly Dictionary<IPEndPoint, long> _bannedUntil = [];
-    private readonly HashSet<PeerId> _bannedIds = [];
+    private readonly PeerRoster<PeerSession> _roster;
+    // The roster's lists under short names: the loop walks them everywhere.
+    private readonly List<PeerSession> _peers;
+    private readonly HashSet<PeerSession> _pending;
     private readonly Random _random = new();
+    private int _tickPending;
     private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
     private readonly List<int> _verifiedBatch = [];
     private Task? _loop;
@@ -48,35 +47,32 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private int _ticks;
     private DateTimeOffset _lastProgressEvent;
     private DateTimeOffset? _completedAt;
-    private long _lastResumeSaveTicks;
-    private bool _resumeDirty;
+    private readonly ResumeSchedule _resumeSchedule;
     private bool _disposed;
 
-    // Piece state, valid once the metadata is known.
-    private BitField? _have;
-    private bool[] _wanted = [];
-    private PieceState[] _pieceState = [];
-    private ActivePiece?[] _active = [];
-    private readonly List<ActivePiece> _activeList = [];
     private FilePriority[] _filePriorities = [];
 
-    internal TorrentManager(ClientEngine engine, InfoHash infoHash, TorrentMetainfo? metainfo, string savePath, AddTorrentOptions options)
+    internal TorrentManager(ITorrentHost host, InfoHash infoHash, TorrentMetainfo? metainfo, string savePath, AddTorrentOptions options)
     {
-        Engine = engine;
-        _candidates = new PeerCandidates(engine.Options.MaxPeerCandidates);
+        Host = host;
+        _queue = new LoopQueue(host.Options.MaxLoopQueueLength);
+        _roster = new PeerRoster<PeerSession>(host.Options, host.TimeProvider, _random);
+        _peers = _roster.Connected;
+        _pending = _roster.Pending;
+        _resumeSchedule = new ResumeSchedule(host.Options.ResumeSaveInterval, host.TimeProvider);
         InfoHash = infoHash;
         Metainfo = metainfo;
         SavePath = Path.GetFullPath(savePath);
         QueuePriority = options.QueuePriority;
         _userPaused = options.Paused;
-        AddedOrder = engine.NextAddedOrder();
+        AddedOrder = host.NextAddedOrder();
         SeedRatioLimit = options.SeedRatioLimit;
         SeedTimeLimit = options.SeedTimeLimit;
         Sequential = options.Sequential;
         SuperSeed = options.SuperSeed;
-        Encryption = options.Encryption ?? engine.Options.Encryption;
-        (UploadLimiter, DownloadLimiter) = engine.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
-        AddedAt = engine.TimeProvider.GetUtcNow();
+        Encryption = options.Encryption ?? host.Options.Encryption;
+        (UploadLimiter, DownloadLimiter) = host.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
+        AddedAt = host.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
         if (options.FilePriorities is { } fp) _filePriorities = [.. fp];
@@ -84,7 +80,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
         _status = BuildStatus();
     }
 
-    internal ClientEngine Engine { get; }
+    /// <summary>The engine, seen through the little a torrent needs of it.</summary>
+    internal ITorrentHost Host { get; }
 
     /// <summary>Pieces are picked in order rather than rarest first.</summary>
     public bool Sequential { get; }
@@ -117,7 +114,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     internal IReadOnlyList<IReadOnlyList<string>> Trackers { get; private set; }
 
-    internal TorrentStorage? Storage { get; private set; }
+    internal IPieceStore? Storage { get; private set; }
 
     internal FrameLimits FrameLimits => Metainfo is null ? FrameLimits.Default : FrameLimits.Default.ForPieceCount(Metainfo.PieceCount);
 
@@ -126,7 +123,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     public TorrentState State => Status.State;
 
-    internal bool IsComplete => _have is not null && WantedDone();
+    internal bool IsComplete => _pieces.Have is not null && WantedDone();
 
     internal bool UserPaused => _userPaused;
 
@@ -138,7 +135,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     public async Task PauseAsync(CancellationToken cancellationToken = default)
     {
         await RunCommandAsync(t => t.DoPause(), cancellationToken).ConfigureAwait(false);
-        await Engine.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+        await Host.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Continues, or waits as Queued until the queue gives it a slot.</summary>
@@ -146,7 +143,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     {
         await RunCommandAsync(t => t.DoResume(), cancellationToken).ConfigureAwait(false);
         // The queue passes over paused torrents: without asking it again, one added paused would stay Queued for good.
-        await Engine.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
+        await Host.UpdateQueueAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hashes every piece on disk again and continues from what is there.</summary>
@@ -163,14 +160,14 @@ public sealed partial class TorrentManager : IAsyncDisposable
     public Task SetQueuePriorityAsync(QueuePriority priority, CancellationToken cancellationToken = default)
     {
         QueuePriority = priority;
-        return Engine.UpdateQueueAsync(cancellationToken);
+        return Host.UpdateQueueAsync(cancellationToken);
     }
 
     /// <summary>Adds a peer to dial (for example one given on the command line or in a magnet's x.pe).</summary>
-    public void AddPeer(IPEndPoint endPoint) => Post(new Work(WorkKind.PeersFound, Data: new[] { endPoint }));
+    public void AddPeer(IPEndPoint endPoint) => Post(new PeersFoundMessage([endPoint]));
 
     /// <summary>Adds several peers to dial (tracker replies).</summary>
-    public void AddPeers(IReadOnlyList<IPEndPoint> endPoints) => Post(new Work(WorkKind.PeersFound, Data: endPoints));
+    public void AddPeers(IReadOnlyList<IPEndPoint> endPoints) => Post(new PeersFoundMessage(endPoints));
 
     /// <summary>What the engine's queue last told this torrent (null: nothing yet); read and written under the queue's gate.</summary>
     internal bool? QueueAllowed { get; set; }
@@ -228,28 +225,29 @@ public sealed partial class TorrentManager : IAsyncDisposable
             Interlocked.Add(ref _seedMilliseconds, (long)(now - _lastSeedTickAt).TotalMilliseconds);
         _lastSeedTickAt = now;
         if (!seeding || _seedLimitReported) return;
-        if (QueuePolicy.IsPastSeedLimits(ToQueueEntry(0), Engine.QueueLimits))
+        if (QueuePolicy.IsPastSeedLimits(ToQueueEntry(0), Host.QueueLimits))
         {
             _seedLimitReported = true;
-            Engine.RequestQueueUpdate();
+            Host.RequestQueueUpdate();
         }
     }
 
     private Task RunCommandAsync(Action<TorrentManager> action, CancellationToken cancellationToken)
     {
-        var command = new TorrentCommand(action);
-        if (_loop is null || _loop.IsCompleted || !_work.Writer.TryWrite(new Work(WorkKind.Command, Data: command)))
+        var command = new CommandMessage(action);
+        if (_loop is null || _loop.IsCompleted || !_queue.Post(command))
             return Task.FromException(new ObjectDisposedException(nameof(TorrentManager), "The torrent is stopped."));
         return command.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    internal void Post(in Work work) => _work.Writer.TryWrite(work);
+    internal bool Post(in LoopItem item) => _queue.Post(item);
 
-    internal ActivePiece? GetActivePiece(int index)
-    {
-        var active = Volatile.Read(ref _active);
-        return (uint)index < (uint)active.Length ? Volatile.Read(ref active[index]) : null;
-    }
+    internal bool Post(TorrentMessage message) => _queue.Post(message);
+
+    /// <summary>The loop's queue, which sessions stop reading for while it is full.</summary>
+    internal LoopQueue Queue => _queue;
+
+    internal ActivePiece? GetActivePiece(int index) => _pieces.GetActive(index);
 
     // ---- lifecycle ----
 
@@ -258,16 +256,17 @@ public sealed partial class TorrentManager : IAsyncDisposable
         _allowedToRun = allowedToRun;
         _loop = Task.Run(RunLoopAsync);
         _ticker = Task.Run(TickAsync);
-        Post(new Work(WorkKind.Command, Data: new TorrentCommand(t => t.OnStarted())));
+        Post(new CommandMessage(t => t.OnStarted()));
     }
 
     private async Task TickAsync()
     {
-        using var timer = new PeriodicTimer(TickInterval, Engine.TimeProvider);
+        using var timer = new PeriodicTimer(TickInterval, Host.TimeProvider);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
-                Post(new Work(WorkKind.Tick));
+                // One tick waits at most: a loop held up for seconds needs one catch-up, not a pile of them.
+                if (Interlocked.Exchange(ref _tickPending, 1) == 0) Post(TickMessage.Instance);
         }
         catch (OperationCanceledException)
         {
@@ -276,24 +275,25 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private async Task RunLoopAsync()
     {
-        var reader = _work.Reader;
+        var queue = _queue;
         try
         {
-            while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            while (await queue.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var work))
+                while (queue.TryRead(out var item))
                 {
                     try
                     {
-                        Handle(work);
+                        Handle(item);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        if (work.Data is TorrentCommand failed) failed.Completion.TrySetException(e);
+                        if (item.Message is CommandMessage failed) failed.Completion.TrySetException(e);
                         else Fail("internal error: " + e.Message);
                     }
                 }
                 AfterBatch();
+                queue.SignalRoom();
             }
         }
         catch (OperationCanceledException)
@@ -301,35 +301,34 @@ public sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
-    private void Handle(in Work work)
+    /// <summary>The one dispatch: peer events by kind (<see cref="HandlePeerEvent"/>), every other message by type.</summary>
+    private void Handle(in LoopItem item)
     {
-        switch (work.Kind)
+        switch (item.Message)
         {
-            case WorkKind.Tick: OnTick(); break;
-            case WorkKind.Command:
-            {
-                var command = (TorrentCommand)work.Data!;
+            case null: HandlePeerEvent(item.Peer); break;
+            case TickMessage:
+                Volatile.Write(ref _tickPending, 0);
+                OnTick();
+                break;
+            case CommandMessage command:
                 command.Action(this);
                 command.Completion.TrySetResult();
                 break;
-            }
-            case WorkKind.PeersFound:
-                foreach (var ep in (IReadOnlyList<IPEndPoint>)work.Data!) AddCandidate(ep);
+            case PeersFoundMessage found:
+                foreach (var ep in found.EndPoints) AddCandidate(ep);
                 break;
-            case WorkKind.CheckDone: OnCheckDone((CheckResult)work.Data!); break;
-            case WorkKind.PieceHashed: OnPieceHashed(work.Index, (HashResult)work.Data!); break;
-            case WorkKind.AnnounceDone: OnAnnounceDone((Trackers.AnnounceResult)work.Data!); break;
-            case WorkKind.ReadFailed: OnReadFailed(work.Index); break;
-            case WorkKind.PieceRechecked: OnPieceRechecked(work.Index, (bool)work.Data!); break;
-            default:
-                if (work.Peer is { } peer) HandlePeerWork(peer, work);
-                break;
+            case CheckDoneMessage check: OnCheckDone(check); break;
+            case PieceHashedMessage hashed: OnPieceHashed(hashed); break;
+            case AnnounceDoneMessage announced: OnAnnounceDone(announced.Result); break;
+            case ReadFailedMessage failed: OnReadFailed(failed.Index); break;
+            case PieceRecheckedMessage rechecked: OnPieceRechecked(rechecked.Index, rechecked.Passed); break;
         }
     }
 
     private void OnStarted()
     {
-        Engine.Emit(new TorrentAddedEvent(InfoHash, Now, DisplayName));
+        Host.Emit(new TorrentAddedEvent(InfoHash, Now, DisplayName));
         if (Metainfo is not null) InitialisePieces(Metainfo);
         if (_userPaused) SetState(TorrentState.Paused);
         else if (!_allowedToRun) SetState(TorrentState.Queued);
@@ -399,7 +398,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         _error = message;
         StopTransfers();
         SetState(TorrentState.Error);
-        Engine.Emit(new TorrentErrorEvent(InfoHash, Now, message));
+        Host.Emit(new TorrentErrorEvent(InfoHash, Now, message));
     }
 
     /// <summary>Stops the loop and every connection; saves resume data; deletes the files when asked.</summary>
@@ -418,7 +417,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         {
         }
         await ShutdownAsync().ConfigureAwait(false);
-        if (removeResume) Engine.ResumeStore?.Delete(InfoHash.ToHex());
+        if (removeResume) Host.ResumeStore?.Delete(InfoHash.ToHex());
         if (removeData && Storage is not null)
         {
             try
@@ -438,7 +437,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         if (_disposed) return;
         _disposed = true;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _work.Writer.TryComplete();
+        _queue.Complete();
         try
         {
             if (_loop is not null) await _loop.ConfigureAwait(false);
@@ -479,9 +478,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     // ---- state and status ----
 
-    private DateTimeOffset Now => Engine.TimeProvider.GetUtcNow();
+    private DateTimeOffset Now => Host.TimeProvider.GetUtcNow();
 
-    private TorrentState CompleteState() => _have is not null && _have.AllTrue ? TorrentState.Seeding : TorrentState.Finished;
+    private TorrentState CompleteState() => _pieces.Have is not null && _pieces.Have.AllTrue ? TorrentState.Seeding : TorrentState.Finished;
 
     private void SetState(TorrentState state)
     {
@@ -489,9 +488,9 @@ public sealed partial class TorrentManager : IAsyncDisposable
         if (from == state) return;
         _state = state;
         PublishStatus();
-        Engine.Emit(new TorrentStateChangedEvent(InfoHash, Now, from, state));
-        if (state == TorrentState.Seeding) Engine.Emit(new TorrentSeedingEvent(InfoHash, Now));
-        Engine.OnTorrentStateChanged(this);
+        Host.Emit(new TorrentStateChangedEvent(InfoHash, Now, from, state));
+        if (state == TorrentState.Seeding) Host.Emit(new TorrentSeedingEvent(InfoHash, Now));
+        Host.OnTorrentStateChanged(this);
     }
 
     private void PublishStatus() => Volatile.Write(ref _status, BuildStatus());
@@ -508,11 +507,11 @@ public sealed partial class TorrentManager : IAsyncDisposable
     {
         long done = 0, wanted = 0;
         var fileDone = Array.Empty<long>();
-        if (Metainfo is { } m && _have is { } have)
+        if (Metainfo is { } m && _pieces.Have is { } have)
         {
             for (var i = 0; i < m.PieceCount; i++)
             {
-                if (!_wanted[i]) continue;
+                if (!_pieces.Wanted[i]) continue;
                 var len = m.GetPieceLength(i);
                 wanted += len;
                 if (have[i]) done += len;
@@ -534,7 +533,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             BytesWanted = wanted,
             TotalLength = Metainfo?.TotalLength ?? 0,
             PieceCount = Metainfo?.PieceCount ?? 0,
-            PiecesHave = _have?.TrueCount ?? 0,
+            PiecesHave = _pieces.Have?.TrueCount ?? 0,
             Progress = wanted == 0 ? (Metainfo is null ? 0 : 1) : (double)done / wanted,
             Downloaded = _downloaded,
             Uploaded = uploaded,
@@ -543,12 +542,12 @@ public sealed partial class TorrentManager : IAsyncDisposable
             Peers = _peers.Count,
             EncryptedPeers = _peers.Count(p => p.Connection.IsEncrypted),
             // Known: every address heard of (trackers, PEX, magnets) plus connected peers that dialled in from elsewhere.
-            PeersKnown = _candidates.Count + _peers.Count(p => p.EndPoint is not { } ep || !_candidates.Contains(ep)),
+            PeersKnown = _roster.Candidates.Count + _peers.Count(p => p.EndPoint is not { } ep || !_roster.Candidates.Contains(ep)),
             Seeds = _peers.Count(p => p.PeerHasAll || (p.PeerHave?.AllTrue ?? false)),
             HashFailures = _hashFailures,
             ProtocolErrors = _protocolErrors,
             MetadataHashFailures = _metadataHashFailures,
-            BannedPeers = _bannedUntil.Count,
+            BannedPeers = _roster.BannedCount,
             QueuePriority = QueuePriority,
             FileBytesDone = fileDone,
             Error = _error,
@@ -557,20 +556,4 @@ public sealed partial class TorrentManager : IAsyncDisposable
         };
     }
 
-    private sealed class TorrentCommand(Action<TorrentManager> action)
-    {
-        public Action<TorrentManager> Action { get; } = action;
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private enum PieceState : byte
-    {
-        Missing,
-        Hashing,
-        Have,
-    }
-
-    private sealed record CheckResult(BitField Have, TorrentStorage Storage, string? Error, bool FromResume = false);
-
-    private sealed record HashResult(bool Passed, PeerSession[] Contributors, string? WriteError);
 }

@@ -31,6 +31,9 @@ public static class Extensions
                     return false;
                 }
             }, "PeerWorker:Destinations:Allow holds a network that is not in CIDR notation (such as 10.20.0.5/32).")
+            .Validate(o => o.HasValidEngineLimits,
+                "PeerWorker:MaxHalfOpenConnections, MaxPendingIncomingConnections, MaxConnectionsPerAddress, MaxPeerCandidates, " +
+                "MaxLoopQueueLength and MaxActivePieceBytes must each be at least 1.")
             .ValidateOnStart();
         var group = builder.Configuration[$"{PeerWorkerOptions.SectionName}:{nameof(PeerWorkerOptions.ConsumerGroup)}"] ?? new PeerWorkerOptions().ConsumerGroup;
 

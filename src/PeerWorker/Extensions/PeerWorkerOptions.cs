@@ -53,6 +53,35 @@ public sealed class PeerWorkerOptions
 
     public int MaxConnectionsPerTorrent { get; set; } = 50;
 
+    /// <summary>
+    /// Strikes and bans count per IP address (true), so a banned peer cannot come back from another port; false counts
+    /// them per address and port, which spares the other users behind one NAT address.
+    /// </summary>
+    public bool BanByAddress { get; set; } = true;
+
+    /// <summary>Outgoing dials in progress at once over the replica's torrents.</summary>
+    public int MaxHalfOpenConnections { get; set; } = 32;
+
+    /// <summary>Incoming connections still waiting for their handshake; more are closed at once.</summary>
+    public int MaxPendingIncomingConnections { get; set; } = 64;
+
+    /// <summary>Connections per torrent with one IP address, any port and either direction.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 3;
+
+    /// <summary>Peer addresses remembered per torrent (trackers, magnets, incoming).</summary>
+    public int MaxPeerCandidates { get; set; } = 2000;
+
+    /// <summary>Items a torrent's loop queue holds before its peer connections stop being read until it catches up.</summary>
+    public int MaxLoopQueueLength { get; set; } = 4096;
+
+    /// <summary>Bytes of piece buffers per torrent for pieces being downloaded or hashed.</summary>
+    public long MaxActivePieceBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Whether every engine limit above is at least 1 (checked at start).</summary>
+    internal bool HasValidEngineLimits =>
+        MaxHalfOpenConnections >= 1 && MaxPendingIncomingConnections >= 1 && MaxConnectionsPerAddress >= 1 &&
+        MaxPeerCandidates >= 1 && MaxLoopQueueLength >= 1 && MaxActivePieceBytes >= 1;
+
     /// <summary>Upload limit of the replica in bytes per second; 0 is unlimited.</summary>
     public long UploadRateLimit { get; set; }
 

@@ -12,17 +12,14 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
     private static ClientEngine NewEngine(EncryptionPolicy policy) =>
         EngineTestKit.NewEngine(o => o with { Encryption = policy });
 
-    /// <summary>Dials <paramref name="to"/> from <paramref name="torrent"/> with <paramref name="policy"/>, as the engine's own dials do.</summary>
-    private static OutgoingPeerConnection Dial(TorrentManager torrent, ClientEngine to, EncryptionPolicy policy)
+    /// <summary>
+    /// Makes <paramref name="torrent"/> dial <paramref name="to"/> as it dials any peer it hears of: through its engine's
+    /// connection factory, negotiating by the torrent's policy (<see cref="TorrentManager.Encryption"/>).
+    /// </summary>
+    private static void Dial(TorrentManager torrent, ClientEngine to, EncryptionPolicy policy)
     {
-        var connection = new OutgoingPeerConnection(() =>
-        {
-            var (outgoing, incoming) = InMemoryPeerConnection.CreatePair();
-            _ = to.AcceptAsync(incoming);
-            return outgoing;
-        }, torrent.InfoHash, policy);
-        torrent.ConnectTo(connection);
-        return connection;
+        Assert.Equal(policy, torrent.Encryption);
+        torrent.AddPeer(to.ListenEndPoint!);
     }
 
     private async Task<(TorrentManager Seed, TorrentManager Leech, byte[] Data, TorrentMetainfo Meta)> SetUpAsync(ClientEngine seeder, ClientEngine leecher,
@@ -44,11 +41,11 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
         await using var leecher = NewEngine(EncryptionPolicy.Require);
         var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct);
 
-        var connection = Dial(t, seeder, EncryptionPolicy.Require);
+        Dial(t, seeder, EncryptionPolicy.Require);
         await EngineTestKit.WaitForAsync(s, x => x.Peers == 1, ct);
         Assert.Equal(1, s.Status.EncryptedPeers);
+        Assert.Equal(1, t.Status.EncryptedPeers);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
-        Assert.True(connection.IsEncrypted);
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
     }
 
@@ -73,13 +70,19 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
         var ct = TestContext.Current.CancellationToken;
         await using var seeder = NewEngine(EncryptionPolicy.Prefer);
         await using var leecher = NewEngine(EncryptionPolicy.Prefer);
-        var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct, new AddTorrentOptions { Encryption = EncryptionPolicy.Require });
+        await using var plain = NewEngine(EncryptionPolicy.Disable);
+        var (s, t, data, meta) = await SetUpAsync(seeder, leecher, ct, new AddTorrentOptions { Encryption = EncryptionPolicy.Require });
         Assert.Equal(EncryptionPolicy.Require, s.Encryption);
 
-        await EngineTestKit.ConnectAsync(t, seeder);
+        // A client without encryption dials in plaintext: the torrent's override refuses it.
+        var p = await plain.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "plain") }, ct);
+        await EngineTestKit.WaitForAsync(p, x => x.State == TorrentState.Downloading, ct);
+        Dial(p, seeder, EncryptionPolicy.Disable);
         await Task.Delay(1000, ct);
         Assert.Equal(0, s.Status.Peers);
+        Assert.Equal(0, p.Status.BytesDone);
 
+        // A preferring client negotiates MSE and is taken.
         Dial(t, seeder, EncryptionPolicy.Prefer);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
@@ -93,10 +96,12 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
         await using var leecher = NewEngine(EncryptionPolicy.Prefer);
         var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct);
 
-        var connection = Dial(t, seeder, EncryptionPolicy.Prefer);
+        Dial(t, seeder, EncryptionPolicy.Prefer);
+        await EngineTestKit.WaitForAsync(s, x => x.Peers == 1, ct);
+        // Connected, and in plaintext: the preferring dial fell back.
+        Assert.Equal(0, s.Status.EncryptedPeers);
+        Assert.Equal(0, t.Status.EncryptedPeers);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
-        Assert.True(connection.FellBack);
-        Assert.False(connection.IsEncrypted);
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
     }
 
@@ -108,10 +113,9 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
         await using var leecher = NewEngine(EncryptionPolicy.Require);
         var (s, t, _, _) = await SetUpAsync(seeder, leecher, ct);
 
-        var connection = Dial(t, seeder, EncryptionPolicy.Require);
+        Dial(t, seeder, EncryptionPolicy.Require);
         await Task.Delay(1500, ct);
         Assert.Equal(0, s.Status.Peers);
         Assert.Equal(0, t.Status.Peers);
-        Assert.False(connection.FellBack);
     }
 }

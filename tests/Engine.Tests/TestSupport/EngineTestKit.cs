@@ -1,3 +1,4 @@
+using System.Net;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Metainfo;
@@ -34,6 +35,32 @@ internal static class EngineTestKit
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The one in-memory network of the tests: every engine made here listens on it at an address of its own and dials
+    /// through it, and scripted peers listen on it, so engines and peers meet with no socket and no hook into the engine.
+    /// </summary>
+    public static readonly InMemoryNetwork Network = new();
+
+    /// <summary>Joins <paramref name="options"/> to <see cref="Network"/> at a fresh address and port (not 6881, which scripted peers use).</summary>
+    public static EngineOptions OnNetwork(EngineOptions options)
+    {
+        var address = Network.NextAddress();
+        return options with
+        {
+            ListenEndPoint = new IPEndPoint(address, 0),
+            ListenerFactory = Network,
+            ConnectionFactory = options.ConnectionFactory ?? Network.From(address),
+        };
+    }
+
+    /// <summary>An engine on <see cref="Network"/>, listening.</summary>
+    public static ClientEngine Started(EngineOptions options)
+    {
+        var engine = new ClientEngine(OnNetwork(options));
+        engine.StartAsync().GetAwaiter().GetResult();
+        return engine;
+    }
+
     /// <summary>A single-file torrent of <paramref name="length"/> random bytes at <paramref name="path"/>.</summary>
     public static async Task<(TorrentMetainfo Meta, byte[] Data)> SingleFileAsync(string path, int length, int seed, CancellationToken ct, int pieceLength = 16 * 1024)
     {
@@ -46,19 +73,23 @@ internal static class EngineTestKit
     }
 
     public static ClientEngine NewEngine(string? resume = null, int maxActive = 3, TimeProvider? time = null) =>
-        new(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, MaxActiveDownloads = maxActive, TimeProvider = time ?? TimeProvider.System });
+        Started(Plaintext with { ResumeDirectory = resume, MaxActiveDownloads = maxActive, TimeProvider = time ?? TimeProvider.System });
 
-    /// <summary>An engine that does not listen, with <paramref name="configure"/> applied to its options.</summary>
+    /// <summary>An engine on <see cref="Network"/>, with <paramref name="configure"/> applied to its options (before it joins the network).</summary>
     public static ClientEngine NewEngine(Func<EngineOptions, EngineOptions> configure) =>
-        new(configure(new EngineOptions { ListenEndPoint = null }));
+        Started(configure(Plaintext));
 
-    /// <summary>Makes <paramref name="torrent"/> dial <paramref name="to"/> over an in-memory pair.</summary>
-    public static async Task ConnectAsync(TorrentManager torrent, ClientEngine to)
+    /// <summary>
+    /// Test engines speak plaintext unless a test sets a policy: scripted peers speak the plain wire protocol, and the
+    /// engine's default (prefer) would open every dial with an MSE handshake they cannot answer.
+    /// </summary>
+    private static EngineOptions Plaintext => new() { Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable };
+
+    /// <summary>Makes <paramref name="torrent"/> dial <paramref name="to"/> through <see cref="Network"/>, as it would dial any peer it heard of.</summary>
+    public static Task ConnectAsync(TorrentManager torrent, ClientEngine to)
     {
-        var (outgoing, incoming) = InMemoryPeerConnection.CreatePair();
-        _ = to.AcceptAsync(incoming);
-        torrent.ConnectTo(outgoing);
-        await Task.Yield();
+        torrent.AddPeer(to.ListenEndPoint ?? throw new InvalidOperationException("The engine does not listen."));
+        return Task.CompletedTask;
     }
 
     public static async Task WaitForAsync(TorrentManager t, Func<TorrentStatus, bool> condition, CancellationToken ct, TimeSpan? bound = null)

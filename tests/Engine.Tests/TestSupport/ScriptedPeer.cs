@@ -37,15 +37,35 @@ internal sealed class ScriptedPeer : IAsyncDisposable
     /// <summary>The handshake the engine sent.</summary>
     public Handshake EngineHandshake { get; }
 
+    /// <summary>How long a peer waits to be dialled before it counts as refused (banned, address full, not transferring).</summary>
+    public static readonly TimeSpan NotDialledAfter = TimeSpan.FromSeconds(3);
+
     /// <summary>
-    /// Makes <paramref name="torrent"/> dial a new in-memory peer (at <paramref name="address"/>, 192.0.2.2:6881 unless
-    /// given) and completes the handshake with <paramref name="reserved"/>.
+    /// Listens on <see cref="EngineTestKit.Network"/> (at <paramref name="address"/>, else a fresh address), tells
+    /// <paramref name="torrent"/> of it as any peer source would, and completes the handshake of the connection the
+    /// torrent dials with <paramref name="reserved"/>. Throws <see cref="EndOfStreamException"/> when the torrent does
+    /// not dial within <see cref="NotDialledAfter"/> or hangs up.
     /// </summary>
     public static async Task<ScriptedPeer> ConnectAsync(TorrentManager torrent, InfoHash infoHash, ReservedBits reserved, CancellationToken ct,
         System.Net.IPEndPoint? address = null)
     {
-        var (ours, theirs) = InMemoryPeerConnection.CreatePair(dialled: address);
-        torrent.ConnectTo(ours);
+        address ??= new System.Net.IPEndPoint(EngineTestKit.Network.NextAddress(), 6881);
+        IPeerConnection theirs;
+        await using (var listener = EngineTestKit.Network.Listen(address))
+        {
+            listener.Start();
+            torrent.AddPeer(address);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(NotDialledAfter);
+            try
+            {
+                theirs = await listener.Connections.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new EndOfStreamException($"The torrent did not dial {address}.");
+            }
+        }
         var handshake = new byte[Handshake.Length];
         await ReadExactlyAsync(theirs, handshake, ct);
         Assert.Equal(HandshakeStatus.Complete, Handshake.TryParse(handshake, out var engineHandshake));
@@ -77,6 +97,18 @@ internal sealed class ScriptedPeer : IAsyncDisposable
             await ReadExactlyAsync(_connection, body, ct);
             return new RawMessage((MessageId)body[0], body[1..]);
         }
+    }
+
+    /// <summary>The next frame, keep-alives included (null); throws <see cref="EndOfStreamException"/> when the engine hung up.</summary>
+    public async Task<RawMessage?> ReadFrameAsync(CancellationToken ct)
+    {
+        var header = new byte[4];
+        await ReadExactlyAsync(_connection, header, ct);
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length == 0) return null;
+        var body = new byte[length];
+        await ReadExactlyAsync(_connection, body, ct);
+        return new RawMessage((MessageId)body[0], body[1..]);
     }
 
     /// <summary>Reads until a message matches; throws on hang-up or timeout.</summary>

@@ -37,7 +37,7 @@ public sealed class ConnectionLimitTests() : TempFolderTest("te-connlimits-")
     }
 
     [Fact]
-    public async Task AcceptAsync_MoreSilentIncomingThanCap_ExtraClosedAtOnceAndDownloadCompletes()
+    public async Task Listener_MoreSilentIncomingThanCap_ExtraClosedAtOnceAndDownloadCompletes()
     {
         var ct = TestContext.Current.CancellationToken;
         var (meta, data) = await TorrentAsync(ct);
@@ -46,14 +46,10 @@ public sealed class ConnectionLimitTests() : TempFolderTest("te-connlimits-")
 
         // Two connections that never send a handshake hold both slots; a third is closed before it is read.
         var silent = new List<IPeerConnection>();
-        for (var i = 0; i < 2; i++)
-        {
-            var (dialler, accepted) = InMemoryPeerConnection.CreatePair();
-            _ = seeder.AcceptAsync(accepted);
-            silent.Add(dialler);
-        }
-        var (extra, extraAccepted) = InMemoryPeerConnection.CreatePair();
-        _ = seeder.AcceptAsync(extraAccepted);
+        IPeerConnection Dial() => EngineTestKit.Network.Connect(seeder.ListenEndPoint!, new IPEndPoint(EngineTestKit.Network.NextAddress(), 50000));
+        for (var i = 0; i < 2; i++) silent.Add(Dial());
+        await EngineTestKit.WaitForAsync(seeder.Find(meta.InfoHash)!, _ => seeder.PendingIncomingConnections == 2, ct);
+        var extra = Dial();
         Assert.True(await ClosedAsync(extra, TimeSpan.FromSeconds(2), ct), "the connection past the cap was not closed");
         Assert.Equal(2, seeder.PendingIncomingConnections);
         Assert.False(await ClosedAsync(silent[0], TimeSpan.FromMilliseconds(200), ct), "a connection within the cap was closed");
@@ -71,26 +67,27 @@ public sealed class ConnectionLimitTests() : TempFolderTest("te-connlimits-")
     }
 
     [Fact]
-    public async Task ConnectTo_MoreDialsThanHalfOpenCap_ExtraRefusedAndDownloadCompletes()
+    public async Task ConnectionFactory_MoreDialsThanHalfOpenCap_ExtraWaitsForASlotAndDownloadCompletes()
     {
         var ct = TestContext.Current.CancellationToken;
         var (meta, data) = await TorrentAsync(ct);
         await using var seeder = EngineTestKit.NewEngine();
         await SeedAsync(seeder, meta, ct);
-        await using var leecher = EngineTestKit.NewEngine(o => o with { MaxHalfOpenConnections = 2 });
+        var gate = new GatedFactory(IPAddress.Parse("192.0.2.3"), EngineTestKit.Network.From(EngineTestKit.Network.NextAddress()));
+        await using var leecher = EngineTestKit.NewEngine(o => o with { MaxHalfOpenConnections = 2, ConnectionFactory = gate });
         var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = Path.Combine(Root, "dl") }, ct);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
 
-        // Two dials that never connect hold both half-open slots; a third is refused without being dialled.
-        var gated = Enumerable.Range(0, 3).Select(i => new GatedConnection(new IPEndPoint(IPAddress.Parse("192.0.2.3"), 7000 + i))).ToArray();
-        foreach (var g in gated) t.ConnectTo(g);
-        await EngineTestKit.WaitForAsync(t, _ => gated.Count(g => g.ConnectCalled) == 2 && gated.Count(g => g.Disposed) == 1, ct);
+        // Two dials that never connect hold both half-open slots; the third address is not dialled while they do.
+        t.AddPeers(Enumerable.Range(0, 3).Select(i => new IPEndPoint(IPAddress.Parse("192.0.2.3"), 7000 + i)).ToArray());
+        await EngineTestKit.WaitForAsync(t, _ => gate.Gated.Count(g => g.ConnectCalled) == 2, ct);
+        await Task.Delay(200, ct);
+        Assert.Equal(2, gate.Gated.Count);
         Assert.Equal(2, leecher.HalfOpenConnections);
-        Assert.False(gated[2].ConnectCalled);
 
-        // The dials fail and give their slots back; a dial that connects downloads the torrent.
-        foreach (var g in gated) g.Fail();
-        await EngineTestKit.WaitForAsync(t, _ => leecher.HalfOpenConnections == 0, ct);
+        // The dials fail and give their slots back (the third is dialled then and fails too); a dial that connects downloads the torrent.
+        gate.FailAll();
+        await EngineTestKit.WaitForAsync(t, _ => gate.Gated.Count == 3 && leecher.HalfOpenConnections == 0, ct);
         await EngineTestKit.ConnectAsync(t, seeder);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "dl", "f.bin"), ct));
@@ -160,6 +157,9 @@ public sealed class ConnectionLimitTests() : TempFolderTest("te-connlimits-")
         t.AddPeers(Enumerable.Range(0, 10).Select(i => new IPEndPoint(IPAddress.Parse("127.0.0.9"), 1 + i)).ToArray());
         await t.ResumeAsync(ct);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+        // While those dials are in progress the set is full of connecting peers and a new address would be dropped.
+        await EngineTestKit.WaitForAsync(t, _ => engine.HalfOpenConnections == 0, ct);
+        await Task.Delay(300, ct);
         await using var peer = await ScriptedPeer.ConnectAsync(t, meta.InfoHash, ReservedBits.None, ct);
         await peer.SendAsync(PeerMessage.Bitfield(new byte[] { 0xF0 }), ct);
         await peer.SendAsync(PeerMessage.Unchoke, ct);
@@ -170,6 +170,29 @@ public sealed class ConnectionLimitTests() : TempFolderTest("te-connlimits-")
         await server;
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "dl", "f.bin"), ct));
         Assert.True(t.Status.PeersKnown <= 11, t.Status.ToString());
+    }
+
+    /// <summary>Dials to <paramref name="gated"/> stay in progress until <see cref="FailAll"/>; others go to <paramref name="other"/>.</summary>
+    private sealed class GatedFactory(IPAddress gated, IPeerConnectionFactory other) : IPeerConnectionFactory
+    {
+        private volatile bool _failed;
+
+        public System.Collections.Concurrent.ConcurrentQueue<GatedConnection> Gated { get; } = new();
+
+        public IPeerConnection Create(IPEndPoint remote)
+        {
+            if (!remote.Address.Equals(gated)) return other.Create(remote);
+            var c = new GatedConnection(remote);
+            if (_failed) c.Fail();
+            Gated.Enqueue(c);
+            return c;
+        }
+
+        public void FailAll()
+        {
+            _failed = true;
+            foreach (var c in Gated) c.Fail();
+        }
     }
 
     /// <summary>A dial that stays in progress until the test fails it.</summary>

@@ -177,7 +177,7 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         var resume = Path.Combine(Root, "resume");
         var store = new TorrentEdge.Engine.Storage.Resume.ResumeDataStore(resume);
 
-        await using (var engine = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, RecheckParallelism = 1 }))
+        await using (var engine = EngineTestKit.NewEngine(o => o with { ResumeDirectory = resume, RecheckParallelism = 1 }))
         {
             var t = await engine.AddAsync(meta, new AddTorrentOptions { SavePath = content }, ct);
             await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
@@ -193,7 +193,7 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         // The user asked to distrust what the resume data says; an interrupted recheck must not leave it
         // to be trusted at the next start (nor save the have-set of a check that did not finish).
         Assert.Null((await store.LoadAsync(meta.InfoHash.ToHex(), ct)).Data);
-        await using var again = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume });
+        await using var again = EngineTestKit.NewEngine(o => o with { ResumeDirectory = resume });
         var resumed = await again.AddAsync(meta, new AddTorrentOptions { SavePath = content }, ct);
         await WaitForAsync(resumed, x => x.State == TorrentState.Seeding, ct);
     }
@@ -231,7 +231,7 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         var ct = TestContext.Current.CancellationToken;
         var (meta, seedDir, files) = await MakeTorrentAsync(uploadLimitOnSeederEngine ? 10 : 11, ct);
         const long limit = 40_000;
-        await using var seeder = new ClientEngine(new EngineOptions { ListenEndPoint = null, UploadRateLimit = uploadLimitOnSeederEngine ? limit : 0 });
+        await using var seeder = EngineTestKit.NewEngine(o => o with { UploadRateLimit = uploadLimitOnSeederEngine ? limit : 0 });
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
@@ -254,7 +254,7 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
     {
         var ct = TestContext.Current.CancellationToken;
         var (meta, seedDir, files) = await MakeTorrentAsync(12, ct);
-        await using var seeder = new ClientEngine(new EngineOptions { ListenEndPoint = null, SeedRatioLimit = 1.0 });
+        await using var seeder = EngineTestKit.NewEngine(o => o with { SeedRatioLimit = 1.0 });
         await using var leecher = NewEngine();
         var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
         await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
@@ -346,7 +346,7 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         }
 
         // A fresh engine with a ratio limit of 1: the bytes uploaded before count, so it finishes with no peer at all.
-        await using var again = new ClientEngine(new EngineOptions { ListenEndPoint = null, ResumeDirectory = resume, SeedRatioLimit = 1.0 });
+        await using var again = EngineTestKit.NewEngine(o => o with { ResumeDirectory = resume, SeedRatioLimit = 1.0 });
         var restarted = await again.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
 
         await WaitForAsync(restarted, x => x.State == TorrentState.Finished, ct);

@@ -66,4 +66,43 @@ public sealed class PeerWorkerOptionsTests
 
         Assert.Equal(allowed, options.Destinations.ToPolicy().Check(IPAddress.Loopback).Allowed);
     }
+
+    [Theory]
+    [InlineData("MaxLoopQueueLength", "0")]
+    [InlineData("MaxConnectionsPerAddress", "-1")]
+    [InlineData("MaxActivePieceBytes", "0")]
+    public void EngineLimits_BelowOne_ResolvingOptionsFailsNamingThem(string key, string value)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = "127.0.0.1:9",
+            [$"PeerWorker:{key}"] = value,
+        });
+        builder.AddApplicationServices();
+        using var host = builder.Build();
+
+        var e = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<PeerWorkerOptions>>().Value);
+
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EngineLimits_Configured_BoundFromConfiguration()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = "127.0.0.1:9",
+            ["PeerWorker:BanByAddress"] = "false",
+            ["PeerWorker:MaxLoopQueueLength"] = "123",
+        });
+        builder.AddApplicationServices();
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptions<PeerWorkerOptions>>().Value;
+
+        Assert.False(options.BanByAddress);
+        Assert.Equal(123, options.MaxLoopQueueLength);
+    }
 }

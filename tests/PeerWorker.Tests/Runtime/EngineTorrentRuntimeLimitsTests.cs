@@ -30,6 +30,13 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
             DownloadRateLimit = 250_000,
             DirectWrites = false,
             Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Require,
+            BanByAddress = false,
+            MaxHalfOpenConnections = 5,
+            MaxPendingIncomingConnections = 6,
+            MaxConnectionsPerAddress = 7,
+            MaxPeerCandidates = 8,
+            MaxLoopQueueLength = 9,
+            MaxActivePieceBytes = 10 * 1024 * 1024,
         });
 
         var engine = runtime.EngineOptions;
@@ -40,6 +47,13 @@ public sealed class EngineTorrentRuntimeLimitsTests : IAsyncDisposable
         Assert.Equal(250_000, engine.DownloadRateLimit);
         Assert.False(engine.DirectWrites);
         Assert.Equal(TorrentEdge.Engine.Encryption.EncryptionPolicy.Require, engine.Encryption);
+        Assert.False(engine.BanByAddress);
+        Assert.Equal(5, engine.MaxHalfOpenConnections);
+        Assert.Equal(6, engine.MaxPendingIncomingConnections);
+        Assert.Equal(7, engine.MaxConnectionsPerAddress);
+        Assert.Equal(8, engine.MaxPeerCandidates);
+        Assert.Equal(9, engine.MaxLoopQueueLength);
+        Assert.Equal(10 * 1024 * 1024, engine.MaxActivePieceBytes);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.DownloadDirectory);
         Assert.Equal(Path.Combine(_root, "downloads"), engine.ResumeDirectory);
     }
