@@ -29,12 +29,12 @@ public sealed partial class TorrentManager
 
     // ---- candidates and connections ----
 
-    private void AddCandidate(IPEndPoint endPoint)
+    private void AddCandidate(IPEndPoint endPoint, PeerSource source)
     {
         if (endPoint.Port == 0) return;
         if (Engine.ListenEndPoint is { } self && self.Port == endPoint.Port && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(self.Address)))
             return; // ourselves, as a tracker reports us back
-        _candidates.TryAdd(endPoint);
+        _candidates.TryAdd(endPoint, source);
         if (IsTransferring) ConnectToCandidates();
     }
 
@@ -66,7 +66,7 @@ public sealed partial class TorrentManager
             }
             c.Connected = true;
             var connection = new SocketPeerConnection(c.EndPoint, Engine.SocketOptions);
-            var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true };
+            var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true, Source = c.Source };
             _pending.Add(session);
             Track(session.RunAsync(null, null, OurHandshake()));
         }
@@ -552,6 +552,7 @@ public sealed partial class TorrentManager
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         if (_resumeDirty && now - _lastResumeSaveTicks > Engine.Options.ResumeSaveInterval.TotalMilliseconds) SaveResume();
+        RefreshSnapshots();
         PublishStatus();
         TrackSeeding();
         EmitProgress();

@@ -60,7 +60,7 @@ public sealed partial class TorrentManager
     {
         _announcing = false;
         if (!result.Success) return;
-        foreach (var peer in result.Peers) AddCandidate(peer);
+        foreach (var peer in result.Peers) AddCandidate(peer, PeerSource.Tracker);
     }
 
     private void StopTrackers()

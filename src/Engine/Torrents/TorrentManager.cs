@@ -79,7 +79,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
         if (options.FilePriorities is { } fp) _filePriorities = [.. fp];
-        foreach (var peer in options.Peers ?? []) AddCandidate(peer);
+        // Peers given with a magnet are its x.pe; with a .torrent they were named by hand.
+        foreach (var peer in options.Peers ?? []) AddCandidate(peer, metainfo is null ? PeerSource.Magnet : PeerSource.Manual);
         _status = BuildStatus();
     }
 
@@ -310,7 +311,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
                 break;
             }
             case WorkKind.PeersFound:
-                foreach (var ep in (IReadOnlyList<IPEndPoint>)work.Data!) AddCandidate(ep);
+                foreach (var ep in (IReadOnlyList<IPEndPoint>)work.Data!) AddCandidate(ep, PeerSource.Manual);
                 break;
             case WorkKind.CheckDone: OnCheckDone((CheckResult)work.Data!); break;
             case WorkKind.PieceHashed: OnPieceHashed(work.Index, (HashResult)work.Data!); break;
