@@ -173,7 +173,7 @@ function Peers({ t }: { t: Torrent }) {
       {peers.length === 0
         ? <p class="muted">{t.state === 'paused' ? 'Paused: no peers are connected.' : 'No peer is connected right now.'}</p>
         : (
-          <div class="table-scroll">
+          <div class="table-scroll" role="region" aria-label="Peer list" tabIndex={0}>
             <table class="peers">
               <caption class="sr-only">Peers of {t.name}</caption>
               <thead><tr><th scope="col">Address</th><th scope="col">Client</th><th scope="col">Found by</th><th scope="col">Encrypted</th>
