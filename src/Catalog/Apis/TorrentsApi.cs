@@ -291,7 +291,8 @@ public static partial class TorrentsApi
 
     public static async Task<Results<Ok<TorrentListView>, ProblemHttpResult>> ListTorrents(
         ClaimsPrincipal user, ICatalogStore store, CancellationToken cancellationToken,
-        int? page = null, int? pageSize = null, string? state = null, string? sort = null, string? order = null)
+        int? page = null, int? pageSize = null, string? state = null, string? sort = null, string? order = null,
+        string? category = null, string? tag = null)
     {
         var p = page ?? 1;
         var size = pageSize ?? 50;
@@ -331,10 +332,39 @@ public static partial class TorrentsApi
         }
         var isAdmin = user.IsAdmin();
         var viewer = user.GetUserId();
+        IReadOnlyCollection<string>? labelled = null;
+        if (category is not null || tag is not null)
+        {
+            // The caller's own labels (qBittorrent's filters: category "" is "no category"); the store then pages over them.
+            labelled = (await store.ListTorrentLabelsAsync(viewer, cancellationToken))
+                .Where(l => (category is null || l.Category == category) && (tag is null || l.Tags.Contains(tag)))
+                .Select(l => l.InfoHash).ToList();
+            if (category == "")
+            {
+                // Unlabelled torrents have no labels record at all: every own torrent except those with a category.
+                var categorised = (await store.ListTorrentLabelsAsync(viewer, cancellationToken)).Where(l => l.Category.Length > 0).Select(l => l.InfoHash).ToHashSet();
+                var own = await OwnHashesAsync(store, viewer, cancellationToken);
+                labelled = own.Where(h => !categorised.Contains(h) && (tag is null || labelled.Contains(h))).ToList();
+            }
+        }
         var result = await store.ListTorrentsAsync(
-            new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size), cancellationToken);
+            new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size) { InfoHashes = labelled }, cancellationToken);
         var views = await LabelsApi.WithLabelsAsync(result.Items.Select(t => TorrentView.From(t, viewer, isAdmin)).ToList(), user, store, cancellationToken);
         return TypedResults.Ok(new TorrentListView(views, result.Total, p, size));
+    }
+
+    private static async Task<List<string>> OwnHashesAsync(ICatalogStore store, string userId, CancellationToken cancellationToken)
+    {
+        var hashes = new List<string>();
+        for (var skip = 0; ; skip += 1000)
+        {
+            var page = await store.ListTorrentsAsync(new TorrentQuery(userId, null, TorrentSort.Added, false, skip, 1000), cancellationToken);
+            hashes.AddRange(page.Items.Select(t => t.InfoHash));
+            if (page.Items.Count < 1000)
+            {
+                return hashes;
+            }
+        }
     }
 
     public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> GetTorrent(

@@ -117,6 +117,26 @@ public sealed class TorrentDetailsApiTests(CatalogFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task ListTorrents_CategoryOrTagFilter_OnlyTheCallersMatchingTorrents()
+    {
+        var user = await factory.UserAsync();
+        var tv = TestTorrents.Single("f-tv-" + Guid.NewGuid().ToString("N"));
+        var film = TestTorrents.Single("f-film-" + Guid.NewGuid().ToString("N"));
+        var plain = TestTorrents.Single("f-plain-" + Guid.NewGuid().ToString("N"));
+        await TorrentsApiCases.UploadAsync(user, tv.Bytes, ("category", "tv"), ("tags", "hd"));
+        await TorrentsApiCases.UploadAsync(user, film.Bytes, ("category", "movies"), ("tags", "hd,4k"));
+        await TorrentsApiCases.UploadAsync(user, plain.Bytes);
+        async Task<string[]> Names(string query) =>
+            [.. (await IsAsync<TorrentListView>(await user.GetAsync("/api/torrents?sort=name&" + query, Ct), HttpStatusCode.OK)).Items.Select(t => t.Name![..4])];
+
+        Assert.Equal(["f-tv"], await Names("category=tv"));
+        Assert.Equal(["f-fi", "f-tv"], await Names("tag=hd"));
+        Assert.Equal(["f-fi"], await Names("category=movies&tag=4k"));
+        Assert.Equal(["f-pl"], await Names("category="));
+        Assert.Empty(await Names("category=nothing"));
+    }
+
+    [Fact]
     public async Task AddTorrent_InvalidTag_RefusedAndNothingAdded()
     {
         var user = await factory.UserAsync();
