@@ -169,7 +169,7 @@ function Peers({ t }: { t: Torrent }) {
   const peers = sortPeers(list.items);
   return (
     <>
-      <dl class="facts"><dt>Connected</dt><dd>{t.peersConnected}</dd><dt>Known</dt><dd>{t.peersTotal}</dd></dl>
+      <dl class="facts"><dt>Connected</dt><dd>{list.connected}</dd><dt>Known</dt><dd>{list.known}</dd></dl>
       {peers.length === 0
         ? <p class="muted">{t.state === 'paused' ? 'Paused: no peers are connected.' : 'No peer is connected right now.'}</p>
         : (
