@@ -155,6 +155,105 @@ public sealed class BrowserFlowTests(WebUiSuite fixture) : IClassFixture<WebUiSu
         Log("removed with data: the download folder is gone");
     }
 
+    /// <summary>
+    /// The detail panel's peers, piece map, categories, tags and share limits against a real download: a libtorrent seeder
+    /// named by the magnet's x.pe, so the peer list must show it as found through the magnet link.
+    /// </summary>
+    [Fact]
+    public async Task WebUi_DownloadingMagnet_PeersPieceMapLabelsAndShareLimitInDetailPanel()
+    {
+        SkipUnlessRunnable();
+        if (!LibtorrentPeer.IsAvailable || !File.Exists(MkTorrent.Program))
+        {
+            Assert.Skip("needs python3-libtorrent and mktorrent (Debian packages; scripts/test.sh installs them)");
+        }
+        var seeds = Path.Combine(fixture.Work, "seeds-detail");
+        Directory.CreateDirectory(seeds);
+        var payload = TestPayload.Create(seeds, "detail-album", 21, [("a.bin", 4_000_003), ("b/c.bin", 4_000_009)]);
+        var torrentPath = Path.Combine(fixture.Work, "detail-album.torrent");
+        await MkTorrent.CreateAsync(payload.ContentPath, torrentPath, [], 16, Ct);
+        var metainfo = TorrentMetainfo.Parse(File.ReadAllBytes(torrentPath));
+        var hash = metainfo.InfoHash.ToHex();
+        // About 16 s for 8 MB: time to watch its peer and a half-filled map.
+        await using var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
+        {
+            Seed = true, TorrentPath = torrentPath, SavePath = seeds, UploadLimit = 500_000, MaxLifetime = TimeSpan.FromMinutes(10),
+        }, Ct);
+        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
+
+        await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1600, Height = 900 } });
+        var ui = new WebUiPage(await context.NewPageAsync(), fixture.Artifacts, "detail");
+        await ui.OpenAsync(fixture.Gateway);
+        await ui.RegisterAsync("carol", WebUiSuite.Password);
+        var other = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().Concat(new byte[4]).ToArray());
+        await ui.AddMagnetAsync($"magnet:?xt=urn:btih:{other}&dn=uncategorised", paused: true);
+        await ui.AddMagnetAsync($"magnet:?xt=urn:btih:{hash}&dn=detail-album&x.pe={seeder.Endpoint}", category: "linux", tags: "iso, weekly");
+        await ui.Row(hash).WaitForAsync(new() { Timeout = 10_000 });
+
+        // Category and tags set on add: a column of the list, and filters.
+        await Assertions.Expect(ui.Row(hash).Locator(".c-labels")).ToHaveTextAsync("linuxisoweekly");
+        await ui.Page.GetByLabel("Filter by category").SelectOptionAsync("linux");
+        await Assertions.Expect(ui.Row(other)).ToHaveCountAsync(0);
+        await Assertions.Expect(ui.Row(hash)).ToHaveCountAsync(1);
+        await ui.ShotAsync("filtered-by-category");
+        await ui.Page.GetByLabel("Filter by category").SelectOptionAsync(new SelectOptionValue { Label = "Any category" });
+        await ui.Page.GetByLabel("Filter by tag").SelectOptionAsync("weekly");
+        await Assertions.Expect(ui.Row(other)).ToHaveCountAsync(0);
+        await ui.Page.GetByLabel("Filter by tag").SelectOptionAsync(new SelectOptionValue { Label = "Any tag" });
+        await Assertions.Expect(ui.Row(other)).ToHaveCountAsync(1);
+
+        // Peers while it downloads: the seeder, found through the magnet's x.pe, not encrypted.
+        await ui.Row(hash).GetByRole(AriaRole.Button, new() { Name = "detail-album" }).ClickAsync();
+        var detail = ui.Page.GetByRole(AriaRole.Complementary, new() { Name = "detail-album" });
+        await detail.GetByRole(AriaRole.Tab, new() { Name = "Peers" }).ClickAsync();
+        var peerRow = detail.GetByRole(AriaRole.Row).Filter(new() { HasText = seeder.Endpoint });
+        await peerRow.WaitForAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(peerRow).ToContainTextAsync("Magnet link (x.pe)");
+        await Assertions.Expect(peerRow.GetByRole(AriaRole.Cell).Nth(2)).ToHaveTextAsync("no");
+        // The client as it named itself in its extension handshake ("v": lt_peer.py's user_agent).
+        await Assertions.Expect(peerRow.GetByRole(AriaRole.Cell).Nth(0)).ToHaveTextAsync("lt_peer/2.0.8");
+        await ui.ShotAsync("peers");
+        var axe = new List<string>();
+        await CheckAsync(ui, "detail-peers", axe);
+
+        // The piece map: Catalog's bitfield, filled as pieces arrive, complete at the end.
+        await detail.GetByRole(AriaRole.Tab, new() { Name = "Pieces" }).ClickAsync();
+        var map = detail.GetByRole(AriaRole.Img, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Piece map") });
+        await map.WaitForAsync(new() { Timeout = 30_000 });
+        var partial = await map.GetAttributeAsync("data-have");
+        await ui.ShotAsync("piece-map-downloading");
+        await Assertions.Expect(map).ToHaveAttributeAsync("aria-label", $"Piece map: {metainfo.PieceCount} of {metainfo.PieceCount} pieces verified", new() { Timeout = 90_000 });
+        await ui.ShotAsync("piece-map-complete");
+        Log($"piece map: {partial} of {metainfo.PieceCount} when first drawn, then complete");
+        await CheckAsync(ui, "detail-pieces", axe);
+
+        // Category and tags edited in the panel, kept over a reload.
+        await detail.GetByRole(AriaRole.Tab, new() { Name = "Overview" }).ClickAsync();
+        await detail.GetByLabel("Category", new() { Exact = true }).FillAsync("distros");
+        await detail.GetByLabel("Tags (comma-separated)").FillAsync("iso");
+        await detail.GetByRole(AriaRole.Button, new() { Name = "Save labels" }).ClickAsync();
+        await ui.Page.GetByText("Category and tags saved.").WaitForAsync();
+        await CheckAsync(ui, "detail-overview-forms", axe);
+
+        // A share limit reached: ratio 0 on a seed. Catalog pauses it (as qBittorrent does by default).
+        await Assertions.Expect(ui.Row(hash).Locator(".c-state")).ToHaveTextAsync("Seeding", new() { Timeout = 60_000 });
+        await detail.GetByLabel("Ratio limit").FillAsync("0");
+        await detail.GetByRole(AriaRole.Button, new() { Name = "Save limits" }).ClickAsync();
+        await Assertions.Expect(ui.Row(hash).Locator(".c-state")).ToHaveTextAsync("Paused", new() { Timeout = 40_000 });
+        await ui.ShotAsync("paused-by-ratio-limit");
+        Log("ratio limit 0 paused the seed");
+
+        await ui.Page.ReloadAsync();
+        await ui.SignedInAsync();
+        await Assertions.Expect(ui.Row(hash).Locator(".c-labels")).ToHaveTextAsync("distrosiso", new() { Timeout = 10_000 });
+        await Assertions.Expect(ui.Row(hash).Locator(".c-state")).ToHaveTextAsync("Paused");
+        await ui.ShotAsync("labels-after-reload");
+        payload.AssertSameAs(Path.Combine(fixture.Suite.DownloadRoot, hash));
+
+        File.WriteAllLines(Path.Combine(fixture.Artifacts, "axe-detail.txt"), axe);
+        Assert.DoesNotContain(axe, line => line.Contains("serious", StringComparison.Ordinal) || line.Contains("critical", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task WebUi_MainPages_NoSeriousOrCriticalAccessibilityViolations()
     {

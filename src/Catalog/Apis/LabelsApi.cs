@@ -35,21 +35,39 @@ public static class LabelsApi
         {
             return Problems.BadRequest("Invalid info-hash", "An info-hash is 40 hexadecimal characters.");
         }
-        var category = request?.Category ?? "";
-        if (category.Length > 0 && !ClientTorrents.IsValidLabel(category, isTag: false))
+        if (Validate(request, out var category, out var distinct) is { } problem)
         {
-            return Problems.BadRequest("Invalid category", "A category has 1 to 255 characters, no control characters, backslashes or empty path segments.");
-        }
-        var tags = request?.Tags ?? [];
-        if (tags.Any(t => t is null || !ClientTorrents.IsValidLabel(t, isTag: true)))
-        {
-            return Problems.BadRequest("Invalid tag", "A tag has 1 to 255 characters, no control characters and no commas.");
+            return problem;
         }
         if (await clients.FindAsync(user, hash, cancellationToken) is null)
         {
             return Problems.NotFound("Unknown torrent", $"No torrent {hash} of yours.");
         }
-        var distinct = tags.OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        await ApplyAsync(clients, user, hash, category, distinct, cancellationToken);
+        return TypedResults.Ok(new LabelsView(category, distinct));
+    }
+
+    /// <summary>Checks a category (empty: none) and tags; the tags come back without duplicates.</summary>
+    internal static ProblemHttpResult? Validate(LabelsRequest? request, out string category, out List<string> tags)
+    {
+        category = request?.Category ?? "";
+        tags = [];
+        if (category.Length > 0 && !ClientTorrents.IsValidLabel(category, isTag: false))
+        {
+            return Problems.BadRequest("Invalid category", "A category has 1 to 255 characters, no control characters, backslashes or empty path segments.");
+        }
+        var given = request?.Tags ?? [];
+        if (given.Any(t => t is null || !ClientTorrents.IsValidLabel(t, isTag: true)))
+        {
+            return Problems.BadRequest("Invalid tag", "A tag has 1 to 255 characters, no control characters and no commas.");
+        }
+        tags = given.OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        return null;
+    }
+
+    /// <summary>Sets the caller's labels of one of the caller's torrents, creating new category and tag names.</summary>
+    internal static async Task ApplyAsync(ClientTorrents clients, ClaimsPrincipal user, string hash, string category, List<string> distinct, CancellationToken cancellationToken)
+    {
         await clients.EnsureCategoryAsync(user.GetUserId(), category, cancellationToken);
         await clients.EnsureTagsAsync(user.GetUserId(), distinct, cancellationToken);
         await clients.ChangeLabelsAsync(user, [hash], l =>
@@ -57,7 +75,6 @@ public static class LabelsApi
             l.Category = category;
             l.Tags = distinct;
         }, cancellationToken);
-        return TypedResults.Ok(new LabelsView(category, distinct));
     }
 
     /// <summary>The caller's labels of each torrent, joined into views (one query for the whole page).</summary>

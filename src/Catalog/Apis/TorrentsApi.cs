@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using TorrentEdge.Catalog.Apis.Compat;
 using TorrentEdge.Catalog.Infrastructure;
 using TorrentEdge.Catalog.Model;
 using TorrentEdge.Contracts.Torrents;
@@ -63,12 +64,18 @@ public static partial class TorrentsApi
             ? await ReadUploadAsync(request, parser, maxTorrent, cancellationToken)
             : request.HasJsonContentType()
                 ? await ReadMagnetAsync(request, parser, cancellationToken)
-                : (null, Problems.UnsupportedMediaType(AddContentTypes));
+                : (null, null, Problems.UnsupportedMediaType(AddContentTypes));
         if (parsedInput.Problem is not null)
         {
             return parsedInput.Problem;
         }
         var input = parsedInput.Input!;
+        string category = "";
+        List<string> tags = [];
+        if (parsedInput.Labels is { } labelsRequest && LabelsApi.Validate(labelsRequest, out category, out tags) is { } labelProblem)
+        {
+            return labelProblem;
+        }
         var account = await services.GetRequiredService<ICatalogStore>().FindUserByIdAsync(user.GetUserId(), cancellationToken);
         var (torrent, outcome, limit, used) = await registry.AddAsync(user.GetUserId(), input, UserQuota.For(account, options.Value), cancellationToken);
         if (outcome == AddOutcome.TorrentQuotaExceeded)
@@ -90,12 +97,18 @@ public static partial class TorrentsApi
                 + "its peers come from that user's private tracker account.");
         }
         var view = TorrentView.From(torrent!, user.GetUserId(), user.IsAdmin());
+        if (parsedInput.Labels is not null)
+        {
+            // The adder's own category and tags (per user, as the download-client APIs set them).
+            await LabelsApi.ApplyAsync(services.GetRequiredService<ClientTorrents>(), user, torrent!.InfoHash, category, tags, cancellationToken);
+            view = view with { Category = category, Tags = tags };
+        }
         return outcome == AddOutcome.Created
             ? TypedResults.Created($"/api/torrents/{torrent!.InfoHash}", view)
             : TypedResults.Ok(view);
     }
 
-    private static async Task<(AddTorrentInput? Input, ProblemHttpResult? Problem)> ReadUploadAsync(
+    private static async Task<(AddTorrentInput? Input, LabelsRequest? Labels, ProblemHttpResult? Problem)> ReadUploadAsync(
         HttpRequest request, ITorrentParser parser, long maxTorrent, CancellationToken cancellationToken)
     {
         IFormCollection form;
@@ -105,20 +118,20 @@ public static partial class TorrentsApi
         }
         catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, Problems.TooLarge(maxTorrent));
+            return (null, null, Problems.TooLarge(maxTorrent));
         }
         catch (InvalidDataException e)
         {
-            return (null, Problems.BadRequest("Malformed multipart body", e.Message));
+            return (null, null, Problems.BadRequest("Malformed multipart body", e.Message));
         }
         var file = form.Files.GetFile("file");
         if (file is null)
         {
-            return (null, Problems.BadRequest("Missing file", "Upload the .torrent in the multipart field 'file'."));
+            return (null, null, Problems.BadRequest("Missing file", "Upload the .torrent in the multipart field 'file'."));
         }
         if (file.Length > maxTorrent)
         {
-            return (null, Problems.TooLarge(maxTorrent));
+            return (null, null, Problems.TooLarge(maxTorrent));
         }
         var bytes = new byte[file.Length];
         await using (var stream = file.OpenReadStream())
@@ -132,24 +145,27 @@ public static partial class TorrentsApi
         }
         catch (TorrentParseException e)
         {
-            return (null, TorrentProblem(e));
+            return (null, null, TorrentProblem(e));
         }
         var options = ReadOptions(form["savePath"], form["paused"], form["priority"],
             form["filePriorities"].ToString() is { Length: > 0 } list ? list.Split(',', StringSplitOptions.TrimEntries) : null,
             parsed.Files.Count);
         if (options.Problem is not null)
         {
-            return (null, options.Problem);
+            return (null, null, options.Problem);
         }
-        return (new AddTorrentInput(parsed, bytes, null, null, options.SavePath, options.Paused, options.Priority, options.FilePriorities), null);
+        // Tags as one comma-separated field (as qBittorrent's torrents/add takes them) or as repeated fields.
+        var formTags = form["tags"].SelectMany(t => (t ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var labels = form.ContainsKey("category") || form.ContainsKey("tags") ? new LabelsRequest(form["category"].ToString(), formTags) : null;
+        return (new AddTorrentInput(parsed, bytes, null, null, options.SavePath, options.Paused, options.Priority, options.FilePriorities), labels, null);
     }
 
-    private static async Task<(AddTorrentInput? Input, ProblemHttpResult? Problem)> ReadMagnetAsync(
+    private static async Task<(AddTorrentInput? Input, LabelsRequest? Labels, ProblemHttpResult? Problem)> ReadMagnetAsync(
         HttpRequest request, ITorrentParser parser, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxJsonBodyBytes)
         {
-            return (null, Problems.TooLarge(MaxJsonBodyBytes));
+            return (null, null, Problems.TooLarge(MaxJsonBodyBytes));
         }
         AddMagnetRequest? body;
         try
@@ -158,15 +174,15 @@ public static partial class TorrentsApi
         }
         catch (JsonException e)
         {
-            return (null, Problems.BadRequest("Malformed JSON", e.Message));
+            return (null, null, Problems.BadRequest("Malformed JSON", e.Message));
         }
         if (string.IsNullOrWhiteSpace(body?.MagnetUri))
         {
-            return (null, Problems.BadRequest("Missing magnet URI", "Give {\"magnetURI\": \"magnet:?xt=urn:btih:...\"}."));
+            return (null, null, Problems.BadRequest("Missing magnet URI", "Give {\"magnetURI\": \"magnet:?xt=urn:btih:...\"}."));
         }
         if (body.MagnetUri.Length > MaxMagnetLength)
         {
-            return (null, Problems.BadRequest("Invalid magnet URI", $"A magnet URI has at most {MaxMagnetLength} characters."));
+            return (null, null, Problems.BadRequest("Invalid magnet URI", $"A magnet URI has at most {MaxMagnetLength} characters."));
         }
         ParsedMagnet magnet;
         try
@@ -175,19 +191,20 @@ public static partial class TorrentsApi
         }
         catch (TorrentParseException e)
         {
-            return (null, Problems.BadRequest("Invalid magnet URI", e.Message));
+            return (null, null, Problems.BadRequest("Invalid magnet URI", e.Message));
         }
         if (body.FilePriorities is { Count: > 0 })
         {
-            return (null, Problems.BadRequest("Invalid file priorities",
+            return (null, null, Problems.BadRequest("Invalid file priorities",
                 "A magnet's files are not known until its metadata arrives; set file priorities afterwards."));
         }
         var options = ReadOptions(body.SavePath, body.Paused?.ToString(), body.Priority, null, 0);
         if (options.Problem is not null)
         {
-            return (null, options.Problem);
+            return (null, null, options.Problem);
         }
-        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, options.SavePath, options.Paused, options.Priority, null), null);
+        var labels = body.Category is not null || body.Tags is not null ? new LabelsRequest(body.Category, body.Tags) : null;
+        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, options.SavePath, options.Paused, options.Priority, null), labels, null);
     }
 
     private static ProblemHttpResult TorrentProblem(TorrentParseException e)
@@ -274,7 +291,8 @@ public static partial class TorrentsApi
 
     public static async Task<Results<Ok<TorrentListView>, ProblemHttpResult>> ListTorrents(
         ClaimsPrincipal user, ICatalogStore store, CancellationToken cancellationToken,
-        int? page = null, int? pageSize = null, string? state = null, string? sort = null, string? order = null)
+        int? page = null, int? pageSize = null, string? state = null, string? sort = null, string? order = null,
+        string? category = null, string? tag = null)
     {
         var p = page ?? 1;
         var size = pageSize ?? 50;
@@ -314,10 +332,39 @@ public static partial class TorrentsApi
         }
         var isAdmin = user.IsAdmin();
         var viewer = user.GetUserId();
+        IReadOnlyCollection<string>? labelled = null;
+        if (category is not null || tag is not null)
+        {
+            // The caller's own labels (qBittorrent's filters: category "" is "no category"); the store then pages over them.
+            labelled = (await store.ListTorrentLabelsAsync(viewer, cancellationToken))
+                .Where(l => (category is null || l.Category == category) && (tag is null || l.Tags.Contains(tag)))
+                .Select(l => l.InfoHash).ToList();
+            if (category == "")
+            {
+                // Unlabelled torrents have no labels record at all: every own torrent except those with a category.
+                var categorised = (await store.ListTorrentLabelsAsync(viewer, cancellationToken)).Where(l => l.Category.Length > 0).Select(l => l.InfoHash).ToHashSet();
+                var own = await OwnHashesAsync(store, viewer, cancellationToken);
+                labelled = own.Where(h => !categorised.Contains(h) && (tag is null || labelled.Contains(h))).ToList();
+            }
+        }
         var result = await store.ListTorrentsAsync(
-            new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size), cancellationToken);
+            new TorrentQuery(isAdmin ? null : user.GetUserId(), stateFilter, sortKey, descending, (p - 1) * size, size) { InfoHashes = labelled }, cancellationToken);
         var views = await LabelsApi.WithLabelsAsync(result.Items.Select(t => TorrentView.From(t, viewer, isAdmin)).ToList(), user, store, cancellationToken);
         return TypedResults.Ok(new TorrentListView(views, result.Total, p, size));
+    }
+
+    private static async Task<List<string>> OwnHashesAsync(ICatalogStore store, string userId, CancellationToken cancellationToken)
+    {
+        var hashes = new List<string>();
+        for (var skip = 0; ; skip += 1000)
+        {
+            var page = await store.ListTorrentsAsync(new TorrentQuery(userId, null, TorrentSort.Added, false, skip, 1000), cancellationToken);
+            hashes.AddRange(page.Items.Select(t => t.InfoHash));
+            if (page.Items.Count < 1000)
+            {
+                return hashes;
+            }
+        }
     }
 
     public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> GetTorrent(
@@ -551,7 +598,9 @@ public sealed record AddMagnetRequest(
     string? SavePath,
     bool? Paused,
     string? Priority,
-    IReadOnlyList<string>? FilePriorities);
+    IReadOnlyList<string>? FilePriorities,
+    string? Category = null,
+    IReadOnlyList<string?>? Tags = null);
 
 public sealed record PriorityRequest(string? Priority);
 

@@ -57,6 +57,8 @@ public static class Extensions
         services.AddSingleton<ITopicEndOffsets, KafkaTopicEndOffsets>();
         services.AddSingleton<SpecTopicWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<SpecTopicWatch>());
+        services.AddSingleton<ShareLimitEnforcer>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShareLimitEnforcer>());
         services.AddDownloadClientApis();
 
         // Specs go out through the outbox; the status projection reads torrent-events in its own consumer group.
@@ -215,6 +217,7 @@ public static class Extensions
         app.MapTorrentsApi();
         app.MapAdminApi();
         app.MapLabelsApi();
+        app.MapTorrentDetailsApi();
         app.MapQBittorrentApi();
         app.MapTransmissionRpc();
         return app;

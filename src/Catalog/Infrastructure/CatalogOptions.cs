@@ -68,6 +68,9 @@ public sealed class CatalogOptions
     /// <summary>How often torrent-specs' end offsets are checked for a lost or recreated topic; zero turns the check off.</summary>
     public TimeSpan SpecTopicCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often seeding torrents are checked against their owners' share limits; zero turns enforcement off.</summary>
+    public TimeSpan ShareLimitCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Where PeerWorkers put downloads (their <c>PeerWorker:DownloadRoot</c>), as the download-client APIs report paths;
     /// by default <c>&lt;TorrentEdge:DataDir&gt;/downloads</c>, which is where the AppHost points the workers.

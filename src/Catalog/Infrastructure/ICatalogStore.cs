@@ -88,7 +88,11 @@ public interface ICatalogStore : ITorrentLabelStore
 }
 
 /// <summary>How a list of torrents is asked for.</summary>
-public sealed record TorrentQuery(string? OwnerId, TorrentState? State, TorrentSort Sort, bool Descending, int Skip, int Take);
+public sealed record TorrentQuery(string? OwnerId, TorrentState? State, TorrentSort Sort, bool Descending, int Skip, int Take)
+{
+    /// <summary>Only these torrents (null: any); how per-user label filters reach the store, which keeps labels apart.</summary>
+    public IReadOnlyCollection<string>? InfoHashes { get; init; }
+}
 
 /// <summary>The keys torrents can be sorted by.</summary>
 public enum TorrentSort { Added, Name, Progress, Rate }

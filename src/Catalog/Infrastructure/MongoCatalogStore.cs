@@ -210,6 +210,10 @@ public sealed partial class MongoCatalogStore : ICatalogStore
         {
             where &= filter.Eq(t => t.State, state.ToString());
         }
+        if (query.InfoHashes is { } hashes)
+        {
+            where &= filter.In(t => t.InfoHash, hashes);
+        }
         var sort = Builders<TorrentDocument>.Sort;
         var key = query.Sort switch
         {

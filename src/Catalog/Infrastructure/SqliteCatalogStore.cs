@@ -309,6 +309,7 @@ public sealed partial class SqliteCatalogStore(string connectionString) : ICatal
             WHERE removed = 0
               AND ($owner IS NULL OR info_hash IN (SELECT info_hash FROM torrent_owners WHERE user_id = $owner))
               AND ($state IS NULL OR state = $state)
+              AND ($hashes IS NULL OR info_hash IN (SELECT value FROM json_each($hashes)))
             """;
         var order = query.Sort switch
         {
@@ -320,6 +321,7 @@ public sealed partial class SqliteCatalogStore(string connectionString) : ICatal
         (string, object?)[] args =
         [
             ("$owner", query.OwnerId), ("$state", query.State?.ToString()), ("$skip", query.Skip), ("$take", query.Take),
+            ("$hashes", query.InfoHashes is null ? null : JsonSerializer.Serialize(query.InfoHashes)),
         ];
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

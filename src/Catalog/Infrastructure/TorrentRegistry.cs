@@ -299,6 +299,36 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
     }
 
     /// <summary>
+    /// Pauses the wishes of <paramref name="userIds"/> (owners whose share limit was reached), as Catalog's own decision:
+    /// the download stops when no owner wants it running. False when the torrent is gone or nothing changed.
+    /// </summary>
+    public async Task<bool> PauseOwnersAsync(string infoHash, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var torrent = await store.FindTorrentAsync(infoHash, cancellationToken);
+            var owners = torrent?.Owners.Where(o => userIds.Contains(o.UserId) && !o.Wishes.Paused).ToList();
+            if (torrent is null || torrent.Removed || owners is not { Count: > 0 })
+            {
+                return false;
+            }
+            var expected = torrent.Revision;
+            owners.ForEach(o => o.Wishes.Paused = true);
+            torrent.MergeOwnerWishes();
+            torrent.Revision = expected + 1;
+            if (await store.TryReplaceTorrentAsync(torrent, expected, cancellationToken))
+            {
+                outbox.Notify(torrent.InfoHash);
+                return true;
+            }
+            if (attempt >= MaxAttempts)
+            {
+                throw new InvalidOperationException($"Torrent {infoHash} kept changing.");
+            }
+        }
+    }
+
+    /// <summary>
     /// Removes the caller's ownership; the download itself ends (with its data if asked) when no owner is left.
     /// An admin who does not own the torrent removes it for everyone.
     /// </summary>

@@ -34,6 +34,7 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
         {
             return;
         }
+        var stateBefore = status.State;
         switch (@event)
         {
             case TorrentAdded added:
@@ -55,6 +56,13 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
                     ? p.Files.Select(f => f.VerifiedBytes).ToList()
                     : status.FileVerifiedBytes;
                 status.Trackers = [.. p.Trackers];
+                status.Peers = p.Peers is { } peers ? [.. peers] : [];
+                if (p.PieceBitfield is { } bits && p.PieceCount > 0 && bits.Length == (p.PieceCount + 7) / 8)
+                {
+                    status.PieceBitfield = bits;
+                    status.PieceCount = p.PieceCount;
+                    status.PiecesUpdatedAt = p.OccurredAt;
+                }
                 if (p.State != TorrentState.Error)
                 {
                     status.Error = null;
@@ -98,9 +106,33 @@ public sealed partial class TorrentEventProjector(ICatalogStore store, OutboxSig
             default:
                 return;
         }
+        if (status.State is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata))
+        {
+            // Peers are of a running torrent: a paused, stopped or removed one has none, whatever was last reported.
+            status.Peers = [];
+        }
+        TrackSeedingTime(status, stateBefore, @event.OccurredAt);
         status.UpdatedAt = @event.OccurredAt;
         status.Sequence = Math.Max(status.Sequence, @event.Sequence);
         await store.UpdateStatusAsync(torrent.InfoHash, status, cancellationToken);
+    }
+
+    /// <summary>
+    /// Seeding time from the states the events report, so it follows the torrent across workers and restarts (an engine
+    /// counts only its own). Share limits (<see cref="ShareLimitEnforcer"/>) read it.
+    /// </summary>
+    internal static void TrackSeedingTime(Model.TorrentStatus status, TorrentState? before, DateTimeOffset at)
+    {
+        var seeding = status.State == TorrentState.Seeding;
+        if (before == TorrentState.Seeding && !seeding && status.SeedingSince is { } since)
+        {
+            status.SeededSeconds += Math.Max(0, (long)(at - since).TotalSeconds);
+            status.SeedingSince = null;
+        }
+        else if (seeding && status.SeedingSince is null)
+        {
+            status.SeedingSince = at;
+        }
     }
 
     private async Task StoreMetadataAsync(TorrentMetadataReceived metadata, CancellationToken cancellationToken)

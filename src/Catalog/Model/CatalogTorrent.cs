@@ -153,4 +153,22 @@ public sealed class TorrentStatus
     public string? WorkerId { get; set; }
     public int? QueuePosition { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
+
+    /// <summary>The connected peers the worker named last (its busiest few; empty when none or not running).</summary>
+    public List<PeerStatus> Peers { get; set; } = [];
+
+    /// <summary>The have-bitfield the worker sent last (it sends one only when it changed, at a bounded rate); null before.</summary>
+    public byte[]? PieceBitfield { get; set; }
+    public int PieceCount { get; set; }
+    public DateTimeOffset? PiecesUpdatedAt { get; set; }
+
+    /// <summary>When the current seeding phase began, as the events tell (null while not seeding).</summary>
+    public DateTimeOffset? SeedingSince { get; set; }
+
+    /// <summary>Seconds seeded in earlier phases; with <see cref="SeedingSince"/> the torrent's seeding time, kept across workers.</summary>
+    public long SeededSeconds { get; set; }
+
+    /// <summary>Seconds seeded in all, as of <paramref name="now"/>.</summary>
+    public long SeedingSeconds(DateTimeOffset now) =>
+        SeededSeconds + (SeedingSince is { } since && now > since ? (long)(now - since).TotalSeconds : 0);
 }

@@ -42,7 +42,41 @@ public sealed record TorrentProgressed(
 {
     /// <summary>The torrent's display name (schema 1 producers left it out: null).</summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// The connected peers with the most traffic, at most the worker's <c>StatusPeers</c> of them (null: a producer before
+    /// peer lists; empty: none connected).
+    /// </summary>
+    public IReadOnlyList<PeerStatus>? Peers { get; init; }
+
+    /// <summary>
+    /// The pieces the worker has, as a BitTorrent bitfield (piece 0 in the high bit of byte 0, base64 in JSON), sent only
+    /// when it changed and at most once per the worker's <c>PieceMapInterval</c>: null means "as last sent".
+    /// </summary>
+    public byte[]? PieceBitfield { get; init; }
+
+    /// <summary>The number of pieces <see cref="PieceBitfield"/> covers (0 until the metadata is known).</summary>
+    public int PieceCount { get; init; }
 }
+
+/// <summary>
+/// One connected peer. <paramref name="Source"/> is how it was found: tracker, incoming, magnet (x.pe), manual, pex, dht
+/// or unknown (more may come: show unknown values as they are). <paramref name="Progress"/> is 0..1 of the pieces it has.
+/// <paramref name="Encrypted"/> is true only when the engine negotiated an encrypted connection.
+/// </summary>
+public sealed record PeerStatus(
+    string Address,
+    string Client,
+    string Source,
+    bool Incoming,
+    bool Encrypted,
+    double Progress,
+    long DownloadRate,
+    long UploadRate,
+    long DownloadedBytes,
+    long UploadedBytes,
+    bool PeerChoking,
+    bool AmChoking);
 
 public sealed record FileProgress(string Path, long Length, long VerifiedBytes, FilePriority Priority);
 

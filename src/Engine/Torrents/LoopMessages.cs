@@ -55,7 +55,7 @@ internal sealed record CommandMessage(Action<TorrentManager> Action) : TorrentMe
 }
 
 /// <summary>Addresses to dial, from any peer source (given peers, magnets, trackers; DHT and PEX go here too).</summary>
-internal sealed record PeersFoundMessage(IReadOnlyList<IPEndPoint> EndPoints) : TorrentMessage;
+internal sealed record PeersFoundMessage(IReadOnlyList<IPEndPoint> EndPoints, PeerSource Source) : TorrentMessage;
 
 /// <summary>
 /// The file check finished (off the loop): what is on disk, and the counters resume data carried, which only the

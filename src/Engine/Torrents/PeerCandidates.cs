@@ -3,9 +3,11 @@ using System.Net;
 namespace TorrentEdge.Engine.Torrents;
 
 /// <summary>One address a torrent may dial, with its dial history.</summary>
-internal sealed class PeerCandidate(IPEndPoint endPoint, long addedOrder)
+internal sealed class PeerCandidate(IPEndPoint endPoint, long addedOrder, PeerSource source = PeerSource.Unknown)
 {
     public IPEndPoint EndPoint { get; } = endPoint;
+    /// <summary>Where the address came from first (shown in peer lists).</summary>
+    public PeerSource Source { get; } = source;
     /// <summary>When it was added, relative to the others (eviction takes the oldest first).</summary>
     public long AddedOrder { get; } = addedOrder;
     public int Failures { get; set; }
@@ -34,7 +36,7 @@ internal sealed class PeerCandidates(int capacity)
     public bool TryGet(IPEndPoint endPoint, out PeerCandidate candidate) => _byEndPoint.TryGetValue(endPoint, out candidate!);
 
     /// <summary>Adds the address unless known; false when it was known or the set is full of connected peers.</summary>
-    public bool TryAdd(IPEndPoint endPoint)
+    public bool TryAdd(IPEndPoint endPoint, PeerSource source = PeerSource.Unknown)
     {
         if (_byEndPoint.ContainsKey(endPoint)) return false;
         if (_byEndPoint.Count >= Capacity)
@@ -50,7 +52,7 @@ internal sealed class PeerCandidates(int capacity)
             if (worst is null) return false;
             _byEndPoint.Remove(worst.EndPoint);
         }
-        _byEndPoint[endPoint] = new PeerCandidate(endPoint, _added++);
+        _byEndPoint[endPoint] = new PeerCandidate(endPoint, _added++, source);
         return true;
     }
 }

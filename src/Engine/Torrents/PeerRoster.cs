@@ -63,12 +63,12 @@ internal sealed class PeerRoster<TPeer> where TPeer : class, IRosterPeer
     // ---- intake ----
 
     /// <summary>Remembers an address to dial; false when it is ourselves, unusable, already known or the set is full of connected peers.</summary>
-    public bool AddCandidate(IPEndPoint endPoint, IPEndPoint? self)
+    public bool AddCandidate(IPEndPoint endPoint, IPEndPoint? self, PeerSource source = PeerSource.Unknown)
     {
         if (endPoint.Port == 0) return false;
         if (self is not null && self.Port == endPoint.Port && (IPAddress.IsLoopback(endPoint.Address) || endPoint.Address.Equals(self.Address)))
             return false; // ourselves, as a tracker reports us back
-        return Candidates.TryAdd(endPoint);
+        return Candidates.TryAdd(endPoint, source);
     }
 
     /// <summary>Candidates worth dialling now: not connected, their back-off over, not banned, their address not full.</summary>

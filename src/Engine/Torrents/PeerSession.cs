@@ -76,6 +76,9 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public long LastReceiveTicks => Volatile.Read(ref _lastReceiveTicks);
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
     public string Name => EndPoint?.ToString() ?? Connection.RemoteEndPoint.ToString() ?? "?";
+    /// <summary>How the torrent learnt of this peer (set by the dialler; a connection we accepted is incoming).</summary>
+    public PeerSource Source { get => _source ?? (IsIncoming ? PeerSource.Incoming : PeerSource.Unknown); init => _source = value; }
+    private readonly PeerSource? _source;
 
     // ---- loop state ----
     public bool AmChoking = true;
@@ -106,6 +109,8 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public int[] AllowedFastToPeer = [];
     /// <summary>Pieces the peer suggested (BEP 6), most recent first, at most <see cref="MaxSuggested"/>.</summary>
     public readonly List<int> SuggestedByPeer = [];
+    /// <summary>"v" from the peer's extension handshake: its client's own name for itself.</summary>
+    public string? ClientVersion;
     public byte RemoteUtMetadataId;
     public int RemoteMetadataSize;
     public bool MetadataRequested;

@@ -74,6 +74,7 @@ public sealed partial class TorrentManager
         peer.RemoteUtMetadataId = handshake!.GetId(ExtensionNames.UtMetadata);
         peer.RemoteMetadataSize = handshake.MetadataSize is { } size and <= MetadataFetcher<PeerSession>.MaxMetadataSize ? size : 0;
         peer.RemoteRequestQueueSize = handshake.RequestQueueSize ?? 0;
+        peer.ClientVersion = handshake.ClientVersion ?? peer.ClientVersion;
         if (Metainfo is null) RequestMetadata(tick: false);
     }
 

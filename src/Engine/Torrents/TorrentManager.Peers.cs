@@ -25,9 +25,9 @@ public sealed partial class TorrentManager
     // ---- candidates and connections ----
 
     /// <summary>Every peer source ends here (through <see cref="PeersFoundMessage"/>): the roster filters and caps, then we dial.</summary>
-    private void AddCandidate(IPEndPoint endPoint)
+    private void AddCandidate(IPEndPoint endPoint, PeerSource source)
     {
-        if (_roster.AddCandidate(endPoint, Host.ListenEndPoint) && IsTransferring) ConnectToCandidates();
+        if (_roster.AddCandidate(endPoint, Host.ListenEndPoint, source) && IsTransferring) ConnectToCandidates();
     }
 
     private void ConnectToCandidates()
@@ -50,7 +50,7 @@ public sealed partial class TorrentManager
                 break;
             }
             var connection = TorrentEdge.Engine.Encryption.PeerConnections.Dial(Host.ConnectionFactory, c.EndPoint, InfoHash, Encryption);
-            var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true };
+            var session = new PeerSession(this, connection, _stopping.Token) { HoldsHalfOpenSlot = true, Source = c.Source };
             _roster.Dialling(c, session);
             Track(session.RunAsync(null, null, OurHandshake()));
         }
@@ -485,6 +485,7 @@ public sealed partial class TorrentManager
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         if (_resumeSchedule.IsDue) SaveResume();
+        RefreshSnapshots();
         PublishStatus();
         TrackSeeding();
         EmitProgress();

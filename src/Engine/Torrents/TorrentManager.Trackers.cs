@@ -40,7 +40,7 @@ public sealed partial class TorrentManager
     {
         _announcer?.Done();
         if (!result.Success) return;
-        foreach (var peer in result.Peers) AddCandidate(peer);
+        foreach (var peer in result.Peers) AddCandidate(peer, PeerSource.Tracker);
     }
 
     private void StopTrackers()

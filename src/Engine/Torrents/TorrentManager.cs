@@ -76,7 +76,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
         if (options.FilePriorities is { } fp) _filePriorities = [.. fp];
-        foreach (var peer in options.Peers ?? []) AddCandidate(peer);
+        // Peers given with a magnet are its x.pe; with a .torrent they were named by hand.
+        foreach (var peer in options.Peers ?? []) AddCandidate(peer, metainfo is null ? PeerSource.Magnet : PeerSource.Manual);
         _status = BuildStatus();
     }
 
@@ -164,10 +165,10 @@ public sealed partial class TorrentManager : IAsyncDisposable
     }
 
     /// <summary>Adds a peer to dial (for example one given on the command line or in a magnet's x.pe).</summary>
-    public void AddPeer(IPEndPoint endPoint) => Post(new PeersFoundMessage([endPoint]));
+    public void AddPeer(IPEndPoint endPoint) => Post(new PeersFoundMessage([endPoint], PeerSource.Manual));
 
-    /// <summary>Adds several peers to dial (tracker replies).</summary>
-    public void AddPeers(IReadOnlyList<IPEndPoint> endPoints) => Post(new PeersFoundMessage(endPoints));
+    /// <summary>Adds several peers to dial, found by <paramref name="source"/> (shown in peer lists).</summary>
+    public void AddPeers(IReadOnlyList<IPEndPoint> endPoints, PeerSource source = PeerSource.Manual) => Post(new PeersFoundMessage(endPoints, source));
 
     /// <summary>What the engine's queue last told this torrent (null: nothing yet); read and written under the queue's gate.</summary>
     internal bool? QueueAllowed { get; set; }
@@ -316,7 +317,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
                 command.Completion.TrySetResult();
                 break;
             case PeersFoundMessage found:
-                foreach (var ep in found.EndPoints) AddCandidate(ep);
+                foreach (var ep in found.EndPoints) AddCandidate(ep, found.Source);
                 break;
             case CheckDoneMessage check: OnCheckDone(check); break;
             case PieceHashedMessage hashed: OnPieceHashed(hashed); break;

@@ -109,6 +109,12 @@ public sealed class PeerWorkerOptions
     /// <summary>Shortest time between two progress events of one torrent.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Peers a progress event names at most (those with the most traffic): status pages, not a swarm dump.</summary>
+    public int StatusPeers { get; set; } = 25;
+
+    /// <summary>Shortest time between two piece maps (the have-bitfield) of one torrent in its progress events.</summary>
+    public TimeSpan PieceMapInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Longest back-off between attempts to converge a torrent that failed (Catalog down, engine error).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -23,6 +23,8 @@ public sealed partial class TorrentEventTranslator(
     ILogger<TorrentEventTranslator> logger) : BackgroundService
 {
     private readonly Dictionary<string, long> _lastProgress = new(StringComparer.Ordinal);
+    // The bitfield last sent per torrent and when: the engine makes a new array only when it changes.
+    private readonly Dictionary<string, (byte[] Bitfield, long At)> _lastPieces = new(StringComparer.Ordinal);
 
     // Up to this many events that the runtime had ready at once go to the outbox in one journal write (one fsync).
     private const int MaxBatch = 512;
@@ -132,7 +134,7 @@ public sealed partial class TorrentEventTranslator(
         if (e is RuntimeCompleted or RuntimeStateChanged && runtime.GetSnapshot(e.InfoHash) is { } snapshot)
         {
             _lastProgress[e.InfoHash] = time.GetTimestamp();
-            Enqueue(ToProgressed(snapshot, owners));
+            Enqueue(ToProgressed(snapshot, owners, options.Value.StatusPeers, PiecesToSend(snapshot, final: true)));
         }
     }
 
@@ -165,10 +167,31 @@ public sealed partial class TorrentEventTranslator(
             return null;
         }
         _lastProgress[p.InfoHash] = now;
-        return ToProgressed(p.Snapshot, owners);
+        return ToProgressed(p.Snapshot, owners, options.Value.StatusPeers, PiecesToSend(p.Snapshot, final: false));
     }
 
-    public static TorrentProgressed ToProgressed(RuntimeSnapshot s, IReadOnlyList<string> owners)
+    /// <summary>The bitfield when it changed since it was last sent, and the interval passed (or the phase ended); else null.</summary>
+    private byte[]? PiecesToSend(RuntimeSnapshot s, bool final)
+    {
+        if (s.PieceBitfield is not { } bits)
+        {
+            return null;
+        }
+        var now = time.GetTimestamp();
+        if (_lastPieces.TryGetValue(s.InfoHash, out var last)
+            && (ReferenceEquals(last.Bitfield, bits) || !final && time.GetElapsedTime(last.At, now) < options.Value.PieceMapInterval))
+        {
+            return null;
+        }
+        _lastPieces[s.InfoHash] = (bits, now);
+        return bits;
+    }
+
+    /// <summary>
+    /// A progress event from a snapshot, with the <paramref name="maxPeers"/> busiest peers and <paramref name="pieces"/>
+    /// (null: the bitfield is not sent this time).
+    /// </summary>
+    public static TorrentProgressed ToProgressed(RuntimeSnapshot s, IReadOnlyList<string> owners, int maxPeers = 25, byte[]? pieces = null)
     {
         long? eta = s.DownloadRate > 0 && s.WantedBytes > s.VerifiedBytes ? (s.WantedBytes - s.VerifiedBytes) / s.DownloadRate : null;
         return new TorrentProgressed(
@@ -176,6 +199,9 @@ public sealed partial class TorrentEventTranslator(
             s.DownloadRate, s.UploadRate, s.Peers, Math.Max(s.PeersKnown, s.Peers), eta, s.Files, [])
         {
             Name = s.Name is { Length: > 0 } ? s.Name : null,
+            Peers = [.. s.PeerList.OrderByDescending(p => p.DownloadRate + p.UploadRate).ThenByDescending(p => p.DownloadedBytes + p.UploadedBytes).Take(maxPeers)],
+            PieceBitfield = pieces,
+            PieceCount = s.PieceCount,
         };
     }
 

@@ -133,7 +133,8 @@ public sealed partial class TorrentReconciler(
                 var owners = _applied[hash].Owners;
                 if (snapshot is not null)
                 {
-                    outbox.Enqueue(TorrentEventTranslator.ToProgressed(snapshot, owners));
+                    // Stopped here: no peers left, and the last piece map for whoever takes it on.
+                    outbox.Enqueue(TorrentEventTranslator.ToProgressed(snapshot, owners, maxPeers: 0, pieces: snapshot.PieceBitfield));
                 }
                 outbox.Enqueue(new TorrentStateChanged(hash, owners, TorrentState.Stopped, Options.ReplicaId));
             }

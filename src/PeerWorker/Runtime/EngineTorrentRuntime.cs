@@ -337,8 +337,17 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         var moving = IsTransferring(s.State);
         return new RuntimeSnapshot(hex, s.Name, Map(s.State), s.HasMetadata, s.Progress, s.BytesDone, s.BytesWanted, s.TotalLength,
             s.Downloaded, s.Uploaded, moving ? s.DownloadRate : 0, moving ? s.UploadRate : 0, s.Peers, s.Seeds, s.PieceCount, s.PiecesHave,
-            files, s.Error, Math.Max(s.PeersKnown, s.Peers));
+            files, s.Error, Math.Max(s.PeersKnown, s.Peers))
+        {
+            // The engine refreshes its peer list on its tick: right after a pause it still names the peers it just closed.
+            PeerList = moving ? [.. torrent.PeerInfos.Select(ToPeerStatus)] : [],
+            PieceBitfield = torrent.PieceBitfield,
+        };
     }
+
+    private static PeerStatus ToPeerStatus(PeerInfo p) => new(
+        p.EndPoint?.ToString() ?? "?", p.Client, p.Source.ToString().ToLowerInvariant(), p.Incoming, p.Encrypted, p.Progress,
+        p.DownloadRate, p.UploadRate, p.Downloaded, p.Uploaded, p.PeerChoking, p.AmChoking);
 
     /// <summary>Whether a torrent in this state moves data at all (a paused, queued, checking or failed one does not).</summary>
     internal static bool IsTransferring(EngineState state) =>

@@ -75,7 +75,14 @@ public sealed record RuntimeSnapshot(
     int PiecesHave,
     IReadOnlyList<FileProgress> Files,
     string? Error,
-    int PeersKnown = 0);
+    int PeersKnown = 0)
+{
+    /// <summary>The connected peers (empty while the torrent moves no data).</summary>
+    public IReadOnlyList<PeerStatus> PeerList { get; init; } = [];
+
+    /// <summary>The have-bitfield as of the engine's last tick (null before the metadata); a new array when it changes.</summary>
+    public byte[]? PieceBitfield { get; init; }
+}
 
 /// <summary>Something the runtime reports about a torrent.</summary>
 public abstract record RuntimeEvent(string InfoHash);

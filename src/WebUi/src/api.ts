@@ -1,6 +1,7 @@
 // The public REST API through the Gateway (docs/catalog.md, Analytics' /api/statistics), with the session's token.
 import type { Session } from './auth.ts';
 import { fromView, type FilePriority, type Torrent, type TorrentPriority, type User } from './model.ts';
+import { fromPeersView, type PeerList } from './peers.ts';
 import { ApiError, problemMessage } from './problems.ts';
 
 export interface AddOptions {
@@ -8,6 +9,21 @@ export interface AddOptions {
   priority: TorrentPriority;
   /** One per file, in metainfo order (only for a .torrent whose files are known before adding). */
   filePriorities?: FilePriority[];
+  /** The user's category ('' or absent: none) and tags, stored with the torrent as the download-client APIs see them. */
+  category?: string;
+  tags?: string[];
+}
+
+export interface PieceMapView { pieceCount: number; have: number; bitfield: string | null; updatedAt: string | null }
+
+export interface ShareLimits {
+  /** As set: -2 uses the user's default, -1 none. */
+  ratioLimit: number;
+  seedingTimeLimit: number;
+  effectiveRatioLimit: number | null;
+  effectiveSeedingTimeLimit: number | null;
+  ratio: number;
+  seedingSeconds: number;
 }
 
 export interface RateSample { at: string; downloadRate: number; uploadRate: number }
@@ -68,7 +84,8 @@ export class Api {
   }
 
   async addMagnet(magnetURI: string, o: AddOptions): Promise<Torrent> {
-    return fromView(await this.request('POST', '/api/torrents', { magnetURI, paused: o.paused, priority: o.priority }));
+    const labels = o.category || o.tags?.length ? { category: o.category ?? '', tags: o.tags ?? [] } : {};
+    return fromView(await this.request('POST', '/api/torrents', { magnetURI, paused: o.paused, priority: o.priority, ...labels }));
   }
 
   async addFile(file: Blob, fileName: string, o: AddOptions): Promise<Torrent> {
@@ -77,6 +94,8 @@ export class Api {
     form.append('paused', String(o.paused));
     form.append('priority', o.priority);
     if (o.filePriorities?.length) form.append('filePriorities', o.filePriorities.join(','));
+    if (o.category) form.append('category', o.category);
+    for (const tag of o.tags ?? []) form.append('tags', tag);
     return fromView(await this.request('POST', '/api/torrents', form));
   }
 
@@ -90,6 +109,34 @@ export class Api {
 
   async setFilePriorities(infoHash: string, files: { index: number; priority: FilePriority }[]): Promise<Torrent> {
     return fromView(await this.request('PUT', `/api/torrents/${infoHash}/files`, { files }));
+  }
+
+  async peers(infoHash: string): Promise<PeerList> {
+    return fromPeersView(await this.request('GET', `/api/torrents/${infoHash}/peers`));
+  }
+
+  pieces(infoHash: string): Promise<PieceMapView> {
+    return this.request('GET', `/api/torrents/${infoHash}/pieces`);
+  }
+
+  setLabels(infoHash: string, category: string, tags: string[]): Promise<{ category: string; tags: string[] }> {
+    return this.request('PUT', `/api/torrents/${infoHash}/labels`, { category, tags });
+  }
+
+  categories(): Promise<string[]> {
+    return this.request('GET', '/api/categories');
+  }
+
+  tags(): Promise<string[]> {
+    return this.request('GET', '/api/tags');
+  }
+
+  shareLimits(infoHash: string): Promise<ShareLimits> {
+    return this.request('GET', `/api/torrents/${infoHash}/share-limits`);
+  }
+
+  setShareLimits(infoHash: string, ratioLimit: number, seedingTimeLimit: number): Promise<ShareLimits> {
+    return this.request('PUT', `/api/torrents/${infoHash}/share-limits`, { ratioLimit, seedingTimeLimit });
   }
 
   remove(infoHash: string, deleteData: boolean): Promise<void> {

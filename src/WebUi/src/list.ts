@@ -2,7 +2,7 @@
 import type { Torrent, TorrentState } from './model.ts';
 
 export type SortKey =
-  | 'name' | 'size' | 'progress' | 'state' | 'downloadRate' | 'uploadRate' | 'peers' | 'eta' | 'ratio' | 'added';
+  | 'name' | 'category' | 'size' | 'progress' | 'state' | 'downloadRate' | 'uploadRate' | 'peers' | 'eta' | 'ratio' | 'added';
 
 export interface ListQuery {
   sort: SortKey;
@@ -10,9 +10,33 @@ export interface ListQuery {
   /** 'all', one state, or 'active' (moving bytes either way). */
   state: TorrentState | 'all' | 'active';
   search: string;
+  /** null: any; '': torrents without a category; else that category. */
+  category: string | null;
+  /** null: any; else torrents carrying that tag. */
+  tag: string | null;
 }
 
-export const defaultQuery: ListQuery = { sort: 'added', descending: true, state: 'all', search: '' };
+export const defaultQuery: ListQuery = { sort: 'added', descending: true, state: 'all', search: '', category: null, tag: null };
+
+/** Whether the torrent passes the category and tag filters. */
+export function matchesLabels(t: Torrent, category: string | null, tag: string | null): boolean {
+  if (category !== null && (t.category ?? '') !== category) return false;
+  if (tag !== null && !(t.tags ?? []).includes(tag)) return false;
+  return true;
+}
+
+/** The categories and tags in use, sorted, for the filters (with the user's named but unused ones from the API). */
+export function labelNames(rows: Iterable<Torrent>, known: { categories?: string[]; tags?: string[] } = {})
+  : { categories: string[]; tags: string[] } {
+  const categories = new Set(known.categories ?? []);
+  const tags = new Set(known.tags ?? []);
+  for (const t of rows) {
+    if (t.state === 'removed') continue;
+    if (t.category) categories.add(t.category);
+    for (const tag of t.tags ?? []) tags.add(tag);
+  }
+  return { categories: [...categories].sort(collator.compare), tags: [...tags].sort(collator.compare) };
+}
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
@@ -31,6 +55,7 @@ function addedMs(iso: string): number {
 function key(t: Torrent, sort: SortKey): number | string {
   switch (sort) {
     case 'name': return t.name ?? t.infoHash;
+    case 'category': return t.category ?? '';
     case 'size': return t.totalBytes;
     case 'progress': return t.progress;
     case 'state': return t.state;
@@ -78,6 +103,9 @@ export function applyQuery(rows: Iterable<Torrent>, q: ListQuery): Torrent[] {
   const words = q.search.trim().toLowerCase().split(/\s+/).filter(Boolean);
   for (const t of rows) {
     if (t.state === 'removed' || !matchesState(t, q.state)) continue;
+    if ((q.category ?? null) !== null || (q.tag ?? null) !== null) {
+      if (!matchesLabels(t, q.category ?? null, q.tag ?? null)) continue;
+    }
     if (words.length) {
       const hay = `${t.name ?? ''} ${t.infoHash}`.toLowerCase();
       if (!words.every(w => hay.includes(w))) continue;
@@ -87,7 +115,7 @@ export function applyQuery(rows: Iterable<Torrent>, q: ListQuery): Torrent[] {
   }
   const order = kept.map((_, i) => i);
   const sign = q.descending ? -1 : 1;
-  const text = q.sort === 'name' || q.sort === 'state';
+  const text = q.sort === 'name' || q.sort === 'state' || q.sort === 'category';
   order.sort((i, j) => {
     const a = keys[i];
     const b = keys[j];

@@ -50,6 +50,10 @@ export interface Torrent {
   trackers: Tracker[];
   error: string | null;
   workerId: string | null;
+  /** The user's category ('' for none); null when the response did not say (an action's reply), so the known one stays. */
+  category: string | null;
+  /** The user's tags; null as for category. */
+  tags: string[] | null;
 }
 
 export interface TokenPair {
@@ -111,5 +115,13 @@ export function fromView(v: any): Torrent {
     })),
     error: v.error ?? null,
     workerId: v.workerId ?? null,
+    category: typeof v.category === 'string' ? v.category : null,
+    tags: Array.isArray(v.tags) ? v.tags.map(String) : null,
   };
+}
+
+/** A torrent as refreshed by <next>, keeping the category and tags of <previous> when <next> did not report them. */
+export function mergeLabels(previous: Torrent | undefined, next: Torrent): Torrent {
+  if (!previous || (next.category !== null && next.tags !== null)) return next;
+  return { ...next, category: next.category ?? previous.category, tags: next.tags ?? previous.tags };
 }

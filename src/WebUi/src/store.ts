@@ -1,7 +1,7 @@
 // The torrents the page knows, changed by REST answers and hub events, and observed by the views.
 // Notifications are coalesced into one per frame: thousands of progress events a second cost one re-render.
 import type { HubEvent } from './events.ts';
-import type { Torrent } from './model.ts';
+import { mergeLabels, type Torrent } from './model.ts';
 
 export interface Sample { t: number; down: number; up: number }
 
@@ -53,7 +53,7 @@ export class TorrentStore {
   }
 
   upsert(t: Torrent) {
-    this.torrents.set(t.infoHash, t);
+    this.torrents.set(t.infoHash, mergeLabels(this.torrents.get(t.infoHash), t));
     this.changed();
   }
 

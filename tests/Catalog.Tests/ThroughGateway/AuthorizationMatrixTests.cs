@@ -126,6 +126,12 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         ["catalog DELETE /api/torrents/{infoHash}"] = new(Send(HttpMethod.Delete, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}"), [401, 401, 401, 404, 204, 204, 204]),
         ["catalog PUT /api/torrents/{infoHash}/labels"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/labels",
             new { category = "tv", tags = new[] { "hd" } }), [401, 401, 401, 404, 200, 200, 404], "labels are the caller's own: an admin who owns nothing has none to set"),
+        ["catalog GET /api/torrents/{infoHash}/peers"] = new(Send(HttpMethod.Get, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/peers"), TorrentOwners),
+        ["catalog GET /api/torrents/{infoHash}/pieces"] = new(Send(HttpMethod.Get, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/pieces"), TorrentOwners),
+        ["catalog GET /api/torrents/{infoHash}/share-limits"] = new(Send(HttpMethod.Get, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/share-limits"),
+            [401, 401, 401, 404, 200, 200, 404], "share limits are the caller's own, like labels"),
+        ["catalog PUT /api/torrents/{infoHash}/share-limits"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/share-limits",
+            new { ratioLimit = 2.0 }), [401, 401, 401, 404, 200, 200, 404], "share limits are the caller's own, like labels"),
         ["catalog GET /api/categories"] = new(Send(HttpMethod.Get, "/api/categories"), SignedIn),
         ["catalog GET /api/tags"] = new(Send(HttpMethod.Get, "/api/tags"), SignedIn),
 

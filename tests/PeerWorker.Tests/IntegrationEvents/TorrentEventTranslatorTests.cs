@@ -96,6 +96,43 @@ public sealed class TorrentEventTranslatorTests : IAsyncDisposable
     }
 
     [Fact]
+    public void ToProgressed_MorePeersThanTheLimit_KeepsTheBusiestOnes()
+    {
+        static PeerStatus Peer(int i, long rate) => new($"127.0.0.1:{7000 + i}", "libtorrent 2080", "tracker", false, false, 0.5, rate, 0, 0, 0, true, true);
+        var snapshot = FakeTorrentRuntime.Snapshot(Hash(1)) with { PeerList = [Peer(1, 10), Peer(2, 500), Peer(3, 0), Peer(4, 70)] };
+
+        var progressed = TorrentEventTranslator.ToProgressed(snapshot, ["alice"], maxPeers: 2);
+
+        Assert.Equal(["127.0.0.1:7002", "127.0.0.1:7004"], progressed.Peers!.Select(p => p.Address));
+    }
+
+    [Fact]
+    public async Task Progress_PieceBitfield_SentWhenChangedAndAtMostOncePerInterval()
+    {
+        await _outbox.StartAsync(TestContext.Current.CancellationToken);
+        var first = new byte[] { 0x80 };
+        var second = new byte[] { 0xC0 };
+        var third = new byte[] { 0xE0 };
+        void Progress(byte[] bits)
+        {
+            _translator.Translate(new RuntimeProgress(Hash(1), FakeTorrentRuntime.Snapshot(Hash(1)) with { PieceBitfield = bits, PieceCount = 3 }));
+            _time.Advance(TimeSpan.FromSeconds(1.1));
+        }
+
+        Progress(first);   // t=0: sent (first)
+        Progress(first);   // t=1.1: unchanged
+        Progress(second);  // t=2.2: changed, but within 5 s of the last map
+        for (var i = 0; i < 3; i++) Progress(second); // t=3.3..5.5: sent once the interval passed
+        Progress(third);   // within the interval again
+        await _outbox.FlushAsync(TimeSpan.FromSeconds(5));
+
+        var maps = _publisher.Of<TorrentProgressed>().Select(p => p.PieceBitfield).ToList();
+        Assert.Equal(7, maps.Count);
+        Assert.Equal([first, second], maps.OfType<byte[]>());
+        Assert.All(_publisher.Of<TorrentProgressed>(), p => Assert.Equal(3, p.PieceCount));
+    }
+
+    [Fact]
     public async Task Completed_FinalProgressWithinTheThrottle_IsPublishedAtOnce()
     {
         await _outbox.StartAsync(TestContext.Current.CancellationToken);

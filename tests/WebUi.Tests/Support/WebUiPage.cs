@@ -38,11 +38,19 @@ public sealed class WebUiPage(IPage page, string artifacts, string who)
 
     public Task SignedInAsync() => page.GetByRole(AriaRole.Link, new() { Name = "Torrents" }).WaitForAsync(new() { Timeout = 20_000 });
 
-    public async Task AddMagnetAsync(string magnet, bool paused = false)
+    public async Task AddMagnetAsync(string magnet, bool paused = false, string? category = null, string? tags = null)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = "Add torrent" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
         await dialog.GetByLabel("Magnet links (one per line)").FillAsync(magnet);
+        if (category is not null)
+        {
+            await dialog.GetByLabel("Category").FillAsync(category);
+        }
+        if (tags is not null)
+        {
+            await dialog.GetByLabel("Tags").FillAsync(tags);
+        }
         if (paused)
         {
             await dialog.GetByLabel("Start paused").CheckAsync();

@@ -44,7 +44,11 @@ public sealed class WebUiSuite : IAsyncLifetime
             SuiteApp.SetEnvironment(builder, Topology.PeerWorker, new Dictionary<string, string> { ["PeerWorker__ListenAddress"] = "127.0.0.1" });
             // Many log-ins and pages from one address within a minute.
             SuiteApp.SetEnvironment(builder, Topology.Gateway, new Dictionary<string, string> { ["Gateway__RateLimit__PermitLimit"] = "1000000" });
-            SuiteApp.SetEnvironment(builder, Topology.Catalog, new Dictionary<string, string> { ["Auth__LoginPermitsPerMinute"] = "10000" });
+            // Share limits checked every 2 s (10 s by default), so a reached limit shows within a test's patience.
+            SuiteApp.SetEnvironment(builder, Topology.Catalog, new Dictionary<string, string>
+            {
+                ["Auth__LoginPermitsPerMinute"] = "10000", ["Catalog__ShareLimitCheckInterval"] = "00:00:02",
+            });
         }, ct);
         await Suite.WaitUntilHealthyAsync(workers: 1, TimeSpan.FromSeconds(180), ct);
 

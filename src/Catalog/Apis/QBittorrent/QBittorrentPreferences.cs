@@ -10,12 +10,12 @@ namespace TorrentEdge.Catalog.Apis.QBittorrent;
 /// labels. Everything else in app/preferences describes the service and is the same for everyone; setting it is ignored,
 /// as qBittorrent ignores keys it does not know.
 /// </summary>
-internal sealed record QBittorrentPreferences(
+public sealed record QBittorrentPreferences(
     bool MaxRatioEnabled, double MaxRatio, bool MaxSeedingTimeEnabled, long MaxSeedingTime,
     bool MaxInactiveSeedingTimeEnabled, long MaxInactiveSeedingTime, bool QueueingEnabled)
 {
-    // The global share limits are reported, not enforced (TorrentEdge keeps seeding until told otherwise); max_ratio_act
-    // is 0 (stop), so media managers do not take them for "the client deletes finished downloads".
+    // Off by default (TorrentEdge keeps seeding until told otherwise); when a user turns them on, ShareLimitEnforcer pauses
+    // torrents that reach them: max_ratio_act 0 (stop), so media managers do not expect the client to delete downloads.
     private static readonly QBittorrentPreferences Defaults = new(false, -1, false, -1, false, -1, true);
 
     public static readonly IReadOnlySet<string> Settable = new HashSet<string>(StringComparer.Ordinal)
@@ -24,7 +24,7 @@ internal sealed record QBittorrentPreferences(
         "max_inactive_seeding_time_enabled", "max_inactive_seeding_time", "queueing_enabled",
     };
 
-    public static async Task<QBittorrentPreferences> LoadAsync(ICatalogStore store, string userId, CancellationToken cancellationToken)
+    internal static async Task<QBittorrentPreferences> LoadAsync(ICatalogStore store, string userId, CancellationToken cancellationToken)
     {
         var stored = (await store.ListUserLabelsAsync(userId, UserLabelKinds.Preference, cancellationToken))
             .ToDictionary(l => l.Name, l => l.Value ?? "", StringComparer.Ordinal);
@@ -39,7 +39,7 @@ internal sealed record QBittorrentPreferences(
     }
 
     /// <summary>Stores the settable keys of <paramref name="changes"/> whose values have the right type; ignores the rest.</summary>
-    public static async Task SaveAsync(ICatalogStore store, string userId, JsonObject changes, CancellationToken cancellationToken)
+    internal static async Task SaveAsync(ICatalogStore store, string userId, JsonObject changes, CancellationToken cancellationToken)
     {
         foreach (var (key, value) in changes)
         {
@@ -58,7 +58,7 @@ internal sealed record QBittorrentPreferences(
     }
 
     /// <summary>app/preferences: what media managers read (save_path, share limits, queueing, DHT) and the usual companions.</summary>
-    public JsonObject ToJson(string downloadRoot) => new()
+    internal JsonObject ToJson(string downloadRoot) => new()
     {
         ["locale"] = "en",
         ["save_path"] = downloadRoot,

@@ -48,9 +48,20 @@ internal static class QBittorrentStates
     public static long CompletionOn(ClientTorrent t) =>
         t.Complete ? (t.Torrent.Status.UpdatedAt ?? t.Torrent.AddedAt).ToUnixTimeSeconds() : -1;
 
-    /// <summary>Seconds seeded since completion, from <see cref="CompletionOn"/>.</summary>
-    public static long SeedingSeconds(ClientTorrent t, DateTimeOffset now) =>
-        t.Complete ? Math.Max(0, now.ToUnixTimeSeconds() - CompletionOn(t)) : 0;
+    /// <summary>
+    /// Seconds seeded: what the status projection counts from the states the events report (the figure share limits are
+    /// enforced against, kept across workers); for a torrent projected before that count existed, since
+    /// <see cref="CompletionOn"/>.
+    /// </summary>
+    public static long SeedingSeconds(ClientTorrent t, DateTimeOffset now)
+    {
+        var status = t.Torrent.Status;
+        if (status.SeedingSince is not null || status.SeededSeconds > 0)
+        {
+            return status.SeedingSeconds(now);
+        }
+        return t.Complete ? Math.Max(0, now.ToUnixTimeSeconds() - CompletionOn(t)) : 0;
+    }
 
     public static int ToQbtPriority(FilePriority priority) => priority switch
     {

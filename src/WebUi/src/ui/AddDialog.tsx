@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { summariseTorrent, type MetainfoSummary } from '../bencode.ts';
 import { formatBytes } from '../format.ts';
+import { parseTags } from '../labels.ts';
 import type { FilePriority, TorrentPriority } from '../model.ts';
 import { errorMessage } from '../problems.ts';
 import { useServices, useStoreVersion } from './common.tsx';
@@ -16,6 +17,8 @@ export function AddDialog({ initialFiles, onClose, onAdded }: { initialFiles: Fi
   const [picked, setPicked] = useState<Picked[]>([]);
   const [paused, setPaused] = useState(false);
   const [priority, setPriority] = useState<TorrentPriority>('normal');
+  const [category, setCategory] = useState('');
+  const [tagsText, setTagsText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [over, setOver] = useState(false);
@@ -61,7 +64,7 @@ export function AddDialog({ initialFiles, onClose, onAdded }: { initialFiles: Fi
     let waitFor: string | null = null;
     for (const m of magnets) {
       try {
-        const t = await api.addMagnet(m, { paused, priority });
+        const t = await api.addMagnet(m, { paused, priority, category: category.trim(), tags: parseTags(tagsText) });
         store.upsert(t);
         last = t.infoHash;
         if (!t.metainfoAvailable && magnets.length === 1 && !picked.length) waitFor = t.infoHash;
@@ -71,7 +74,7 @@ export function AddDialog({ initialFiles, onClose, onAdded }: { initialFiles: Fi
       try {
         const filePriorities: FilePriority[] | undefined = p.summary && p.skip.size
           ? p.summary.files.map(f => (p.skip.has(f.index) ? 'skip' : 'normal')) : undefined;
-        const t = await api.addFile(p.file, p.file.name, { paused, priority, filePriorities });
+        const t = await api.addFile(p.file, p.file.name, { paused, priority, filePriorities, category: category.trim(), tags: parseTags(tagsText) });
         store.upsert(t);
         last = t.infoHash;
       } catch (err) { errors.push(`${p.file.name}: ${errorMessage(err)}`); }
@@ -157,6 +160,12 @@ export function AddDialog({ initialFiles, onClose, onAdded }: { initialFiles: Fi
               <select value={priority} onChange={e => setPriority((e.target as HTMLSelectElement).value as TorrentPriority)}>
                 <option value="high">High</option><option value="normal">Normal</option><option value="low">Low</option>
               </select>
+            </label>
+            <label>Category{' '}
+              <input name="category" value={category} onInput={e => setCategory((e.target as HTMLInputElement).value)} />
+            </label>
+            <label>Tags{' '}
+              <input name="tags" placeholder="comma-separated" value={tagsText} onInput={e => setTagsText((e.target as HTMLInputElement).value)} />
             </label>
           </div>
           {error && <p class="error" role="alert">{error}</p>}

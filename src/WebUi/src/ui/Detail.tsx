@@ -5,6 +5,9 @@ import { errorMessage } from '../problems.ts';
 import { RateChart, type RatePoint } from './Chart.tsx';
 import { ProgressBar, useServices, useStoreVersion } from './common.tsx';
 import { PieceMap } from './PieceMap.tsx';
+import { Labels, ShareLimitsForm } from './Labels.tsx';
+import { sortPeers, sourceLabel, type PeerList } from '../peers.ts';
+import { decodeBitfield, withVerified, type PieceMapData } from '../pieces.ts';
 
 type Tab = 'overview' | 'files' | 'trackers' | 'peers' | 'speed' | 'pieces';
 const tabs: { id: Tab; label: string }[] = [
@@ -101,6 +104,8 @@ function Overview({ t }: { t: Torrent }) {
     <>
       {t.error && <p class="error" role="alert">{t.error}</p>}
       <dl class="facts">{rows.map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}</dl>
+      <Labels t={t} />
+      <ShareLimitsForm t={t} />
     </>
   );
 }
@@ -149,11 +154,45 @@ function Trackers({ t }: { t: Torrent }) {
 }
 
 function Peers({ t }: { t: Torrent }) {
+  const { api, toast } = useServices();
+  const [list, setList] = useState<PeerList | null>(null);
+  useEffect(() => {
+    // The worker reports peers with its progress, about once a second: polling this endpoint while the tab is open
+    // (bounded by the tab's life) shows them without a hub event per peer.
+    let stop = false;
+    const load = () => api.peers(t.infoHash).then(l => { if (!stop) setList(l); }).catch(e => { if (!stop) toast(errorMessage(e), true); });
+    void load();
+    const timer = setInterval(load, 2000);
+    return () => { stop = true; clearInterval(timer); };
+  }, [t.infoHash]);
+  if (!list) return <p class="muted">Loading peers…</p>;
+  const peers = sortPeers(list.items);
   return (
     <>
-      <dl class="facts"><dt>Connected</dt><dd>{t.peersConnected}</dd><dt>Known</dt><dd>{t.peersTotal}</dd></dl>
-      <p class="muted">The API reports how many peers are connected and known, not each peer (its address, how it was found,
-        whether the connection is encrypted): the list appears here once the engine's status carries it.</p>
+      <dl class="facts"><dt>Connected</dt><dd>{list.connected}</dd><dt>Known</dt><dd>{list.known}</dd></dl>
+      {peers.length === 0
+        ? <p class="muted">{t.state === 'paused' ? 'Paused: no peers are connected.' : 'No peer is connected right now.'}</p>
+        : (
+          <div class="table-scroll" role="region" aria-label="Peer list" tabIndex={0}>
+            <table class="peers">
+              <caption class="sr-only">Peers of {t.name}</caption>
+              <thead><tr><th scope="col">Address</th><th scope="col">Client</th><th scope="col">Found by</th><th scope="col">Encrypted</th>
+                <th scope="col">Down</th><th scope="col">Up</th><th scope="col">Has</th></tr></thead>
+              <tbody>{peers.map(p => (
+                <tr data-source={p.source}>
+                  <th scope="row" class="path">{p.address}</th>
+                  <td class="path" title={p.client}>{p.client}</td>
+                  <td>{sourceLabel(p.source)}</td>
+                  <td>{p.encrypted ? 'yes' : 'no'}</td>
+                  <td>{formatRate(p.downloadRate)}</td>
+                  <td>{formatRate(p.uploadRate)}</td>
+                  <td>{formatPercent(p.progress)}</td>
+                </tr>
+              ))}</tbody>
+            </table>
+          </div>
+        )}
+      <p class="muted">The busiest {peers.length < list.connected ? `${peers.length} of ${list.connected}` : ''} connected peers, as the worker last reported them.</p>
     </>
   );
 }
@@ -186,16 +225,37 @@ function Speed({ t }: { t: Torrent }) {
 }
 
 function Pieces({ t }: { t: Torrent }) {
-  const { store } = useServices();
-  useStoreVersion(store);
-  const p = store.pieces.get(t.infoHash);
-  const complete = t.progress >= 1;
+  const { api, store, toast } = useServices();
+  const version = useStoreVersion(store);
+  const [fetched, setFetched] = useState<PieceMapData | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  useEffect(() => {
+    // Catalog keeps the bitfield the worker sends (when it changed, every few seconds at most); pieces verified since
+    // arrive live from the hub and are drawn on top.
+    let stop = false;
+    const load = () => api.pieces(t.infoHash).then(v => {
+      if (stop) return;
+      const bits = decodeBitfield(v.bitfield, v.pieceCount);
+      setFetched(bits ? { pieceCount: v.pieceCount, bits } : null);
+      setLoaded(true);
+    }).catch(e => { if (!stop) toast(errorMessage(e), true); });
+    void load();
+    const timer = setInterval(load, 5000);
+    return () => { stop = true; clearInterval(timer); };
+  }, [t.infoHash]);
+  const live = store.pieces.get(t.infoHash);
+  const map = useMemo(() => {
+    if (fetched) return live ? withVerified(fetched, live.verified) : fetched;
+    if (live?.count) {
+      const bits = new Uint8Array(Math.ceil(live.count / 8));
+      return withVerified({ pieceCount: live.count, bits }, live.verified);
+    }
+    return null;
+  }, [fetched, version]);
   return (
     <>
-      {p?.count ? <PieceMap count={p.count} verified={p.verified} complete={complete} />
-        : <p class="muted">{complete ? 'Every piece is verified.' : 'The piece map fills in as pieces are verified while this panel is open.'}</p>}
-      <p class="muted">The API sends verified pieces live but does not report which pieces were verified before this panel opened;
-        the files' progress bars below show everything so far.</p>
+      {map ? <PieceMap map={map} />
+        : <p class="muted">{loaded ? 'No piece map yet: it appears once a worker has checked the torrent’s data.' : 'Loading the piece map…'}</p>}
       <ul class="file-bars">{t.files.map(f => <li><span class="path">{f.path}</span><ProgressBar value={f.progress} label={`Progress of ${f.path}`} /></li>)}</ul>
     </>
   );

@@ -1,6 +1,6 @@
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { applyQuery, countByState, visibleRange, type ListQuery, type SortKey } from '../list.ts';
+import { applyQuery, countByState, labelNames, visibleRange, type ListQuery, type SortKey } from '../list.ts';
 import { formatBytes, formatDate, formatEta, formatRate, formatRatio, formatState } from '../format.ts';
 import { torrentStates, type Torrent, type TorrentPriority } from '../model.ts';
 import { errorMessage } from '../problems.ts';
@@ -8,6 +8,7 @@ import { ProgressBar, useMedia, useServices, useStoreVersion } from './common.ts
 
 const columns: { key: SortKey; label: string; cls: string }[] = [
   { key: 'name', label: 'Name', cls: 'c-name' },
+  { key: 'category', label: 'Category', cls: 'c-labels' },
   { key: 'size', label: 'Size', cls: 'c-size' },
   { key: 'progress', label: 'Progress', cls: 'c-progress' },
   { key: 'state', label: 'State', cls: 'c-state' },
@@ -37,6 +38,9 @@ const Row = memo(function Row({ t, index, top, selected, focused, onToggle, onOp
         <button class="link" tabIndex={-1} title={name} onClick={() => onOpen(t.infoHash)}>{name}</button>
         {t.error && <span class="row-error">{t.error}</span>}
       </div>
+      <div role="gridcell" class="c-labels" title={[t.category, ...(t.tags ?? [])].filter(Boolean).join(', ')}>
+        {t.category ? <span class="chip cat">{t.category}</span> : null}{(t.tags ?? []).map(tag => <span class="chip">{tag}</span>)}
+      </div>
       <div role="gridcell" class="c-size">{formatBytes(t.totalBytes)}</div>
       <div role="gridcell" class="c-progress"><ProgressBar value={t.progress} label={`Progress of ${name}`} /></div>
       <div role="gridcell" class={`c-state s-${t.state}`}>{formatState(t.state)}</div>
@@ -61,6 +65,11 @@ export function TorrentList({ query, setQuery, selected, setSelected, openDetail
   const rowHeight = narrow ? 76 : 40;
   const rows = useMemo(() => applyQuery(store.torrents.values(), query), [version, query]);
   const counts = useMemo(() => countByState(store.torrents.values()), [version]);
+  const [knownLabels, setKnownLabels] = useState<{ categories: string[]; tags: string[] }>({ categories: [], tags: [] });
+  useEffect(() => {
+    Promise.all([api.categories(), api.tags()]).then(([categories, tags]) => setKnownLabels({ categories, tags })).catch(() => {});
+  }, []);
+  const names = useMemo(() => labelNames(store.torrents.values(), knownLabels), [version, knownLabels]);
   const viewport = useRef<HTMLDivElement>(null);
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
   const [focus, setFocus] = useState(0);
@@ -157,6 +166,23 @@ export function TorrentList({ query, setQuery, selected, setSelected, openDetail
             <option value="all">All ({counts.all ?? 0})</option>
             <option value="active">Active ({counts.active ?? 0})</option>
             {torrentStates.map(s => <option value={s}>{formatState(s)} ({counts[s] ?? 0})</option>)}
+          </select>
+        </label>
+        <label>
+          <span class="sr-only">Category</span>
+          <select aria-label="Filter by category" value={query.category === null ? '\u0000all' : query.category}
+            onChange={e => { const v = (e.target as HTMLSelectElement).value; setQuery({ ...query, category: v === '\u0000all' ? null : v }); }}>
+            <option value={'\u0000all'}>Any category</option>
+            <option value="">No category</option>
+            {names.categories.map(c => <option value={c}>{c}</option>)}
+          </select>
+        </label>
+        <label>
+          <span class="sr-only">Tag</span>
+          <select aria-label="Filter by tag" value={query.tag ?? '\u0000all'}
+            onChange={e => { const v = (e.target as HTMLSelectElement).value; setQuery({ ...query, tag: v === '\u0000all' ? null : v }); }}>
+            <option value={'\u0000all'}>Any tag</option>
+            {names.tags.map(c => <option value={c}>{c}</option>)}
           </select>
         </label>
         {narrow && (
