@@ -72,7 +72,7 @@ public static class KrpcCodec
     /// <summary>Longest token or transaction id accepted (libtorrent uses 4 and 2 bytes).</summary>
     public const int MaxTokenLength = 64;
 
-    private static readonly BencodeReaderOptions Strict = new() { MaxDepth = 4, MaxInputLength = MaxMessageLength, RequireSortedKeys = false, BytesPerNode = 2, MinNodes = 64, MaxNodes = 1024 };
+    private static readonly BencodeReaderOptions Strict = new() { MaxDepth = 4, MaxInputLength = MaxMessageLength, RequireSortedKeys = false, BytesPerNode = 4, MinNodes = 64, MaxNodes = 1024 };
 
     /// <summary>The client version we send ("v"): TE and two version bytes.</summary>
     public static readonly byte[] Version = "TE\x01\x00"u8.ToArray();
