@@ -116,13 +116,15 @@ public sealed class DhtEngine : IAsyncDisposable
     public async Task<IReadOnlyList<IPEndPoint>> GetPeersAsync(InfoHash infoHash, int? announcePort = null, CancellationToken cancellationToken = default)
     {
         var result = await LookupAsync(NodeId.FromInfoHash(infoHash), infoHash, [], cancellationToken).ConfigureAwait(false);
+        // Peers announced to this node itself count too: in a small DHT we may be the closest node of all.
+        var peers = result.Peers.Concat(Peers.Get(infoHash)).Distinct().ToList();
         if (announcePort is { } port and > 0)
         {
             var announces = result.Closest.Where(c => c.Token is not null).Take(RoutingTable.K)
                 .Select(c => QueryAsync(c.Contact.EndPoint, tid => new KrpcQuery(tid, KrpcMethod.AnnouncePeer, Id) { InfoHash = infoHash, Port = port, Token = c.Token }, cancellationToken));
             await Task.WhenAll(announces).ConfigureAwait(false);
         }
-        return result.Peers;
+        return peers;
     }
 
     /// <summary>Joins through the bootstrap nodes (and any saved nodes), then looks up our own id to fill the table.</summary>
