@@ -38,6 +38,9 @@ public static class CliApp
           --timeout SECONDS   give up after this long (exit code 3)
           --upload-limit B/s  upload rate limit in bytes per second
           --download-limit B/s download rate limit in bytes per second
+          --dht-bootstrap HOST:PORT,...  DHT nodes to join through (download, seed); "routers" names the public
+                              routers (router.bittorrent.com and others). Default: none, the node only answers
+          --no-dht            no DHT node (download, seed); private torrents never use the DHT anyway
           --quiet             no progress lines, only the summary
           --verbose           tracker status with each progress line
           --json              also print a final JSON line (times from process start, CPU, peak RSS)
@@ -140,6 +143,7 @@ public static class CliApp
             UploadRateLimit = o.UploadLimit,
             DownloadRateLimit = o.DownloadLimit,
             DirectWrites = !o.BufferedWrites,
+            Dht = o.Dht(listen.Address),
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = DrainEventsAsync(engine, ct);

@@ -80,6 +80,8 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         DownloadRateLimit = _options.DownloadRateLimit,
         DirectWrites = _options.DirectWrites,
         Destinations = _options.Destinations.ToPolicy(),
+        // Replicas share the resume folder: each keeps its own routing table (and node id) under its name.
+        Dht = _options.Dht.ToEngineOptions(Path.Combine(resumeRoot, "dht", _options.ReplicaId + ".bencode")),
         TimeProvider = time,
     }, _meterFactory);
 
