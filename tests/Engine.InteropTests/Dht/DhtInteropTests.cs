@@ -17,7 +17,7 @@ public sealed class DhtInteropTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = LoopbackEngine.Bound;
 
-    private static async Task<ClientEngine> EngineAsync(TempDirectory dir, CancellationToken ct)
+    private static async Task<ClientEngine> EngineAsync(TempDirectory dir, CancellationToken ct, params string[] bootstrap)
     {
         var engine = new ClientEngine(new EngineOptions
         {
@@ -25,7 +25,7 @@ public sealed class DhtInteropTests(ITestOutputHelper output)
             DownloadDirectory = dir.Combine("downloads"),
             ResumeDirectory = dir.Combine("resume"),
             // No bootstrap node: libtorrent joins through us. A short retry so a test need not wait 30 s between lookups.
-            Dht = new DhtOptions { RetryInterval = TimeSpan.FromSeconds(2), QueryTimeout = TimeSpan.FromSeconds(2) },
+            Dht = new DhtOptions { BootstrapNodes = bootstrap, RetryInterval = TimeSpan.FromSeconds(2), QueryTimeout = TimeSpan.FromSeconds(2) },
         });
         await engine.StartAsync(ct);
         return engine;
@@ -94,5 +94,41 @@ public sealed class DhtInteropTests(ITestOutputHelper output)
         await leecher.WaitForLineAsync(l => l.Contains("incoming dht announce", StringComparison.Ordinal) && l.Contains(meta.InfoHash.ToHex(), StringComparison.Ordinal), Bound, ct);
         await Task.Delay(TimeSpan.FromSeconds(5), ct); // two more lookup rounds of ours
         Assert.DoesNotContain(secret.InfoHash.ToHex(), leecher.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Engine_JoinsALibtorrentDhtThroughAnotherNode_FindsTheSeederThere()
+    {
+        if (!LibtorrentPeer.IsAvailable) Assert.Skip("python3-libtorrent is not installed for /usr/bin/python3");
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var payload = TestPayload.MultiFileOddSizes(dir.CreateSubdirectory("seed"), 23);
+        var torrent = dir.Combine("t.torrent");
+        await File.WriteAllBytesAsync(torrent, await TorrentCreator.CreateAsync(payload.ContentPath, new TorrentCreatorOptions { PieceLength = 32 * 1024 }, ct), ct);
+        var meta = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent, ct));
+
+        // libtorrent nodes only: an entry node on 127.0.0.3 (waiting for a torrent nobody has) and the seeder on 127.0.0.2,
+        // which joins through the entry node and announces itself there. Our engine knows only the entry node.
+        await using var entry = await LibtorrentPeer.StartAsync(new LibtorrentOptions
+        {
+            Seed = false, Magnet = "magnet:?xt=urn:btih:" + new string('e', 40), SavePath = dir.Combine("entry"), Address = "127.0.0.3",
+            DhtBootstrap = ["127.0.0.3:1"],
+        }, ct);
+        await using var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
+        {
+            Seed = true, TorrentPath = torrent, SavePath = payload.Root, Address = "127.0.0.2", DhtBootstrap = [entry.Endpoint],
+        }, ct);
+        await seeder.WaitForSeedingAsync(Bound, ct);
+        await entry.WaitForLineAsync(l => l.Contains("incoming dht announce", StringComparison.Ordinal) && l.Contains(meta.InfoHash.ToHex(), StringComparison.Ordinal), Bound, ct);
+
+        await using var engine = await EngineAsync(dir, ct, entry.Endpoint);
+        var target = dir.CreateSubdirectory("leech");
+        var started = Stopwatch.StartNew();
+        var t = await engine.AddMagnetAsync(new MagnetLink(meta.InfoHash), new AddTorrentOptions { SavePath = target }, ct);
+        await Eventually.TrueAsync(() => t.Status.BytesDone > 0, Bound, () => $"{t.Status}\n{engine.Dht!.Status}\n{entry.Log}", ct);
+        output.WriteLine($"trackerless magnet through a libtorrent DHT: first byte after {started.Elapsed.TotalSeconds:0.00} s from adding the magnet");
+        await Eventually.TrueAsync(() => t.State == TorrentState.Seeding, Bound, () => $"{t.Status}\n{seeder.Log}", ct);
+
+        payload.AssertSameAs(target);
     }
 }
