@@ -43,10 +43,13 @@ internal sealed class DhtPeerSource : IAsyncDisposable
             {
                 var now = _time.GetUtcNow();
                 var present = new HashSet<InfoHash>();
+                // With no node to ask (before the bootstrap's first answer) a lookup would find nothing and then wait a
+                // whole RetryInterval: the torrents stay due and go as soon as the table has a node.
+                var canAsk = _dht.NodeCount > 0;
                 foreach (var torrent in _torrents())
                 {
                     present.Add(torrent.InfoHash);
-                    if (!Wants(torrent)) continue;
+                    if (!canAsk || !Wants(torrent)) continue;
                     lock (_running)
                     {
                         if (_running.Count >= _options.MaxConcurrentLookups || _running.Contains(torrent.InfoHash)) continue;
