@@ -113,12 +113,15 @@ public sealed class DhtEngine : IAsyncDisposable
     /// announces us to the closest nodes that gave a token. Bounded by <see cref="DhtOptions.LookupTimeout"/> and
     /// <see cref="DhtOptions.MaxQueriesPerLookup"/>.
     /// </summary>
-    public async Task<IReadOnlyList<IPEndPoint>> GetPeersAsync(InfoHash infoHash, int? announcePort = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<IPEndPoint>> GetPeersAsync(InfoHash infoHash, int? announcePort = null, CancellationToken cancellationToken = default,
+        Action<IReadOnlyList<IPEndPoint>>? onPeers = null, Func<bool>? mayAnnounce = null)
     {
-        var result = await LookupAsync(NodeId.FromInfoHash(infoHash), infoHash, [], cancellationToken).ConfigureAwait(false);
+        // Peers go to onPeers as each answer brings them: the lookup itself may wait seconds more on nodes that left.
+        if (onPeers is not null && Peers.Get(infoHash) is { Count: > 0 } stored) onPeers(stored);
+        var result = await LookupAsync(NodeId.FromInfoHash(infoHash), infoHash, [], cancellationToken, onPeers).ConfigureAwait(false);
         // Peers announced to this node itself count too: in a small DHT we may be the closest node of all.
         var peers = result.Peers.Concat(Peers.Get(infoHash)).Distinct().ToList();
-        if (announcePort is { } port and > 0)
+        if (announcePort is { } port and > 0 && mayAnnounce?.Invoke() != false)
         {
             var announces = result.Closest.Where(c => c.Token is not null).Take(RoutingTable.K)
                 .Select(c => QueryAsync(c.Contact.EndPoint, tid => new KrpcQuery(tid, KrpcMethod.AnnouncePeer, Id) { InfoHash = infoHash, Port = port, Token = c.Token }, cancellationToken));
@@ -206,7 +209,8 @@ public sealed class DhtEngine : IAsyncDisposable
 
     private sealed record LookupResult(IReadOnlyList<IPEndPoint> Peers, IReadOnlyList<Candidate> Closest);
 
-    private async Task<LookupResult> LookupAsync(NodeId target, InfoHash? infoHash, IEnumerable<DhtContact> extraSeeds, CancellationToken cancellationToken)
+    private async Task<LookupResult> LookupAsync(NodeId target, InfoHash? infoHash, IEnumerable<DhtContact> extraSeeds, CancellationToken cancellationToken,
+        Action<IReadOnlyList<IPEndPoint>>? onPeers = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         deadline.CancelAfter(_options.LookupTimeout);
@@ -255,8 +259,10 @@ public sealed class DhtEngine : IAsyncDisposable
                 }
                 candidate.State = 2;
                 candidate.Token = response.Token;
+                List<IPEndPoint>? fresh = null;
                 foreach (var p in response.Values)
-                    if (peers.Count < 1000) peers.Add(p);
+                    if (peers.Count < 1000 && peers.Add(p)) (fresh ??= []).Add(p);
+                if (fresh is not null) onPeers?.Invoke(fresh);
                 foreach (var n in response.Nodes) Offer(n);
                 if (list.Count > 256)
                 {

@@ -74,10 +74,12 @@ internal sealed class DhtPeerSource : IAsyncDisposable
         try
         {
             var port = _announcePort();
-            var peers = await _dht.GetPeersAsync(torrent.InfoHash, port > 0 ? port : null, cancellationToken).ConfigureAwait(false);
+            // The metadata may arrive during the lookup and say private: from then on nothing found goes to the torrent.
+            var peers = await _dht.GetPeersAsync(torrent.InfoHash, port > 0 ? port : null, cancellationToken, found =>
+            {
+                if (Wants(torrent)) torrent.AddPeers(found);
+            }, () => Wants(torrent)).ConfigureAwait(false);
             found = peers.Count;
-            // The metadata may have arrived during the lookup and said private: then nothing found goes to the torrent.
-            if (found > 0 && Wants(torrent)) torrent.AddPeers(peers);
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
