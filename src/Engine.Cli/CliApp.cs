@@ -40,6 +40,9 @@ public static class CliApp
           --download-limit B/s download rate limit in bytes per second
           --encryption POLICY prefer (default: encrypted first, plaintext fallback), require (RC4 only,
                               plaintext peers refused) or disable (plaintext only) - message stream encryption
+          --dht-bootstrap HOST:PORT,...  DHT nodes to join through (download, seed); "routers" names the public
+                              routers (router.bittorrent.com and others). Default: none, the node only answers
+          --no-dht            no DHT node (download, seed); private torrents never use the DHT anyway
           --quiet             no progress lines, only the summary
           --verbose           tracker status with each progress line
           --json              also print a final JSON line (times from process start, CPU, peak RSS)
@@ -143,6 +146,7 @@ public static class CliApp
             DownloadRateLimit = o.DownloadLimit,
             DirectWrites = !o.BufferedWrites,
             Encryption = o.Encryption,
+            Dht = o.Dht(listen.Address),
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = DrainEventsAsync(engine, ct);

@@ -45,6 +45,17 @@ public sealed class CliOptions
     public int Concurrency { get; private set; } = 64;
     /// <summary><c>loadgen</c>: how long to hold all connections open once they are up.</summary>
     public TimeSpan Hold { get; private set; } = TimeSpan.FromSeconds(2);
+    /// <summary>DHT bootstrap nodes (HOST:PORT); <c>routers</c> stands for the well-known public routers.</summary>
+    public List<string> DhtBootstrap { get; } = [];
+    public bool NoDht { get; private set; }
+
+    /// <summary>The DHT settings for <c>download</c> and <c>seed</c> (on unless --no-dht; no bootstrap node unless given).</summary>
+    public Dht.DhtOptions? Dht(IPAddress bind) => NoDht ? null : new Dht.DhtOptions
+    {
+        BootstrapNodes = DhtBootstrap.SelectMany(b => b == "routers" ? Engine.Dht.DhtOptions.WellKnownRouters : [b]).ToArray(),
+        ListenEndPoint = null,
+        ExternalAddress = bind.Equals(IPAddress.Any) ? null : bind,
+    };
 
     public static CliOptions Parse(string[] args)
     {
@@ -84,6 +95,11 @@ public sealed class CliOptions
                 case "--source-base": o.SourceBase = IPAddress.Parse(Next()); break;
                 case "--sources": o.Sources = Positive(Next(), a); break;
                 case "--concurrency": o.Concurrency = Positive(Next(), a); break;
+                case "--dht-bootstrap":
+                    foreach (var node in Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                        o.DhtBootstrap.Add(node == "routers" || Engine.Dht.DhtOptions.TryParseHostPort(node, out _, out _) ? node : throw new FormatException($"bad DHT node '{node}' (HOST:PORT)"));
+                    break;
+                case "--no-dht": o.NoDht = true; break;
                 case "--hold": o.Hold = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw new FormatException($"unknown option {a}");

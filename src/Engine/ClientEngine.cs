@@ -88,6 +88,7 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
         _listener.Start();
         ListenEndPoint = _listener.LocalEndPoint;
         _acceptLoop = AcceptLoopAsync(_listener, _stopping.Token);
+        StartDht();
         return Task.CompletedTask;
     }
 
@@ -368,6 +369,21 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
     // Encrypted handshakes are answered unless no torrent (nor the engine) would take one.
     private bool AcceptsEncrypted() =>
         Options.Encryption != Encryption.EncryptionPolicy.Disable || _torrents.Values.Any(t => t.Encryption != Encryption.EncryptionPolicy.Disable);
+    private Dht.DhtPeerSource? _dhtPeers;
+
+    /// <summary>The DHT node, once started (null when <see cref="EngineOptions.Dht"/> is null).</summary>
+    public Dht.DhtEngine? Dht { get; private set; }
+
+    private void StartDht()
+    {
+        if (Options.Dht is not { } dht) return;
+        // UDP on the peer port by default; every node and peer address passes the destination policy like x.pe peers.
+        // The routing table is kept beside the resume data unless a file is named.
+        var stateFile = dht.StateFile ?? (Options.ResumeDirectory is { } dir ? Path.Combine(dir, "dht-state.bencode") : null);
+        Dht = new Dht.DhtEngine(dht with { ListenEndPoint = dht.ListenEndPoint ?? ListenEndPoint, StateFile = stateFile }, a => Options.Destinations.Check(a).Allowed);
+        Dht.Start();
+        _dhtPeers = new Dht.DhtPeerSource(Dht, () => _torrents.Values, () => Options.AnnouncePort ?? ListenEndPoint?.Port ?? 0, dht);
+    }
 
     internal void Emit(TorrentEvent e) => _events.Writer.TryWrite(e);
 
@@ -397,6 +413,8 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
         if (_disposed) return;
         _disposed = true;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_dhtPeers is not null) await _dhtPeers.DisposeAsync().ConfigureAwait(false);
+        if (Dht is not null) await Dht.DisposeAsync().ConfigureAwait(false);
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         await Task.WhenAll(_torrents.Values.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);

@@ -120,6 +120,9 @@ public sealed record EngineOptions
     /// default, for a client on someone's own machine; a multi-user service sets <see cref="Connections.DestinationPolicy.PublicOnly"/>.
     /// </summary>
     public Connections.DestinationPolicy Destinations { get; init; } = Connections.DestinationPolicy.Unrestricted;
+
+    /// <summary>The DHT node (BEP 5) and its bootstrap nodes; null: no DHT. See docs/engine-dht.md.</summary>
+    public Dht.DhtOptions? Dht { get; init; }
 }
 
 /// <summary>How to add one torrent.</summary>

@@ -43,6 +43,7 @@ public static class FuzzTargets
         ["metadata-message"] = MetadataMessageTarget,
         ["http-tracker"] = HttpTracker,
         ["udp-tracker"] = UdpTracker,
+        ["krpc"] = Krpc,
     };
 
 
@@ -74,6 +75,30 @@ public static class FuzzTargets
         }
 
         if (elapsed > TimeBound) throw new FuzzBudgetException($"{elapsed.TotalMilliseconds:N0} ms for a {inputLength:N0}-byte input.");
+    }
+
+    /// <summary>A DHT datagram (BEP 5): decoding never throws; what decodes encodes and decodes back to the same message.</summary>
+    private static void Krpc(byte[] input)
+    {
+        var status = Dht.KrpcCodec.TryDecode(input, out var message, out _);
+        if (status != Dht.KrpcDecodeStatus.Ok)
+        {
+            if (message is not null) throw new FuzzInvariantException($"A message came with status {status}.");
+            return;
+        }
+        if (message is Dht.KrpcQuery { Method: Dht.KrpcMethod.Unknown }) return; // never sent, only answered with 204
+        var again = Dht.KrpcCodec.Encode(message!);
+        if (Dht.KrpcCodec.TryDecode(again, out var back, out _) != Dht.KrpcDecodeStatus.Ok && again.Length <= Dht.KrpcCodec.MaxMessageLength)
+            throw new FuzzInvariantException("A decoded KRPC message does not decode again after encoding.");
+        switch (message, back)
+        {
+            case (Dht.KrpcResponse a, Dht.KrpcResponse b) when a.Values.Count != b.Values.Count || a.Nodes.Count != b.Nodes.Count || a.SenderId != b.SenderId:
+                throw new FuzzInvariantException("A KRPC response changed on a round trip.");
+            case (Dht.KrpcQuery a, Dht.KrpcQuery b) when a.Method != b.Method || a.InfoHash != b.InfoHash || a.Target != b.Target || a.Port != b.Port:
+                throw new FuzzInvariantException("A KRPC query changed on a round trip.");
+        }
+        if (message is Dht.KrpcResponse r && (r.Values.Count > Dht.KrpcCodec.MaxValues || r.Nodes.Count > Dht.KrpcCodec.MaxNodes))
+            throw new FuzzInvariantException("A KRPC response holds more than the caps.");
     }
 
     private static void Bencode(byte[] input)

@@ -6,7 +6,19 @@ cd "$(dirname "$0")"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # Seeds named crash-* are inputs that once broke a parser (kept as regression seeds): they stay.
 find corpus -type f ! -name "crash-*" -delete 2>/dev/null || true
-mkdir -p corpus/{bencode,metainfo,peer-messages,handshake,extension-handshake,metadata-message,http-tracker,udp-tracker}
+mkdir -p corpus/{bencode,metainfo,peer-messages,handshake,extension-handshake,metadata-message,http-tracker,udp-tracker,krpc}
+
+# KRPC (the DHT, BEP 5): the BEP's examples of each query, answers with values, nodes, and an error.
+printf 'd1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe' >corpus/krpc/ping.bin
+printf 'd1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe' >corpus/krpc/find_node.bin
+printf 'd1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe' >corpus/krpc/get_peers.bin
+printf 'd1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe' >corpus/krpc/announce_peer.bin
+printf 'd1:rd2:id20:0123456789abcdefghij5:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re' >corpus/krpc/get_peers_values.bin
+printf 'd1:eli201e23:A Generic Error Ocurrede1:t2:aa1:y1:ee' >corpus/krpc/error.bin
+/usr/bin/python3 -c "
+import sys
+nodes = b''.join(bytes([i] * 20) + bytes([127, 0, 0, i]) + bytes([0x1a, 0xe1]) for i in range(1, 9))
+sys.stdout.buffer.write(b'd1:rd2:id20:mnopqrstuvwxyz1234565:nodes%d:%se1:t2:aa1:y1:re' % (len(nodes), nodes))" >corpus/krpc/find_node_nodes.bin
 
 # .torrent files from mktorrent (v1): one file, several files with one empty, a private one with tiers.
 mkdir -p "$tmp/single" "$tmp/multi/sub"

@@ -19,6 +19,8 @@ public static class Extensions
         services.AddOptions<PeerWorkerOptions>().BindConfiguration(PeerWorkerOptions.SectionName)
             // Development runs trackers and seeders on 127.0.0.1; everywhere else loopback is refused unless configured.
             .PostConfigure(o => o.Destinations.AllowLoopback ??= builder.Environment.IsDevelopment())
+            // The public DHT routers are reached from Production only: nothing else run from this repository leaves 127.0.0.0/8.
+            .PostConfigure(o => o.Dht.UseWellKnownRouters = builder.Environment.IsProduction() && (o.Dht.UseWellKnownRouters ?? true))
             .Validate(o =>
             {
                 try

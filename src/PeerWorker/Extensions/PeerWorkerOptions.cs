@@ -124,6 +124,9 @@ public sealed class PeerWorkerOptions
     /// <summary>Where tracker URLs, their redirects and a magnet's x.pe peers may be dialled (section <c>PeerWorker:Destinations</c>).</summary>
     public DestinationOptions Destinations { get; set; } = new();
 
+    /// <summary>The replica's DHT node (section <c>PeerWorker:Dht</c>).</summary>
+    public DhtSettings Dht { get; set; } = new();
+
     public string GetTorrentFolder(string infoHash) => Path.Combine(Path.GetFullPath(DownloadRoot), infoHash);
 
     public string GetResumeRoot() => Path.GetFullPath(ResumeRoot ?? DownloadRoot);
@@ -158,4 +161,32 @@ public sealed class DestinationOptions
             ? network
             : throw new FormatException($"PeerWorker:Destinations:Allow has '{text}', which is not a network in CIDR notation (such as 10.20.0.5/32).")).ToArray(),
     };
+}
+
+/// <summary>
+/// The DHT (BEP 5) of a replica: on by default, joined through <see cref="BootstrapNodes"/>; the public routers only in
+/// Production (<see cref="UseWellKnownRouters"/>), so Development, the AppHost and the tests never send a packet beyond
+/// 127.0.0.0/8. UDP on the replica's peer port.
+/// </summary>
+public sealed class DhtSettings
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Nodes to join through, as HOST:PORT. Empty by default.</summary>
+    public List<string> BootstrapNodes { get; set; } = [];
+
+    /// <summary>
+    /// Also join through the well-known public routers (router.bittorrent.com and others). Unset: on in Production. Outside
+    /// Production it is always off, whatever is configured.
+    /// </summary>
+    public bool? UseWellKnownRouters { get; set; }
+
+    /// <summary>The engine's DHT settings; <paramref name="stateFile"/> keeps the routing table across restarts.</summary>
+    public Engine.Dht.DhtOptions? ToEngineOptions(string stateFile) => Enabled
+        ? new Engine.Dht.DhtOptions
+        {
+            BootstrapNodes = [.. BootstrapNodes, .. UseWellKnownRouters == true ? Engine.Dht.DhtOptions.WellKnownRouters : []],
+            StateFile = stateFile,
+        }
+        : null;
 }

@@ -88,6 +88,8 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         MaxActivePieceBytes = _options.MaxActivePieceBytes,
         Destinations = _options.Destinations.ToPolicy(),
         Encryption = _options.Encryption,
+        // Replicas share the resume folder: each keeps its own routing table (and node id) under its name.
+        Dht = _options.Dht.ToEngineOptions(Path.Combine(resumeRoot, "dht", _options.ReplicaId + ".bencode")),
         TimeProvider = time,
     }, _meterFactory);
 

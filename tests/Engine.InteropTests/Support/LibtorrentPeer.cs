@@ -19,6 +19,10 @@ public sealed record LibtorrentOptions
     public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>"forced" (RC4 only, in and out) or "disabled" (plaintext only); null: lt_peer.py's default.</summary>
     public string? Encryption { get; init; }
+    /// <summary>Loopback address to listen and dial from (libtorrent's DHT wants one node per address).</summary>
+    public string Address { get; init; } = "127.0.0.1";
+    /// <summary>DHT nodes (HOST:PORT) to join through; non-empty turns libtorrent's DHT on, with its loopback guards relaxed.</summary>
+    public IReadOnlyList<string> DhtBootstrap { get; init; } = [];
 }
 
 /// <summary>
@@ -30,17 +34,20 @@ public sealed class LibtorrentPeer : IAsyncDisposable
     public const string Python = "/usr/bin/python3";
     private readonly ExternalProcess _process;
 
-    private LibtorrentPeer(ExternalProcess process, int port)
+    private LibtorrentPeer(ExternalProcess process, int port, string address)
     {
         _process = process;
         Port = port;
+        Address = address;
     }
+
+    public string Address { get; }
 
     public int Port { get; }
 
     public int ProcessId => _process.Id;
 
-    public string Endpoint => $"127.0.0.1:{Port}";
+    public string Endpoint => $"{Address}:{Port}";
 
     public string Log => _process.Tail();
 
@@ -82,6 +89,8 @@ public sealed class LibtorrentPeer : IAsyncDisposable
         foreach (var peer in options.Peers) { args.Add("--peer"); args.Add(peer); }
         if (options.SeedMode) args.Add("--seed-mode");
         if (options.Encryption is not null) { args.Add("--enc"); args.Add(options.Encryption); }
+        if (options.Address != "127.0.0.1") { args.Add("--address"); args.Add(options.Address); }
+        foreach (var node in options.DhtBootstrap) { args.Add("--dht-bootstrap"); args.Add(node); }
         if (options.UploadLimit > 0) { args.Add("--upload-limit"); args.Add(options.UploadLimit.ToString(CultureInfo.InvariantCulture)); }
         if (options.DownloadLimit > 0) { args.Add("--download-limit"); args.Add(options.DownloadLimit.ToString(CultureInfo.InvariantCulture)); }
         Directory.CreateDirectory(options.SavePath);
@@ -92,7 +101,7 @@ public sealed class LibtorrentPeer : IAsyncDisposable
             using var doc = JsonDocument.Parse(line);
             var port = doc.RootElement.GetProperty("port").GetInt32();
             if (port == 0) throw new InvalidOperationException("libtorrent did not listen: " + process.Tail());
-            return new LibtorrentPeer(process, port);
+            return new LibtorrentPeer(process, port, options.Address);
         }
         catch
         {
@@ -128,6 +137,10 @@ public sealed class LibtorrentPeer : IAsyncDisposable
     /// <summary>Waits for an alert of the given type (for example "tracker_reply_alert").</summary>
     public Task WaitForAlertAsync(string alertType, TimeSpan timeout, CancellationToken cancellationToken) =>
         _process.WaitForLineAsync(l => Event(l) == "alert" && l.Contains($"\"{alertType}\"", StringComparison.Ordinal), timeout, cancellationToken);
+
+    /// <summary>Waits for any output line matching <paramref name="match"/> (alerts carry libtorrent's own message).</summary>
+    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _process.WaitForLineAsync(match, timeout, cancellationToken);
 
     private static string? Event(string line)
     {

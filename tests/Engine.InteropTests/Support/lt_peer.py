@@ -40,11 +40,15 @@ def main():
     p.add_argument("--enc", choices=["default", "forced", "disabled"], default="default",
                    help="forced: RC4-encrypted connections only, in and out (pe_forced, allowed_enc_level rc4); "
                         "disabled: plaintext only, in and out")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="loopback address to listen and dial from (libtorrent's DHT keeps one node per address)")
+    p.add_argument("--dht-bootstrap", action="append", default=[],
+                   help="host:port of a DHT node to join through (repeatable); turns libtorrent's DHT on")
     a = p.parse_args()
 
     settings = {
-        "listen_interfaces": "127.0.0.1:%d" % a.port,
-        "outgoing_interfaces": "127.0.0.1",
+        "listen_interfaces": "%s:%d" % (a.address, a.port),
+        "outgoing_interfaces": a.address,
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -80,6 +84,21 @@ def main():
         settings["out_enc_policy"] = int(lt.enc_policy.disabled)
         settings["in_enc_policy"] = int(lt.enc_policy.disabled)
         settings["allowed_enc_level"] = int(lt.enc_level.plaintext)
+    if a.dht_bootstrap:
+        # A private DHT on loopback: only the given nodes, and libtorrent's guards against many nodes on one address,
+        # ids not derived from the address (BEP 42) and "dark" address ranges relaxed so loopback nodes are accepted.
+        settings.update({
+            "enable_dht": True,
+            "dht_bootstrap_nodes": ",".join(a.dht_bootstrap),
+            "dht_restrict_routing_ips": False,
+            "dht_restrict_search_ips": False,
+            "dht_enforce_node_id": False,
+            "dht_prefer_verified_node_ids": False,
+            "dht_ignore_dark_internet": False,
+            # Announce and look up every few seconds rather than every 15 minutes, so a test need not wait.
+            "dht_announce_interval": 5,
+            "alert_mask": settings["alert_mask"] | lt.alert.category_t.dht_notification,
+        })
     ses = lt.session(settings)
 
     # Wait for the listen socket so the port can be reported (port 0 = any free port).
@@ -121,7 +140,9 @@ def main():
             elif t.endswith("error_alert") or t in ("hash_failed_alert", "peer_ban_alert",
                                                      "peer_connect_alert", "peer_disconnected_alert",
                                                      "tracker_reply_alert", "tracker_error_alert",
-                                                     "incoming_connection_alert", "torrent_finished_alert"):
+                                                     "incoming_connection_alert", "torrent_finished_alert",
+                                                     "dht_bootstrap_alert", "dht_announce_alert", "dht_get_peers_alert",
+                                                     "dht_reply_alert", "dht_error_alert"):
                 emit({"event": "alert", "type": t, "message": al.message()})
         s = h.status()
         emit({

@@ -105,4 +105,29 @@ public sealed class PeerWorkerOptionsTests
         Assert.False(options.BanByAddress);
         Assert.Equal(123, options.MaxLoopQueueLength);
     }
+
+    [Theory]
+    [InlineData("Development", null, false)]
+    [InlineData("Development", "true", false)]
+    [InlineData("Staging", "true", false)]
+    [InlineData("Production", null, true)]
+    [InlineData("Production", "false", false)]
+    public void Dht_AsRegistered_PublicRoutersOnlyInProduction(string environment, string? configured, bool routers)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = "127.0.0.1:9",
+            ["PeerWorker:Dht:UseWellKnownRouters"] = configured,
+        });
+        builder.AddApplicationServices();
+        using var host = builder.Build();
+
+        var dht = host.Services.GetRequiredService<IOptions<PeerWorkerOptions>>().Value.Dht.ToEngineOptions("state");
+
+        Assert.NotNull(dht);
+        if (routers) Assert.Equal(TorrentEdge.Engine.Dht.DhtOptions.WellKnownRouters, dht.BootstrapNodes);
+        // Development, staging and tests: no bootstrap node at all, so nothing leaves 127.0.0.0/8.
+        else Assert.Empty(dht.BootstrapNodes);
+    }
 }
