@@ -75,7 +75,11 @@ public sealed record RuntimeSnapshot(
     int PiecesHave,
     IReadOnlyList<FileProgress> Files,
     string? Error,
-    int PeersKnown = 0);
+    int PeersKnown = 0)
+{
+    /// <summary>The torrent's trackers and how each is doing (empty without trackers or before the torrent announces).</summary>
+    public IReadOnlyList<TrackerStatus> Trackers { get; init; } = [];
+}
 
 /// <summary>Something the runtime reports about a torrent.</summary>
 public abstract record RuntimeEvent(string InfoHash);
