@@ -143,7 +143,7 @@ public sealed partial class TorrentManager
             TorrentStorage? storage = existing;
             try
             {
-                storage ??= new TorrentStorage(LayoutOf(m), SavePath, Engine.StorageOptions);
+                storage ??= new TorrentStorage(LayoutOf(m), SavePath, Engine.Options.StorageFence is null ? Engine.StorageOptions : Engine.StorageOptions with { MayWrite = () => MayWrite });
                 for (var f = 0; f < priorities.Length; f++) storage.SetSkipped(f, priorities[f] == FilePriority.Skip);
                 BitField? have = null;
                 var fromResume = false;
@@ -492,6 +492,9 @@ public sealed partial class TorrentManager
 
     // ---- resume data ----
 
+    /// <summary>Whether the host's <see cref="IStorageFence"/> still lets this engine write the torrent's files and resume data.</summary>
+    internal bool MayWrite => Engine.Options.StorageFence?.MayWrite(InfoHash) ?? true;
+
     private void SaveResume()
     {
         if (Engine.ResumeStore is not { } store || Storage is null || _have is null || Metainfo is null) return;
@@ -542,6 +545,8 @@ public sealed partial class TorrentManager
         var task = Task.Run(async () =>
         {
             await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // A fenced engine leaves the resume data to the torrent's new holder: saving ours would roll theirs back.
+            if (!MayWrite) return;
             try
             {
                 await write().ConfigureAwait(false);

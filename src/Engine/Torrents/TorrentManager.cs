@@ -414,7 +414,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         {
         }
         await ShutdownAsync().ConfigureAwait(false);
-        if (removeResume) Engine.ResumeStore?.Delete(InfoHash.ToHex());
+        if (removeResume && MayWrite) Engine.ResumeStore?.Delete(InfoHash.ToHex());
         if (removeData && Storage is not null)
         {
             try
@@ -424,6 +424,10 @@ public sealed partial class TorrentManager : IAsyncDisposable
             catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
             {
                 // Nothing was written yet.
+            }
+            catch (StorageFencedException)
+            {
+                // Another engine holds the torrent now; whether its files go is for that one to decide.
             }
         }
         if (Storage is not null) await Storage.DisposeAsync().ConfigureAwait(false);
