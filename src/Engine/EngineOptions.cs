@@ -34,6 +34,9 @@ public sealed record EngineOptions
     /// <summary>Write downloaded pieces past the page cache where the file system allows (see <see cref="TorrentStorageOptions.DirectWrites"/>).</summary>
     public bool DirectWrites { get; init; } = true;
 
+    /// <summary>Asked before every write or delete of a torrent's files and resume data; null: always allowed (see <see cref="IStorageFence"/>).</summary>
+    public IStorageFence? StorageFence { get; init; }
+
     /// <summary>Threads that hash pieces in parallel during a full recheck; 0: one per core.</summary>
     public int RecheckParallelism { get; init; }
 

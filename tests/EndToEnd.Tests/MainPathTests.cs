@@ -173,7 +173,7 @@ public sealed class MainPathTests
             var victim = beforeKill.WorkerId!;
             var survivor = placed[hashB];
             Assert.NotEqual(victim, survivor);
-            var victimInstance = InstanceOf(suite, victim);
+            var victimInstance = SuiteChecks.InstanceOf(suite, victim);
             var victimPid = suite.ServicePid(victimInstance);
             suite.KillHard(victimInstance);
             var verifiedBeforeKill = (long)(beforeKill.Progress * BigLength);
@@ -198,7 +198,7 @@ public sealed class MainPathTests
 
             // 6. Delete with data: the files go and the worker stops the torrent (its engine has it no more, the seeder
             // has no peer left).
-            var survivorUrl = suite.InstanceUrl(InstanceOf(suite, survivor));
+            var survivorUrl = suite.InstanceUrl(SuiteChecks.InstanceOf(suite, survivor));
             using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var engineTorrentsBefore = await EngineTorrentsAsync(metrics, survivorUrl);
             await LatestUploadAsync(seederA);
@@ -242,26 +242,6 @@ public sealed class MainPathTests
 
     private void Log(string message) =>
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.0} s] {message}"));
-
-    /// <summary>
-    /// The orchestrator's instance of a replica that reports itself as <paramref name="replicaId"/>: its replica id
-    /// comes from the instance id in <c>OTEL_RESOURCE_ATTRIBUTES</c>.
-    /// </summary>
-    private static string InstanceOf(SuiteApp suite, string replicaId)
-    {
-        foreach (var instance in suite.Instances(Topology.PeerWorker))
-        {
-            var environment = ProcessTree.Environment(suite.ServicePid(instance.ResourceId));
-            var id = environment.GetValueOrDefault("OTEL_RESOURCE_ATTRIBUTES", "").Split(',').Select(a => a.Trim())
-                .FirstOrDefault(a => a.StartsWith("service.instance.id=", StringComparison.Ordinal))?["service.instance.id=".Length..];
-            if (id is not null && (replicaId == id || replicaId == $"{Topology.PeerWorker}-{id}"))
-            {
-                return instance.ResourceId;
-            }
-        }
-        Assert.Fail($"no PeerWorker instance reports itself as {replicaId}: {suite.Describe()}");
-        return null!;
-    }
 
     /// <summary>The engine's <c>torrentedge.engine.torrents</c> gauge on a replica's Prometheus endpoint.</summary>
     private static async Task<int> EngineTorrentsAsync(HttpClient http, Uri replica)

@@ -21,9 +21,13 @@ public sealed class EmbeddedKafkaResource(string name, int brokers, IReadOnlyLis
     /// <summary>The brokers' <c>host:port</c> list, known once the cluster runs.</summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{new BootstrapServers(this)}");
 
+    /// <summary>The running mock cluster (null until it starts): tests set its brokers down and up through it.</summary>
+    public EmbeddedKafka? Cluster { get; private set; }
+
     internal EmbeddedKafka Start()
     {
         var cluster = EmbeddedKafka.Start(Brokers);
+        Cluster = cluster;
         foreach (var topic in Topics)
         {
             cluster.CreateTopic(topic.Name, topic.Partitions);

@@ -24,7 +24,6 @@ public sealed record TorrentView(
     long? EtaSeconds,
     bool Paused,
     TorrentPriority Priority,
-    string? SavePath,
     bool MetainfoAvailable,
     string? MagnetUri,
     IReadOnlyList<TorrentFileView> Files,
@@ -79,7 +78,7 @@ public sealed record TorrentView(
         return new TorrentView(
             t.InfoHash, own?.Name ?? t.Name, t.TotalBytes, t.AddedAt, state, s.Progress, s.DownloadRate, s.UploadRate,
             s.DownloadedBytes, s.UploadedBytes, s.PeersConnected, s.PeersTotal, ratio, s.EtaSeconds, own?.Paused ?? t.Paused,
-            own?.Priority ?? t.Priority, own?.SavePath, t.Metainfo is not null, own?.MagnetUri, files, trackers,
+            own?.Priority ?? t.Priority, t.Metainfo is not null, own?.MagnetUri, files, trackers,
             // A tracker's error text can quote its URL; only an owner's own trackers keep theirs (above).
             s.Error,
             isAdmin ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt, s.WorkerId);

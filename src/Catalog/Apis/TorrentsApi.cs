@@ -157,7 +157,7 @@ public static partial class TorrentsApi
         // Tags as one comma-separated field (as qBittorrent's torrents/add takes them) or as repeated fields.
         var formTags = form["tags"].SelectMany(t => (t ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
         var labels = form.ContainsKey("category") || form.ContainsKey("tags") ? new LabelsRequest(form["category"].ToString(), formTags) : null;
-        return (new AddTorrentInput(parsed, bytes, null, null, options.SavePath, options.Paused, options.Priority, options.FilePriorities), labels, null);
+        return (new AddTorrentInput(parsed, bytes, null, null, null, options.Paused, options.Priority, options.FilePriorities), labels, null);
     }
 
     private static async Task<(AddTorrentInput? Input, LabelsRequest? Labels, ProblemHttpResult? Problem)> ReadMagnetAsync(
@@ -204,7 +204,7 @@ public static partial class TorrentsApi
             return (null, null, options.Problem);
         }
         var labels = body.Category is not null || body.Tags is not null ? new LabelsRequest(body.Category, body.Tags) : null;
-        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, options.SavePath, options.Paused, options.Priority, null), labels, null);
+        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, null, options.Paused, options.Priority, null), labels, null);
     }
 
     private static ProblemHttpResult TorrentProblem(TorrentParseException e)
@@ -223,19 +223,16 @@ public static partial class TorrentsApi
             : Problems.BadRequest("Invalid torrent file", e.Message, extensions);
     }
 
-    private readonly record struct AddOptions(string? SavePath, bool Paused, TorrentPriority Priority, IReadOnlyList<FilePriority>? FilePriorities, ProblemHttpResult? Problem);
+    private readonly record struct AddOptions(bool Paused, TorrentPriority Priority, IReadOnlyList<FilePriority>? FilePriorities, ProblemHttpResult? Problem);
 
     private static AddOptions ReadOptions(string? savePath, string? paused, string? priority, IReadOnlyList<string>? filePriorities, int fileCount)
     {
-        static AddOptions Fail(ProblemHttpResult problem) => new(null, false, TorrentPriority.Normal, null, problem);
+        static AddOptions Fail(ProblemHttpResult problem) => new(false, TorrentPriority.Normal, null, problem);
 
-        if (string.IsNullOrWhiteSpace(savePath))
+        if (!string.IsNullOrWhiteSpace(savePath))
         {
-            savePath = null;
-        }
-        else if (ValidateSavePath(savePath) is { } reason)
-        {
-            return Fail(Problems.BadRequest("Invalid save path", reason));
+            // Refused rather than ignored, so no client believes its files went where it asked.
+            return Fail(Problems.BadRequest("Save path not supported", SavePathNotSupported));
         }
         var isPaused = false;
         if (!string.IsNullOrEmpty(paused) && !bool.TryParse(paused, out isPaused))
@@ -264,10 +261,17 @@ public static partial class TorrentsApi
                 files.Add(p);
             }
         }
-        return new AddOptions(savePath, isPaused, torrentPriority, files, null);
+        return new AddOptions(isPaused, torrentPriority, files, null);
     }
 
-    /// <summary>A save path is a relative sub-folder of the download folder: no way out of it.</summary>
+    /// <summary>
+    /// Why the REST API takes no save path: one download may have several owners (co-owners share its files), and a replica
+    /// that takes it over must find it without asking anyone, so its folder is fixed by its info-hash.
+    /// </summary>
+    internal const string SavePathNotSupported =
+        "Every download lands in its own folder, <download root>/<info-hash>, shared by all its owners; leave savePath out.";
+
+    /// <summary>A save path is a relative sub-folder of the download folder: no way out of it (the qBittorrent API's check).</summary>
     internal static string? ValidateSavePath(string path)
     {
         if (path.Length > MaxSavePathLength)
@@ -595,6 +599,7 @@ public static partial class TorrentsApi
 /// <summary>Adds a torrent by magnet URI (JSON body of POST /api/torrents).</summary>
 public sealed record AddMagnetRequest(
     [property: System.Text.Json.Serialization.JsonPropertyName("magnetURI")] string? MagnetUri,
+    // Read only to refuse it with a reason (see TorrentsApi.SavePathNotSupported).
     string? SavePath,
     bool? Paused,
     string? Priority,

@@ -47,12 +47,17 @@ public interface IPieceStore : IAsyncDisposable
 /// <summary>Opens the <see cref="IPieceStore"/> of a torrent; set through <see cref="EngineOptions.PieceStores"/>.</summary>
 public interface IPieceStoreFactory
 {
-    /// <summary>The store for a torrent of <paramref name="layout"/> whose name (file or folder) is created in <paramref name="savePath"/>.</summary>
-    IPieceStore Open(StorageLayout layout, string savePath);
+    /// <summary>
+    /// The store for a torrent of <paramref name="layout"/> whose name (file or folder) is created in
+    /// <paramref name="savePath"/>. <paramref name="mayWrite"/>, when given, is asked before every write, file creation
+    /// and delete (the engine's <see cref="IStorageFence"/>); a store refuses with <see cref="StorageFencedException"/>.
+    /// </summary>
+    IPieceStore Open(StorageLayout layout, string savePath, Func<bool>? mayWrite = null);
 }
 
 /// <summary>Files on disk (<see cref="TorrentStorage"/>): the default.</summary>
 public sealed class FilePieceStoreFactory(TorrentStorageOptions? options = null) : IPieceStoreFactory
 {
-    public IPieceStore Open(StorageLayout layout, string savePath) => new TorrentStorage(layout, savePath, options ?? TorrentStorageOptions.Default);
+    public IPieceStore Open(StorageLayout layout, string savePath, Func<bool>? mayWrite = null) =>
+        new TorrentStorage(layout, savePath, (options ?? TorrentStorageOptions.Default) with { MayWrite = mayWrite });
 }

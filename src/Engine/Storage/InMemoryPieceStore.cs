@@ -110,7 +110,8 @@ public sealed class InMemoryPieceStoreFactory : IPieceStoreFactory
 {
     private readonly ConcurrentDictionary<string, InMemoryPieceStore> _stores = new();
 
-    public IPieceStore Open(StorageLayout layout, string savePath) =>
+    /// <remarks>Memory is private to this engine, so there is nothing to fence: <paramref name="mayWrite"/> is not asked.</remarks>
+    public IPieceStore Open(StorageLayout layout, string savePath, Func<bool>? mayWrite = null) =>
         _stores.GetOrAdd(Key(layout, savePath), _ => new InMemoryPieceStore(layout));
 
     /// <summary>The store of <paramref name="metainfo"/> under <paramref name="savePath"/>, made when missing.</summary>

@@ -124,6 +124,7 @@ public sealed class TorrentStorage : IPieceStore
     /// </summary>
     public void Write(long torrentOffset, ReadOnlySpan<byte> data)
     {
+        ThrowIfFenced();
         EnsureEmptyFilesCreated();
         foreach (var segment in Layout.Map(torrentOffset, data.Length))
         {
@@ -222,6 +223,7 @@ public sealed class TorrentStorage : IPieceStore
     /// </summary>
     public async ValueTask WriteAsync(long torrentOffset, IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken)
     {
+        ThrowIfFenced();
         ArgumentNullException.ThrowIfNull(buffers);
         long total = 0;
         for (var i = 0; i < buffers.Count; i++) total += buffers[i].Length;
@@ -586,6 +588,7 @@ public sealed class TorrentStorage : IPieceStore
     /// <summary>Creates wanted zero-length files (they never receive a write).</summary>
     public void EnsureEmptyFilesCreated()
     {
+        ThrowIfFenced();
         if (Volatile.Read(ref _emptyFilesCreated)) return;
         lock (_gate)
         {
@@ -629,6 +632,7 @@ public sealed class TorrentStorage : IPieceStore
     /// </summary>
     public async ValueTask DeleteFilesAsync(CancellationToken cancellationToken)
     {
+        ThrowIfFenced();
         await Task.Run(() =>
         {
             lock (_gate)
@@ -652,6 +656,15 @@ public sealed class TorrentStorage : IPieceStore
                 TryDeleteEmptyDirectory(dir);
             if (_options.RootIsOwned) TryDeleteEmptyDirectory(Root);
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Checked as late as possible before the I/O, so the time between the fence's answer and the write is the shortest.
+    private void ThrowIfFenced()
+    {
+        if (_options.MayWrite is { } mayWrite && !mayWrite())
+        {
+            throw new StorageFencedException($"Refused to write to {Root}: this engine no longer holds the torrent (fenced).");
+        }
     }
 
     public ValueTask DisposeAsync()

@@ -23,5 +23,11 @@ public sealed record TorrentStorageOptions
     /// </summary>
     public bool RootIsOwned { get; init; }
 
+    /// <summary>
+    /// Asked right before each write, file creation and deletion; false refuses it with <see cref="StorageFencedException"/>
+    /// (the torrent's engine no longer holds it: <see cref="IStorageFence"/>). Null: always allowed.
+    /// </summary>
+    public Func<bool>? MayWrite { get; init; }
+
     public static TorrentStorageOptions Default { get; } = new();
 }

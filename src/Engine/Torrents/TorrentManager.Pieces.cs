@@ -108,6 +108,7 @@ public sealed partial class TorrentManager
         var parallelism = Host.Options.RecheckParallelism;
         var infoHash = InfoHash.ToHex();
         var savePath = SavePath;
+        var fenced = Host.Options.StorageFence is not null;
         var token = _stopping.Token;
         // Off the loop, this task reads only what was copied above and writes nothing of the torrent's: everything it
         // learns goes back to the loop in one CheckDoneMessage (the loop is the only writer of its fields).
@@ -116,7 +117,7 @@ public sealed partial class TorrentManager
             IPieceStore? storage = existing;
             try
             {
-                storage ??= stores.Open(LayoutOf(m), savePath);
+                storage ??= stores.Open(LayoutOf(m), savePath, fenced ? () => MayWrite : null);
                 for (var f = 0; f < priorities.Length; f++) storage.SetSkipped(f, priorities[f] == FilePriority.Skip);
                 BitField? have = null;
                 var fromResume = false;
@@ -442,6 +443,9 @@ public sealed partial class TorrentManager
 
     // ---- resume data ----
 
+    /// <summary>Whether the host's <see cref="IStorageFence"/> still lets this engine write the torrent's files and resume data.</summary>
+    internal bool MayWrite => Host.Options.StorageFence?.MayWrite(InfoHash) ?? true;
+
     private void SaveResume()
     {
         if (Host.ResumeStore is not { } store || Storage is null || _pieces.Have is null || Metainfo is null) return;
@@ -491,6 +495,8 @@ public sealed partial class TorrentManager
         var task = Task.Run(async () =>
         {
             await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // A fenced engine leaves the resume data to the torrent's new holder: saving ours would roll theirs back.
+            if (!MayWrite) return;
             try
             {
                 await write().ConfigureAwait(false);

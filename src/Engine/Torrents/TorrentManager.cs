@@ -418,7 +418,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         {
         }
         await ShutdownAsync().ConfigureAwait(false);
-        if (removeResume) Host.ResumeStore?.Delete(InfoHash.ToHex());
+        if (removeResume && MayWrite) Host.ResumeStore?.Delete(InfoHash.ToHex());
         if (removeData && Storage is not null)
         {
             try
@@ -428,6 +428,10 @@ public sealed partial class TorrentManager : IAsyncDisposable
             catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
             {
                 // Nothing was written yet.
+            }
+            catch (StorageFencedException)
+            {
+                // Another engine holds the torrent now; whether its files go is for that one to decide.
             }
         }
         if (Storage is not null) await Storage.DisposeAsync().ConfigureAwait(false);

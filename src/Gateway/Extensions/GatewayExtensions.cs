@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.ResponseCompression;
+using TorrentEdge.Gateway.Health;
 using TorrentEdge.Gateway.Middleware;
 using TorrentEdge.Gateway.Proxy;
 using Yarp.ReverseProxy.Configuration;
@@ -23,6 +24,10 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<ServiceDiscoveryProxyConfigProvider>());
         // YARP sets X-Forwarded-For/Proto/Host/Prefix on every proxied request by default.
         builder.Services.AddReverseProxy();
+
+        // Not tagged "live": an unreachable Catalog makes the Gateway not ready (/health), never restarted (/alive).
+        builder.Services.AddSingleton<CatalogReachableHealthCheck>();
+        builder.Services.AddHealthChecks().AddCheck<CatalogReachableHealthCheck>(CatalogReachableHealthCheck.Name, timeout: TimeSpan.FromSeconds(5));
 
         builder.Services.AddGatewayRateLimiting(options.RateLimit);
         builder.Services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy => ConfigureCors(policy, options.Cors)));

@@ -49,6 +49,9 @@ public static class Extensions
         services.AddSingleton<DesiredTorrents>();
         services.AddSingleton<OwnedTorrents>();
         services.AddSingleton<PeerWorkerMetrics>();
+        // Before the engine: every write and delete of a torrent's files asks it (docs/peerworker.md, Fencing).
+        services.AddSingleton<TorrentFence>();
+        services.AddSingleton<TorrentEdge.Engine.Storage.IStorageFence>(sp => sp.GetRequiredService<TorrentFence>());
         services.AddSingleton<EngineTorrentRuntime>();
         services.AddSingleton<ITorrentRuntime>(sp => sp.GetRequiredService<EngineTorrentRuntime>());
         services.AddSingleton<IKafkaPartitionListener, PartitionOwnership>();
@@ -71,7 +74,8 @@ public static class Extensions
         services.AddSingleton<TorrentReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<TorrentReconciler>());
 
-        services.AddHealthChecks().AddCheck<RuntimeHealthCheck>("engine", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<RuntimeHealthCheck>("engine", tags: ["ready"])
+            .AddCheck<FenceHealthCheck>("fencing", tags: ["ready"]);
         return builder;
     }
 }

@@ -103,6 +103,18 @@ public sealed class PeerWorkerOptions
     /// <summary>Kafka session timeout of the replica: how soon a killed replica's torrents move to the others (default 10 s).</summary>
     public TimeSpan? SessionTimeout { get; set; }
 
+    /// <summary>
+    /// How long the fence trusts its last reading of a torrent's owner file before reading it again (docs/peerworker.md,
+    /// Fencing). Far below the session timeout: a replica frozen longer than that finds its reading stale.
+    /// </summary>
+    public TimeSpan FenceRecheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Diagnostics: a folder where each replica appends one line per write or delete the fence allowed or refused
+    /// (<c>&lt;replica&gt;.log</c>); tests read it to prove a fenced replica wrote nothing. Off when unset.
+    /// </summary>
+    public string? FenceLogDirectory { get; set; }
+
     /// <summary>Longest wait for a revoked partition's torrents to stop before the rebalance goes on.</summary>
     public TimeSpan RevocationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -196,7 +196,7 @@ public sealed partial class TorrentEventTranslator(
         long? eta = s.DownloadRate > 0 && s.WantedBytes > s.VerifiedBytes ? (s.WantedBytes - s.VerifiedBytes) / s.DownloadRate : null;
         return new TorrentProgressed(
             s.InfoHash, owners, s.State, s.Progress, s.VerifiedBytes, s.TotalBytes, s.DownloadedBytes, s.UploadedBytes,
-            s.DownloadRate, s.UploadRate, s.Peers, Math.Max(s.PeersKnown, s.Peers), eta, s.Files, [])
+            s.DownloadRate, s.UploadRate, s.Peers, Math.Max(s.PeersKnown, s.Peers), eta, s.Files, s.Trackers)
         {
             Name = s.Name is { Length: > 0 } ? s.Name : null,
             Peers = [.. s.PeerList.OrderByDescending(p => p.DownloadRate + p.UploadRate).ThenByDescending(p => p.DownloadedBytes + p.UploadedBytes).Take(maxPeers)],

@@ -23,7 +23,8 @@ public sealed partial class TorrentReconciler(
     TorrentEventOutbox outbox,
     IOptions<PeerWorkerOptions> options,
     TimeProvider time,
-    ILogger<TorrentReconciler> logger) : BackgroundService
+    ILogger<TorrentReconciler> logger,
+    TorrentFence? fence = null) : BackgroundService
 {
     private readonly Channel<WorkItem> _work = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
@@ -142,6 +143,7 @@ public sealed partial class TorrentReconciler(
             {
                 LogStopFailed(logger, ex, hash);
             }
+            fence?.Release(hash);
             Forget(hash);
         }
     }
@@ -157,6 +159,7 @@ public sealed partial class TorrentReconciler(
             if (applied is not null)
             {
                 await runtime.StopAsync(hash, cancellationToken).ConfigureAwait(false);
+                fence?.Release(hash);
                 Forget(hash);
                 // Its next owner reserves sequence numbers above this replica's; taking it back later must do the same.
                 outbox.Released(hash);
@@ -171,7 +174,13 @@ public sealed partial class TorrentReconciler(
             // Also when not running here: a previous owner may have died before deleting the data.
             if (applied is not null || spec.DeleteData)
             {
+                // Not running here (its owner died first): claimed now, so a frozen earlier owner cannot write it back.
+                if (fence is not null && !fence.HasClaim(hash))
+                {
+                    fence.Claim(hash);
+                }
                 var removed = await runtime.RemoveAsync(hash, folder, spec.DeleteData, cancellationToken).ConfigureAwait(false);
+                fence?.Drop(hash);
                 if (removed || applied is not null)
                 {
                     outbox.Enqueue(new TorrentRemoved(hash, spec.Owners, spec.DeleteData));
@@ -242,10 +251,11 @@ public sealed partial class TorrentReconciler(
             return;
         }
 
-        // Owners first, so the runtime's first events can already be routed.
+        // Owners first, so the runtime's first events can already be routed; the claim before the engine touches a file.
         owned.Set(hash, spec.Owners);
         try
         {
+            fence?.Claim(hash);
             await runtime.StartAsync(
                 new TorrentStartRequest(hash, bytes, bytes is null ? spec.MagnetUri : null, Options.GetTorrentFolder(hash),
                     spec.Paused, spec.Priority, spec.FilePriorities),
@@ -254,6 +264,7 @@ public sealed partial class TorrentReconciler(
         catch
         {
             owned.Remove(hash);
+            fence?.Release(hash);
             throw;
         }
         _unstartable.Remove(hash);

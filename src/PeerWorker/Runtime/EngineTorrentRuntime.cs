@@ -40,9 +40,13 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
     private readonly Dictionary<InfoHash, (int Position, TorrentState State)> _queue = [];
     private string? _problem = "The engine has not started yet.";
 
-    public EngineTorrentRuntime(IOptions<PeerWorkerOptions> options, IMeterFactory meterFactory, TimeProvider time, ILogger<EngineTorrentRuntime> logger)
+    private readonly Engine.Storage.IStorageFence? _fence;
+
+    public EngineTorrentRuntime(IOptions<PeerWorkerOptions> options, IMeterFactory meterFactory, TimeProvider time, ILogger<EngineTorrentRuntime> logger,
+        Engine.Storage.IStorageFence? fence = null)
     {
         _options = options.Value;
+        _fence = fence;
         _logger = logger;
         var downloadRoot = Path.GetFullPath(_options.DownloadRoot);
         var resumeRoot = _options.GetResumeRoot();
@@ -86,6 +90,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         MaxPeerCandidates = _options.MaxPeerCandidates,
         MaxLoopQueueLength = _options.MaxLoopQueueLength,
         MaxActivePieceBytes = _options.MaxActivePieceBytes,
+        StorageFence = _fence,
         Destinations = _options.Destinations.ToPolicy(),
         Encryption = _options.Encryption,
         // Replicas share the resume folder: each keeps its own routing table (and node id) under its name.
@@ -206,6 +211,11 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         }
         _filePriorities.TryRemove(infoHash, out _);
         var removed = running;
+        if (_fence is not null && !_fence.MayWrite(hash))
+        {
+            // Another replica holds the torrent now (docs/peerworker.md, Fencing): its files and resume data are its own.
+            return removed;
+        }
         if (File.Exists(_resume.GetPath(infoHash)))
         {
             _resume.Delete(infoHash);
@@ -344,12 +354,26 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             // The engine refreshes its peer list on its tick: right after a pause it still names the peers it just closed.
             PeerList = moving ? [.. torrent.PeerInfos.Select(ToPeerStatus)] : [],
             PieceBitfield = torrent.PieceBitfield,
+            Trackers = [.. torrent.TrackerStatus.Select(ToContract)],
         };
     }
 
     private static PeerStatus ToPeerStatus(PeerInfo p) => new(
         p.EndPoint?.ToString() ?? "?", p.Client, p.Source.ToString().ToLowerInvariant(), p.Incoming, p.Encrypted, p.Progress,
         p.DownloadRate, p.UploadRate, p.Downloaded, p.Uploaded, p.PeerChoking, p.AmChoking);
+
+    // The contract's counts are not nullable: a tracker that never gave them reports 0. Health travels as the words its
+    // readers already know: "working" and "error" (the web UI colours them, the qBittorrent API maps them to 2 and 4).
+    internal static Contracts.Torrents.TrackerStatus ToContract(Engine.Trackers.TrackerStatus t)
+        => new(t.Url, HealthName(t.Health), t.Seeders ?? 0, t.Leechers ?? 0, t.LastError);
+
+    internal static string HealthName(Engine.Trackers.TrackerHealth health) => health switch
+    {
+        Engine.Trackers.TrackerHealth.Working => "working",
+        Engine.Trackers.TrackerHealth.Failing => "error",
+        Engine.Trackers.TrackerHealth.Unsupported => "unsupported",
+        _ => "not contacted",
+    };
 
     /// <summary>Whether a torrent in this state moves data at all (a paused, queued, checking or failed one does not).</summary>
     internal static bool IsTransferring(EngineState state) =>

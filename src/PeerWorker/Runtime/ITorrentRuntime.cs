@@ -82,6 +82,9 @@ public sealed record RuntimeSnapshot(
 
     /// <summary>The have-bitfield as of the engine's last tick (null before the metadata); a new array when it changes.</summary>
     public byte[]? PieceBitfield { get; init; }
+
+    /// <summary>The torrent's trackers and how each is doing (empty without trackers or before the torrent announces).</summary>
+    public IReadOnlyList<TrackerStatus> Trackers { get; init; } = [];
 }
 
 /// <summary>Something the runtime reports about a torrent.</summary>

@@ -39,8 +39,8 @@ public abstract class CoOwnersApiCases
     private static string Magnet(string infoHash, string name) =>
         $"magnet:?xt=urn:btih:{infoHash}&dn={name}&tr={Uri.EscapeDataString(BobTracker)}";
 
-    private static Task<HttpResponseMessage> AddMagnetAsync(HttpClient client, string magnet, string? savePath = null) =>
-        client.PostAsJsonAsync("/api/torrents", new { magnetURI = magnet, savePath }, Ct);
+    private static Task<HttpResponseMessage> AddMagnetAsync(HttpClient client, string magnet) =>
+        client.PostAsJsonAsync("/api/torrents", new { magnetURI = magnet }, Ct);
 
     private async Task<TorrentSpecChanged> SpecAsync(string infoHash, long revision) =>
         await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == infoHash && s.Revision == revision);
@@ -58,7 +58,7 @@ public abstract class CoOwnersApiCases
         var alice = await _host.UserAsync();
         var bob = await _host.UserAsync();
         var torrent = TestTorrents.Single(Unique("private"), announce: AliceTracker, isPrivate: true);
-        await IsAsync<TorrentView>(await TorrentsApiCases.UploadAsync(alice, torrent.Bytes, ("savePath", "alice/secret")), HttpStatusCode.Created);
+        await IsAsync<TorrentView>(await TorrentsApiCases.UploadAsync(alice, torrent.Bytes), HttpStatusCode.Created);
 
         // Bob has the info-hash only: by magnet, and by uploading the same .torrent.
         var problem = await IsProblemAsync(await AddMagnetAsync(bob, Magnet(torrent.InfoHash, "bobs")), HttpStatusCode.Conflict,
@@ -74,25 +74,22 @@ public abstract class CoOwnersApiCases
         {
             var body = await BodyAsync(response);
             Assert.DoesNotContain(Passkey, body);
-            Assert.DoesNotContain("alice/secret", body);
         }
         await IsProblemAsync(await bob.GetAsync(url, Ct), HttpStatusCode.NotFound);
         var bobs = await IsAsync<TorrentListView>(await bob.GetAsync("/api/torrents", Ct), HttpStatusCode.OK);
         Assert.DoesNotContain(bobs.Items, t => t.InfoHash == torrent.InfoHash);
 
-        // Alice's download is untouched: one owner, her tracker, her save path.
+        // Alice's download is untouched: one owner, her tracker.
         var spec = await SpecAsync(torrent.InfoHash, 1);
         Assert.Single(spec.Owners);
         Assert.DoesNotContain(_host.Publisher.Published, p => p.Event is TorrentSpecChanged { Revision: > 1 } s && s.InfoHash == torrent.InfoHash);
         var hers = await IsAsync<TorrentView>(await alice.GetAsync(url, Ct), HttpStatusCode.OK);
         Assert.Equal(AliceTracker, Assert.Single(hers.Trackers).Url);
-        Assert.Equal("alice/secret", hers.SavePath);
 
-        // An admin who does not own it sees the download, but not her passkey or save path.
+        // An admin who does not own it sees the download, but not her passkey.
         var admin = await _host.AdminAsync();
         var adminBody = await BodyAsync(await admin.GetAsync(url, Ct));
         Assert.DoesNotContain(Passkey, adminBody);
-        Assert.DoesNotContain("alice/secret", adminBody);
         Assert.Contains("https://private.example", adminBody);
         Assert.DoesNotContain(Passkey, await BodyAsync(await admin.GetAsync(url + "/metainfo", Ct)));
     }
@@ -121,12 +118,12 @@ public abstract class CoOwnersApiCases
         var bob = await _host.UserAsync();
         var torrent = TestTorrents.Multi(Unique("shared"), AliceTracker, ("a.bin", 20_000), ("b.bin", 30_000));
         var url = $"/api/torrents/{torrent.InfoHash}";
-        await IsAsync<TorrentView>(await TorrentsApiCases.UploadAsync(alice, torrent.Bytes, ("savePath", "alice/movies"), ("priority", "high")),
+        await IsAsync<TorrentView>(await TorrentsApiCases.UploadAsync(alice, torrent.Bytes, ("priority", "high")),
             HttpStatusCode.Created);
-        var added = await IsAsync<TorrentView>(await AddMagnetAsync(bob, Magnet(torrent.InfoHash, "bobs-name"), "bob/stuff"), HttpStatusCode.Created);
+        var added = await IsAsync<TorrentView>(await AddMagnetAsync(bob, Magnet(torrent.InfoHash, "bobs-name")), HttpStatusCode.Created);
         Assert.Equal(2, (await SpecAsync(torrent.InfoHash, 2)).Owners.Count);
 
-        // Bob's view: his name, magnet, save path and tracker; nothing of Alice's, in GET, list, /metainfo or the add itself.
+        // Bob's view: his name, magnet and tracker; nothing of Alice's, in GET, list, /metainfo or the add itself.
         foreach (var body in new[]
                  {
                      await BodyAsync(await bob.GetAsync(url, Ct)), await BodyAsync(await bob.GetAsync("/api/torrents", Ct)),
@@ -135,12 +132,10 @@ public abstract class CoOwnersApiCases
         {
             Assert.DoesNotContain(Passkey, body);
             Assert.DoesNotContain("private.example", body);
-            Assert.DoesNotContain("alice/movies", body);
         }
         Assert.Equal("bobs-name", added.Name);
         var bobView = await IsAsync<TorrentView>(await bob.GetAsync(url, Ct), HttpStatusCode.OK);
         Assert.Equal(BobTracker, Assert.Single(bobView.Trackers).Url);
-        Assert.Equal("bob/stuff", bobView.SavePath);
         Assert.StartsWith("magnet:?xt=urn:btih:" + torrent.InfoHash, bobView.MagnetUri);
         Assert.Equal(TorrentPriority.Normal, bobView.Priority);
 
@@ -205,7 +200,7 @@ public abstract class CoOwnersApiCases
         Assert.Single(afterBob.Owners);
         await IsProblemAsync(await bob.GetAsync(url, Ct), HttpStatusCode.NotFound);
         var hers = await IsAsync<TorrentView>(await alice.GetAsync(url, Ct), HttpStatusCode.OK);
-        Assert.Equal((false, "alice/movies", AliceTracker), (hers.Paused, hers.SavePath, Assert.Single(hers.Trackers).Url));
+        Assert.Equal((false, AliceTracker), (hers.Paused, Assert.Single(hers.Trackers).Url));
     }
 
     private static async Task<TorrentView> PollAsync(HttpClient client, string url, Func<TorrentView, bool> done)

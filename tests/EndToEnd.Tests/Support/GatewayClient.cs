@@ -16,7 +16,13 @@ public sealed record TorrentStatusView(
     long DownloadedBytes,
     bool Paused,
     string? WorkerId,
-    string? Error);
+    string? Error,
+    int PeersConnected = 0,
+    int PeersTotal = 0,
+    IReadOnlyList<TrackerStatusView>? Trackers = null);
+
+/// <summary>One tracker of a torrent's status: what the worker last heard from it.</summary>
+public sealed record TrackerStatusView(string Url, string Health, int Seeders, int Leechers, string? LastError);
 
 /// <summary>The public API as a user reaches it: everything through the Gateway, with a bearer token after log-in.</summary>
 public sealed class GatewayClient(Uri gateway) : IDisposable

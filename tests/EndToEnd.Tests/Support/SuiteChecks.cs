@@ -31,6 +31,26 @@ internal static class SuiteChecks
         return null!;
     }
 
+    /// <summary>
+    /// The orchestrator's instance of a replica that reports itself as <paramref name="replicaId"/>: its replica id
+    /// comes from the instance id in <c>OTEL_RESOURCE_ATTRIBUTES</c>.
+    /// </summary>
+    public static string InstanceOf(SuiteApp suite, string replicaId)
+    {
+        foreach (var instance in suite.Instances(TorrentEdge.AppHost.Topology.PeerWorker))
+        {
+            var environment = ProcessTree.Environment(suite.ServicePid(instance.ResourceId));
+            var id = environment.GetValueOrDefault("OTEL_RESOURCE_ATTRIBUTES", "").Split(',').Select(a => a.Trim())
+                .FirstOrDefault(a => a.StartsWith("service.instance.id=", StringComparison.Ordinal))?["service.instance.id=".Length..];
+            if (id is not null && (replicaId == id || replicaId == $"{TorrentEdge.AppHost.Topology.PeerWorker}-{id}"))
+            {
+                return instance.ResourceId;
+            }
+        }
+        Assert.Fail($"no PeerWorker instance reports itself as {replicaId}: {suite.Describe()}");
+        return null!;
+    }
+
     /// <summary>Compares two files in 1 MiB chunks.</summary>
     public static void AssertSameFile(string expected, string actual)
     {

@@ -39,11 +39,14 @@ public sealed class Backend : IAsyncDisposable
         set => _healthy = value;
     }
 
-    public static async Task<Backend> StartAsync(string instance, CancellationToken cancellationToken)
+    public static Task<Backend> StartAsync(string instance, CancellationToken cancellationToken) => StartAsync(instance, 0, cancellationToken);
+
+    /// <summary>On a chosen port: a service that comes up at an address the Gateway already knows.</summary>
+    public static async Task<Backend> StartAsync(string instance, int port, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         var backend = new Backend(instance, app);
         app.UseWebSockets();

@@ -133,6 +133,21 @@ public sealed class TorrentEventTranslatorTests : IAsyncDisposable
     }
 
     [Fact]
+    public void ToProgressed_SnapshotWithTrackers_CarriesThemWithTheirHealth()
+    {
+        var trackers = new[]
+        {
+            new TrackerStatus("http://127.0.0.1:6969/announce", "working", 3, 1, null),
+            new TrackerStatus("udp://tracker.invalid:80/announce", "error", 0, 0, "timed out"),
+        };
+        var snapshot = FakeTorrentRuntime.Snapshot(Hash(1)) with { Trackers = trackers };
+
+        var progressed = TorrentEventTranslator.ToProgressed(snapshot, ["alice"]);
+
+        Assert.Equal(trackers, progressed.Trackers);
+    }
+
+    [Fact]
     public async Task Completed_FinalProgressWithinTheThrottle_IsPublishedAtOnce()
     {
         await _outbox.StartAsync(TestContext.Current.CancellationToken);
