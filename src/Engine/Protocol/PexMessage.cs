@@ -36,7 +36,7 @@ public readonly record struct PexPeer(IPEndPoint EndPoint, PexFlags Flags = PexF
 /// <see cref="MaxPeersPerList"/> of each list and ignores the rest, so what one message can put into a torrent is
 /// bounded whatever its size. Malformed fields are dropped rather than failing the message, as libtorrent does: a
 /// key of the wrong type is ignored, a compact list whose length is not a multiple of the entry size is read up to its
-/// last whole entry, entries with port 0 are skipped, and missing flags count as none. Only a body that is not a
+/// last whole entry, entries with port 0 and IPv4-mapped entries in the IPv6 lists are skipped, and missing flags count as none. Only a body that is not a
 /// bencoded dictionary fails.
 /// </remarks>
 public sealed class PexMessage
@@ -145,7 +145,10 @@ public sealed class PexMessage
     private static IPEndPoint? Read(ReadOnlySpan<byte> entry)
     {
         var port = BinaryPrimitives.ReadUInt16BigEndian(entry[^2..]);
-        return port == 0 ? null : new IPEndPoint(new IPAddress(entry[..^2]), port);
+        if (port == 0) return null;
+        var address = new IPAddress(entry[..^2]);
+        // An IPv4 peer belongs in the IPv4 lists; one dressed as IPv6 would let a message carry 50 more of them.
+        return address.IsIPv4MappedToIPv6 ? null : new IPEndPoint(address, port);
     }
 
     private static byte[] Compact(IEnumerable<IPEndPoint> endPoints, int entryLength)

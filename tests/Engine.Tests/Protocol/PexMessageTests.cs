@@ -92,6 +92,19 @@ public sealed class PexMessageTests
         Assert.Equal([PexFlags.Seed, PexFlags.None], parsed!.Added.Select(p => p.Flags));
     }
 
+    [Fact]
+    public void TryParse_IPv4MappedAddressInAdded6_IsSkipped()
+    {
+        // ::ffff:10.0.0.1 would be a 51st IPv4 peer smuggled past the cap of "added".
+        var mapped = new byte[18];
+        mapped[10] = 0xff; mapped[11] = 0xff; mapped[12] = 10; mapped[15] = 1; mapped[17] = 80;
+        var body = (byte[])[.. Encoding.ASCII.GetBytes("d6:added618:"), .. mapped, (byte)'e'];
+
+        Assert.True(PexMessage.TryParse(body, out var parsed));
+
+        Assert.Empty(parsed!.Added);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("le")]
