@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of the engine's parsers with AFL++ and SharpFuzz (docs/fuzzing.md).
 # Usage: benchmarks/fuzz.sh [--target T|all] [--seconds N] [--no-build] [--out DIR]
 #   T is one of the targets of tests/Engine.Fuzzing (bencode, metainfo, peer-messages, handshake, extension-handshake,
-#   metadata-message, http-tracker, udp-tracker, krpc). Each target runs for N seconds (default 60), one after another.
+#   metadata-message, pex-message, http-tracker, udp-tracker, krpc). Each target runs for N seconds (default 60), one after another.
 # Prints per target: execs/s, total execs, corpus size, bitmap coverage, crashes and hangs. Exits 1 when any target
 # found a crash or a hang (the inputs stay under DIR/<target>/default/{crashes,hangs}), 2 when it could not run.
 set -euo pipefail
@@ -35,7 +35,7 @@ dotnet tool restore >/dev/null
 dotnet sharpfuzz "$work/bin/TorrentEdge.Engine.dll" >/dev/null
 
 if [ "$target" = all ]; then
-  targets=(bencode metainfo peer-messages handshake extension-handshake metadata-message http-tracker udp-tracker krpc)
+  targets=(bencode metainfo peer-messages handshake extension-handshake metadata-message pex-message http-tracker udp-tracker krpc)
 else
   targets=("$target")
 fi

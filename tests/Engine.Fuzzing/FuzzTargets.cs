@@ -41,6 +41,7 @@ public static class FuzzTargets
         ["handshake"] = HandshakeTarget,
         ["extension-handshake"] = ExtensionHandshakeTarget,
         ["metadata-message"] = MetadataMessageTarget,
+        ["pex-message"] = PexMessageTarget,
         ["http-tracker"] = HttpTracker,
         ["udp-tracker"] = UdpTracker,
         ["krpc"] = Krpc,
@@ -240,6 +241,23 @@ public static class FuzzTargets
             || !again.Data.ToArray().AsSpan().SequenceEqual(message.Data.ToArray()))
         {
             throw new FuzzInvariantException("A metadata message does not survive encoding.");
+        }
+    }
+
+    private static void PexMessageTarget(byte[] input)
+    {
+        if (!PexMessage.TryParse(Split(input, input.Length > 0 ? input[0] : (byte)0), out var message)) return;
+        var families = message!.Added.Select(p => p.EndPoint).Concat(message.Dropped).ToList();
+        if (message.Added.Count > 2 * PexMessage.MaxPeersPerList || message.Dropped.Count > 2 * PexMessage.MaxPeersPerList
+            || families.Any(e => e.Port is <= 0 or > 65535 || e.Address.IsIPv4MappedToIPv6))
+        {
+            throw new FuzzInvariantException("A PEX message past its caps, or with a bad port or a mapped address.");
+        }
+        // What was parsed fits BEP 11's caps, so it encodes, and parses back to the same peers, flags and order.
+        if (!PexMessage.TryParse(message.Encode(), out var again)
+            || !again!.Added.SequenceEqual(message.Added) || !again.Dropped.SequenceEqual(message.Dropped))
+        {
+            throw new FuzzInvariantException("A PEX message does not survive encoding.");
         }
     }
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # Seeds named crash-* are inputs that once broke a parser (kept as regression seeds): they stay.
 find corpus -type f ! -name "crash-*" -delete 2>/dev/null || true
-mkdir -p corpus/{bencode,metainfo,peer-messages,handshake,extension-handshake,metadata-message,http-tracker,udp-tracker,krpc}
+mkdir -p corpus/{bencode,metainfo,peer-messages,handshake,extension-handshake,metadata-message,pex-message,http-tracker,udp-tracker,krpc}
 
 # KRPC (the DHT, BEP 5): the BEP's examples of each query, answers with values, nodes, and an error.
 printf 'd1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe' >corpus/krpc/ping.bin
@@ -83,6 +83,13 @@ put("metadata-message", "request.bin", benc({"msg_type": 0, "piece": 0}))
 put("metadata-message", "reject.bin", benc({"msg_type": 2, "piece": 1}))
 put("metadata-message", "data-last.bin", benc({"msg_type": 1, "piece": 1, "total_size": 16384 + 10}) + b"0123456789")
 put("metadata-message", "data-first.bin", benc({"msg_type": 1, "piece": 0, "total_size": 100}) + b"d" * 100)
+
+# ut_pex (BEP 11): libtorrent-like added with flags and dropped, IPv6 lists, and an empty one.
+put("pex-message", "added-dropped.bin", benc({"added": b"\x7f\x00\x00\x01\x1a\xe1\x7f\x00\x00\x02\x1a\xe2", "added.f": b"\x12\x10",
+    "dropped": b"\x7f\x00\x00\x03\x1a\xe3"}))
+put("pex-message", "ipv6.bin", benc({"added": b"", "added.f": b"", "added6": b"\x20\x01\x0d\xb8" + b"\x00" * 11 + b"\x05\x1a\xe1",
+    "added6.f": b"\x01", "dropped": b"", "dropped6": b"\x20\x01\x0d\xb8" + b"\x00" * 11 + b"\x09\x1a\xe2"}))
+put("pex-message", "empty.bin", benc({"added": b"", "added.f": b"", "dropped": b""}))
 
 # HTTP tracker answers: compact, dictionary peers, IPv6, failure, scrape.
 put("http-tracker", "compact.bin", benc({"interval": 1800, "min interval": 60, "complete": 3, "incomplete": 1, "tracker id": "t1",

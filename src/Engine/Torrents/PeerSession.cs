@@ -112,6 +112,10 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     /// <summary>"v" from the peer's extension handshake: its client's own name for itself.</summary>
     public string? ClientVersion;
     public byte RemoteUtMetadataId;
+    /// <summary>The peer's id for ut_pex (BEP 11), 0 when it does not take PEX.</summary>
+    public byte RemoteUtPexId;
+    /// <summary>"p" from the peer's extension handshake: where it listens (0: not said), for passing it on in PEX.</summary>
+    public ushort RemoteListenPort;
     public int RemoteMetadataSize;
     public bool MetadataRequested;
     public bool CountedAvailability;

@@ -36,10 +36,13 @@ public sealed partial class TorrentManager
         var handshake = new ExtensionHandshake
         {
             Extensions = { [ExtensionNames.UtMetadata] = LocalUtMetadataId },
+            // Peers that dialled us learn where we listen, so they can pass us on in PEX.
+            ListenPort = (Host.Options.AnnouncePort ?? Host.ListenEndPoint?.Port) is int port and > 0 and <= ushort.MaxValue ? (ushort)port : null,
             MetadataSize = Metainfo?.InfoBytes.Length,
             RequestQueueSize = PeerSession.MaxQueuedUploads,
             ClientVersion = "TorrentEdge " + EngineInfo.PeerIdPrefix.Trim('-'),
         };
+        if (PexAllowed) handshake.Extensions[ExtensionNames.UtPex] = LocalUtPexId;
         peer.Send(handshake.ToMessage());
     }
 
@@ -52,6 +55,7 @@ public sealed partial class TorrentManager
         }
         if (extendedId == 0) OnExtensionHandshake(peer, payload);
         else if (extendedId == LocalUtMetadataId) OnUtMetadata(peer, payload);
+        else if (extendedId == LocalUtPexId) OnUtPex(peer, payload);
         // Other ids are extensions we never announced: ignored, as BEP 10 allows for ids we do not know.
     }
 
@@ -74,6 +78,8 @@ public sealed partial class TorrentManager
         peer.RemoteUtMetadataId = handshake!.GetId(ExtensionNames.UtMetadata);
         peer.RemoteMetadataSize = handshake.MetadataSize is { } size and <= MetadataFetcher<PeerSession>.MaxMetadataSize ? size : 0;
         peer.RemoteRequestQueueSize = handshake.RequestQueueSize ?? 0;
+        peer.RemoteUtPexId = handshake.GetId(ExtensionNames.UtPex);
+        peer.RemoteListenPort = handshake.ListenPort ?? 0;
         peer.ClientVersion = handshake.ClientVersion ?? peer.ClientVersion;
         if (Metainfo is null) RequestMetadata(tick: false);
     }

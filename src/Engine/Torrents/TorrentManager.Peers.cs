@@ -258,6 +258,7 @@ public sealed partial class TorrentManager
         ReleaseRequests(peer);
         UncountAvailability(peer);
         SuperSeedPeerClosed(peer);
+        _peerExchange?.Forget(peer);
         foreach (var p in _peers) _needRequests.Add(p);
         _statusDirty = true;
     }
@@ -484,6 +485,7 @@ public sealed partial class TorrentManager
         if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata) _announcer?.RequestAnnounce();
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
+        SendPex();
         if (_resumeSchedule.IsDue) SaveResume();
         RefreshSnapshots();
         PublishStatus();

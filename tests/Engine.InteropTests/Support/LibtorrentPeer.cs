@@ -23,6 +23,12 @@ public sealed record LibtorrentOptions
     public string Address { get; init; } = "127.0.0.1";
     /// <summary>DHT nodes (HOST:PORT) to join through; non-empty turns libtorrent's DHT on, with its loopback guards relaxed.</summary>
     public IReadOnlyList<string> DhtBootstrap { get; init; } = [];
+    /// <summary>Print the connected peers with libtorrent's source flags after each status line (see <see cref="LibtorrentPeer.WaitForPeerAsync"/>).</summary>
+    public bool ReportPeers { get; init; }
+    /// <summary>Keep connections between seeds (libtorrent closes them by default), so a seed passes another on in PEX.</summary>
+    public bool KeepSeedConnections { get; init; }
+    /// <summary>A seed that dials nobody: every connection it has, the other side made.</summary>
+    public bool NoSeedingDials { get; init; }
 }
 
 /// <summary>
@@ -90,6 +96,9 @@ public sealed class LibtorrentPeer : IAsyncDisposable
         if (options.SeedMode) args.Add("--seed-mode");
         if (options.Encryption is not null) { args.Add("--enc"); args.Add(options.Encryption); }
         if (options.Address != "127.0.0.1") { args.Add("--address"); args.Add(options.Address); }
+        if (options.ReportPeers) args.Add("--report-peers");
+        if (options.KeepSeedConnections) args.Add("--keep-seed-connections");
+        if (options.NoSeedingDials) args.Add("--no-seeding-dials");
         foreach (var node in options.DhtBootstrap) { args.Add("--dht-bootstrap"); args.Add(node); }
         if (options.UploadLimit > 0) { args.Add("--upload-limit"); args.Add(options.UploadLimit.ToString(CultureInfo.InvariantCulture)); }
         if (options.DownloadLimit > 0) { args.Add("--download-limit"); args.Add(options.DownloadLimit.ToString(CultureInfo.InvariantCulture)); }
@@ -121,6 +130,31 @@ public sealed class LibtorrentPeer : IAsyncDisposable
         }, timeout, cancellationToken);
         using var d = JsonDocument.Parse(line);
         return d.RootElement.Clone();
+    }
+
+    /// <summary>libtorrent's peer_info source flag for a peer learnt through PEX.</summary>
+    public const int SourcePex = 4;
+
+    /// <summary>
+    /// Waits (needs <see cref="LibtorrentOptions.ReportPeers"/>) until libtorrent is connected to a peer on
+    /// <paramref name="port"/> and returns libtorrent's source flags for it.
+    /// </summary>
+    public async Task<int> WaitForPeerAsync(int port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var source = 0;
+        await _process.WaitForLineAsync(l =>
+        {
+            if (Event(l) != "peers") return false;
+            using var doc = JsonDocument.Parse(l);
+            foreach (var peer in doc.RootElement.GetProperty("peers").EnumerateArray())
+            {
+                if (peer.GetProperty("port").GetInt32() != port) continue;
+                source = peer.GetProperty("source").GetInt32();
+                return true;
+            }
+            return false;
+        }, timeout, cancellationToken);
+        return source;
     }
 
     /// <summary>Waits until a seeder has checked its files and is seeding.</summary>

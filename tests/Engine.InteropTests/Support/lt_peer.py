@@ -7,6 +7,8 @@ Prints one JSON object per line on stdout:
   {"event":"metadata"}           once the metadata is known (magnet)
   {"event":"finished"}           once every wanted piece is there
   {"event":"alert","type":"...","message":"..."}   errors and peer events worth seeing
+  {"event":"peers","peers":[{"ip":"...","port":N,"source":N}]}   with --report-peers, after each status line
+                                 (source: libtorrent's peer_info source flags, tracker 1, dht 2, pex 4, lsd 8, incoming 32)
 It runs until it is killed (the tests stop it by pid) or --max-seconds passes.
 """
 import argparse
@@ -44,6 +46,11 @@ def main():
                    help="loopback address to listen and dial from (libtorrent's DHT keeps one node per address)")
     p.add_argument("--dht-bootstrap", action="append", default=[],
                    help="host:port of a DHT node to join through (repeatable); turns libtorrent's DHT on")
+    p.add_argument("--report-peers", action="store_true", help="print the connected peers and how each was found")
+    p.add_argument("--keep-seed-connections", action="store_true",
+                   help="keep connections between seeds (close_redundant_connections off), so a seed can pass another on in PEX")
+    p.add_argument("--no-seeding-dials", action="store_true",
+                   help="a seed dials nobody (seeding_outgoing_connections off): every connection to it is the other side's")
     a = p.parse_args()
 
     settings = {
@@ -75,6 +82,10 @@ def main():
         # Loopback counts as the local network, which libtorrent exempts from rate limits by default.
         "ignore_limits_on_local_network": False,
     }
+    if a.keep_seed_connections:
+        settings["close_redundant_connections"] = False
+    if a.no_seeding_dials:
+        settings["seeding_outgoing_connections"] = False
     if a.enc == "forced":
         settings["out_enc_policy"] = int(lt.enc_policy.forced)
         settings["in_enc_policy"] = int(lt.enc_policy.forced)
@@ -157,6 +168,9 @@ def main():
             "seeding": bool(s.is_seeding),
             "has_metadata": bool(s.has_metadata),
         })
+        if a.report_peers:
+            emit({"event": "peers", "peers": [{"ip": pi.ip[0], "port": pi.ip[1], "source": int(pi.source)}
+                                              for pi in h.get_peer_info()]})
         if not finished and s.has_metadata and (s.is_finished or s.is_seeding) \
                 and s.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):
             finished = True
