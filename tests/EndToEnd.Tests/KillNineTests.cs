@@ -161,6 +161,10 @@ public sealed class KillNineTests
                 $"Notifier pushed torrent:complete and torrent:seeding of all three ({live.Summary()})");
             // Analytics: not lower than before any kill, and each completion counted once (the one before its kill kept its time).
             await WaitForStatisticsAsync(api, slow, t => t.GetProperty("completed").GetBoolean(), suite, "Analytics counts slow complete");
+            foreach (var (c, hash) in contents.Zip(hashes))
+            {
+                Log($"{c.Name}: Catalog counts {(await api.GetAsync(hash, Ct))!.DownloadedBytes} bytes downloaded, Analytics {(await TorrentStatisticsAsync(api, hash)).GetProperty("bytesDownloaded")}, the file holds {c.Content.Length}");
+            }
             var final = await AssertTotalsNotLowerAsync(api, totals, "at the end");
             Assert.Equal(3, final.GetProperty("torrents").GetInt32());
             Assert.Equal(3, final.GetProperty("completed").GetInt32());
