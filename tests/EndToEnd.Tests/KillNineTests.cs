@@ -33,6 +33,7 @@ public sealed class KillNineTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly HashSet<int> _killed = [];
 
     [Fact]
     public async Task Suite_CatalogAnalyticsAndPeerWorkerEachKilledMidTraffic_NoTorrentEventOrStatisticLost()
@@ -101,7 +102,7 @@ public sealed class KillNineTests
             Log($"during-catalog complete on disk {kill.Elapsed.TotalSeconds:0.0} s after the kill, Catalog still down; Start");
             var heldDown = kill.Elapsed;
             await suite.StartAgainAsync(catalog, TimeSpan.FromSeconds(30), Ct);
-            await suite.WaitUntilAsync(s => SuiteApp.IsRunningAndHealthy(s.Latest[catalog]), HealthyAgainBound, "Catalog healthy again", Ct);
+            await WaitHealthyAgainAsync(suite, catalog, "Catalog healthy again");
             var healthy = kill.Elapsed;
             await WaitForAsync(api, slow, s => s.State == "downloading" && s.Progress > slowAtKill.Progress, HealthyAgainBound, suite, "slow's status moving again in Catalog");
             measured.Add(Figures("Catalog", heldDown, healthy, kill.Elapsed, "slow's status moving again"));
@@ -124,7 +125,7 @@ public sealed class KillNineTests
             Log($"during-analytics complete on disk {kill.Elapsed.TotalSeconds:0.0} s after the kill, Analytics still down; Start");
             heldDown = kill.Elapsed;
             await suite.StartAgainAsync(analytics, TimeSpan.FromSeconds(30), Ct);
-            await suite.WaitUntilAsync(s => SuiteApp.IsRunningAndHealthy(s.Latest[analytics]), HealthyAgainBound, "Analytics healthy again", Ct);
+            await WaitHealthyAgainAsync(suite, analytics, "Analytics healthy again");
             healthy = kill.Elapsed;
             // Right after the start, before it consumed what it missed: nothing is lower than before the kill.
             await AssertTotalsNotLowerAsync(api, totals, "right after Analytics' restart");
@@ -145,7 +146,7 @@ public sealed class KillNineTests
             var takeover = kill.Elapsed;
             heldDown = kill.Elapsed;
             await suite.StartAgainAsync(victim, TimeSpan.FromSeconds(30), Ct);
-            await suite.WaitUntilAsync(s => SuiteApp.IsRunningAndHealthy(s.Latest[victim]), HealthyAgainBound, "the killed replica healthy again", Ct);
+            await WaitHealthyAgainAsync(suite, victim, "the killed replica healthy again");
             measured.Add($"PeerWorker: survivor took slow over {takeover.TotalSeconds:0.0} s after the kill (at {takenOver.Progress:P0}), killed replica Started then, healthy {kill.Elapsed.TotalSeconds:0.0} s after the kill (Start to healthy {(kill.Elapsed - heldDown).TotalSeconds:0.0} s)");
             Log(measured[^1]);
             await suite.WaitUntilHealthyAsync(workers: 2, TimeSpan.FromSeconds(60), Ct);
@@ -207,9 +208,42 @@ public sealed class KillNineTests
         var pid = suite.ServicePid(resourceId);
         suite.KillHard(resourceId);
         var clock = Stopwatch.StartNew();
+        _killed.Add(pid);
         Assert.False(ProcessTree.IsAlive(pid), $"{resourceId} (pid {pid}) survived kill -9");
         Log($"kill -9 {resourceId} (pid {pid}): {context}");
         return clock;
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the instance runs a new process that answers its own <c>/health</c> with 200: the snapshot's
+    /// health alone may still be the last report from before the kill.
+    /// </summary>
+    private async Task WaitHealthyAgainAsync(SuiteApp suite, string resourceId, string what)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < HealthyAgainBound)
+        {
+            if (SuiteApp.IsRunningAndHealthy(suite.Latest[resourceId])
+                && suite.Latest[resourceId].Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
+                && !_killed.Contains(Convert.ToInt32(value, CultureInfo.InvariantCulture)))
+            {
+                try
+                {
+                    using var response = await http.GetAsync(new Uri(suite.InstanceUrl(resourceId), "/health"), Ct);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException || e is TaskCanceledException && !Ct.IsCancellationRequested)
+                {
+                    // Not listening yet, or too slow to answer: asked again.
+                }
+            }
+            await Task.Delay(100, Ct);
+        }
+        Assert.Fail($"{what}: not within {HealthyAgainBound.TotalSeconds} s. Resources: {suite.Describe()}\n{suite.Tail()}");
     }
 
     /// <summary>The replica id the survivor reports in Catalog (the same shape as the victim's).</summary>
