@@ -177,9 +177,11 @@ public sealed class MainPathTests
             var victimPid = suite.ServicePid(victimInstance);
             suite.KillHard(victimInstance);
             var verifiedBeforeKill = (long)(beforeKill.Progress * BigLength);
-            // What the engine's counter starts from on the survivor: the resume data the victim saved last (if any).
+            // What the engine's counter starts from on the survivor: the resume data the victim saved last (if any), plus the
+            // pieces the victim verified after that save, which the survivor's recheck finds on disk and counts.
             var resume = await new ResumeDataStore(suite.ResumeRoot).LoadAsync(hashA, Ct);
-            var downloadedBySavedResume = resume.Data?.Downloaded ?? 0;
+            var verifiedBySavedResume = (long)(resume.Data?.GetBitField()?.TrueCount ?? 0) * BigPieceLength;
+            var downloadedBySavedResume = (resume.Data?.Downloaded ?? 0) + Math.Max(0, verifiedBeforeKill - verifiedBySavedResume);
             Log($"killed {victim} (pid {victimPid}) with A at {beforeKill.Progress:P1} ({verifiedBeforeKill} bytes verified), resume data says downloaded {downloadedBySavedResume}");
 
             var afterTakeover = await WaitForAsync(api, hashA, s => s.WorkerId == survivor && s.Progress >= 1 && s.State == "seeding",

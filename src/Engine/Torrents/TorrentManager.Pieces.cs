@@ -122,6 +122,7 @@ public sealed partial class TorrentManager
                 BitField? have = null;
                 var fromResume = false;
                 ResumeCounters? counters = null;
+                BitField? savedHave = null;
                 if (!forceRecheck && resumes is not null)
                 {
                     var loaded = await resumes.LoadAsync(infoHash, token).ConfigureAwait(false);
@@ -131,7 +132,11 @@ public sealed partial class TorrentManager
                         fromResume = true;
                     }
                     // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
-                    if (loaded.Data is { } d2) counters = new ResumeCounters(d2.Uploaded, d2.Downloaded, d2.SeedingTime, d2.CompletedAt);
+                    if (loaded.Data is { } d2)
+                    {
+                        counters = new ResumeCounters(d2.Uploaded, d2.Downloaded, d2.SeedingTime, d2.CompletedAt);
+                        savedHave = d2.GetBitField();
+                    }
                 }
                 if (have is null)
                 {
@@ -140,6 +145,10 @@ public sealed partial class TorrentManager
                     have = anyFile
                         ? await storage.RecheckAsync(null, parallelism, token).ConfigureAwait(false)
                         : new BitField(m.PieceCount);
+                    if (counters is { } c && savedHave is not null)
+                    {
+                        counters = c with { Downloaded = c.Downloaded + VerifiedSinceSave(storage.Layout, have, savedHave) };
+                    }
                 }
                 Post(new CheckDoneMessage(have, storage, null, fromResume, counters));
             }
@@ -149,6 +158,23 @@ public sealed partial class TorrentManager
             }
         });
         Track(task);
+    }
+
+    /// <summary>
+    /// The bytes of the pieces on disk that the resume data did not list. An owner that wrote files after its last save
+    /// counted their download only in memory (a kill -9, or a replica that lost the torrent, loses that count); the
+    /// recheck finds the pieces, so they are not fetched again, and without this the downloaded counter (the statistics
+    /// built on it) would fall short of what came off the wire by up to a save interval of traffic.
+    /// </summary>
+    internal static long VerifiedSinceSave(StorageLayout layout, BitField have, BitField saved)
+    {
+        if (saved.Length != have.Length) return 0;
+        long bytes = 0;
+        for (var i = have.NextSet(0); i >= 0 && i < have.Length; i = have.NextSet(i + 1))
+        {
+            if (!saved[i]) bytes += layout.GetPieceLength(i);
+        }
+        return bytes;
     }
 
     private void OnCheckDone(CheckDoneMessage result)

@@ -136,6 +136,19 @@ public sealed class SuiteApp : IAsyncDisposable
         process.WaitForExit(10_000);
     }
 
+    /// <summary>
+    /// Brings back an instance that died (Aspire restarts nothing by itself) the way a person would: once the orchestrator
+    /// has seen it stopped, the dashboard's Start command, through <see cref="ResourceCommandService"/>.
+    /// </summary>
+    public async Task StartAgainAsync(string resourceId, TimeSpan bound, CancellationToken cancellationToken)
+    {
+        await WaitUntilAsync(s => KnownResourceStates.TerminalStates.Contains(s._latest[resourceId].Snapshot.State?.Text),
+            bound, $"{resourceId} seen as stopped", cancellationToken);
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, cancellationToken);
+        Assert.True(result.Success, $"Start of {resourceId} failed: {result.Message}");
+    }
+
     /// <summary>The resources' console output, newest last, each line prefixed with the instance's id.</summary>
     public string Tail(int chars = 12_000)
     {

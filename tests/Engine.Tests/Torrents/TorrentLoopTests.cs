@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Bencoding;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Creation;
@@ -74,6 +75,43 @@ public sealed class TorrentLoopTests() : TempFolderTest("te-loop-")
         while (leecher.Events.TryRead(out var e)) events.Add(e);
         Assert.Contains(events, e => e is TorrentCompletedEvent c && c.TotalBytes == meta.TotalLength);
         Assert.Contains(events, e => e is TorrentStateChangedEvent { To: TorrentState.Seeding });
+    }
+
+    [Fact]
+    public async Task Downloaded_FilesWrittenAfterTheLastResumeSave_CountsThePiecesTheRecheckFinds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (meta, seedDir, files) = await MakeTorrentAsync(17, ct);
+        var resume = Path.Combine(Root, "resume");
+        var target = Path.Combine(Root, "leech");
+        await using (var seeder = NewEngine())
+        await using (var leecher = NewEngine(resume))
+        {
+            var s = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = seedDir }, ct);
+            await WaitForAsync(s, x => x.State == TorrentState.Seeding, ct);
+            var t = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
+            await WaitForAsync(t, x => x.State == TorrentState.Downloading, ct);
+            await ConnectAsync(leecher, t, seeder);
+            await WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
+            await leecher.StopAsync(meta.InfoHash, ct);
+        }
+        // As a kill -9 leaves it: the last save listed the first pieces and counted their bytes; the owner wrote the rest
+        // after it (the files' write times moved on), counting them only in memory.
+        var store = new TorrentEdge.Engine.Storage.Resume.ResumeDataStore(resume);
+        var saved = (await store.LoadAsync(meta.InfoHash.ToHex(), ct)).Data!;
+        var listed = new BitField(meta.PieceCount);
+        for (var i = 0; i < meta.PieceCount / 2; i++) listed[i] = true;
+        var listedBytes = (long)(meta.PieceCount / 2) * meta.PieceLength;
+        await store.SaveAsync(saved with { Bitfield = listed.Bytes.ToArray(), Downloaded = listedBytes, CompletedAt = null }, ct);
+        foreach (var path in files.Keys) File.SetLastWriteTimeUtc(Path.Combine(target, path), DateTime.UtcNow.AddSeconds(5));
+
+        // The next owner rechecks, finds every piece, fetches nothing, and its counter holds everything that came off the wire.
+        await using var next = NewEngine(resume);
+        var again = await next.AddAsync(meta, new AddTorrentOptions { SavePath = target }, ct);
+        await WaitForAsync(again, x => x.State == TorrentState.Seeding, ct);
+
+        AssertFiles(target, files);
+        Assert.Equal(meta.TotalLength, again.Status.Downloaded);
     }
 
     [Fact]
