@@ -43,6 +43,9 @@ public static class CliApp
           --dht-bootstrap HOST:PORT,...  DHT nodes to join through (download, seed); "routers" names the public
                               routers (router.bittorrent.com and others). Default: none, the node only answers
           --no-dht            no DHT node (download, seed); private torrents never use the DHT anyway
+          --lsd               local service discovery (BEP 14, download, seed): announce on 239.192.152.143:6771
+                              on the --bind interface and take peers announced there. Off by default (--no-lsd):
+                              its multicast leaves this machine. Private torrents never use it
           --quiet             no progress lines, only the summary
           --verbose           tracker status with each progress line
           --json              also print a final JSON line (times from process start, CPU, peak RSS)
@@ -147,10 +150,13 @@ public static class CliApp
             DirectWrites = !o.BufferedWrites,
             Encryption = o.Encryption,
             Dht = o.Dht(listen.Address),
+            LocalDiscovery = o.LocalDiscovery(listen.Address),
         });
         await engine.StartAsync(ct).ConfigureAwait(false);
         _ = DrainEventsAsync(engine, ct);
         output.WriteLine($"listening {engine.ListenEndPoint}");
+        if (engine.LocalDiscovery is { } lsd) output.WriteLine($"local discovery on {o.LocalDiscovery(listen.Address)!.Group} (cookie {lsd.Cookie})");
+        if (engine.LocalDiscoveryProblem is { } lsdProblem) output.WriteLine($"warning: {lsdProblem}");
         var add = new AddTorrentOptions { SavePath = dir, Peers = o.Peers, SuperSeed = o.SuperSeed, Sequential = o.Sequential };
         TorrentManager torrent = source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase)
             ? await engine.AddMagnetAsync(MagnetLink.Parse(source), add, ct).ConfigureAwait(false)

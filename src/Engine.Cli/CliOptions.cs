@@ -48,6 +48,13 @@ public sealed class CliOptions
     /// <summary>DHT bootstrap nodes (HOST:PORT); <c>routers</c> stands for the well-known public routers.</summary>
     public List<string> DhtBootstrap { get; } = [];
     public bool NoDht { get; private set; }
+    /// <summary>Local service discovery (BEP 14): off unless --lsd, since its multicast leaves the machine.</summary>
+    public bool Lsd { get; private set; }
+
+    /// <summary>The local discovery settings for <c>download</c> and <c>seed</c> (null unless --lsd; on the --bind interface).</summary>
+    public LocalDiscovery.LocalDiscoveryOptions? LocalDiscovery(IPAddress bind) => Lsd
+        ? new LocalDiscovery.LocalDiscoveryOptions { InterfaceAddress = bind.Equals(IPAddress.Any) ? null : bind }
+        : null;
 
     /// <summary>The DHT settings for <c>download</c> and <c>seed</c> (on unless --no-dht; no bootstrap node unless given).</summary>
     public Dht.DhtOptions? Dht(IPAddress bind) => NoDht ? null : new Dht.DhtOptions
@@ -100,6 +107,8 @@ public sealed class CliOptions
                         o.DhtBootstrap.Add(node == "routers" || Engine.Dht.DhtOptions.TryParseHostPort(node, out _, out _) ? node : throw new FormatException($"bad DHT node '{node}' (HOST:PORT)"));
                     break;
                 case "--no-dht": o.NoDht = true; break;
+                case "--lsd": o.Lsd = true; break;
+                case "--no-lsd": o.Lsd = false; break;
                 case "--hold": o.Hold = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw new FormatException($"unknown option {a}");

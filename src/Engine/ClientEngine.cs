@@ -89,6 +89,7 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
         ListenEndPoint = _listener.LocalEndPoint;
         _acceptLoop = AcceptLoopAsync(_listener, _stopping.Token);
         StartDht();
+        StartLocalDiscovery();
         return Task.CompletedTask;
     }
 
@@ -385,6 +386,43 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
         _dhtPeers = new Dht.DhtPeerSource(Dht, () => _torrents.Values, () => Options.AnnouncePort ?? ListenEndPoint?.Port ?? 0, dht);
     }
 
+    /// <summary>Local service discovery (BEP 14), once started (null when <see cref="EngineOptions.LocalDiscovery"/> is null or it could not start).</summary>
+    public LocalDiscovery.LocalDiscoveryService? LocalDiscovery { get; private set; }
+
+    /// <summary>Why local discovery is not running although asked for (its socket could not be opened), else null.</summary>
+    public string? LocalDiscoveryProblem { get; private set; }
+
+    private static bool WantsLocalDiscovery(TorrentManager torrent) =>
+        PeerSourcePolicy.Allows(torrent.Metainfo, PeerSources.LocalDiscovery)
+        && torrent.State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
+
+    private void StartLocalDiscovery()
+    {
+        if (Options.LocalDiscovery is not { } lsd) return;
+        // The listener's interface unless another is named; peers found are dialled only where the destination policy allows.
+        var iface = lsd.InterfaceAddress ?? (ListenEndPoint is { } ep && !ep.Address.Equals(IPAddress.Any) && !ep.Address.Equals(IPAddress.IPv6Any) ? ep.Address : null);
+        LocalDiscovery.ILsdTransport transport;
+        try
+        {
+            transport = Options.LocalDiscoveryTransport?.Invoke(lsd, iface) ?? TorrentEdge.Engine.LocalDiscovery.UdpLsdTransport.Open(lsd.Group, iface, lsd.TimeToLive);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            LocalDiscoveryProblem = $"local discovery could not join {lsd.Group} on {iface?.ToString() ?? "the default interface"}: {e.Message}";
+            return;
+        }
+        LocalDiscovery = new LocalDiscovery.LocalDiscoveryService(transport, lsd,
+            () => Options.AnnouncePort ?? ListenEndPoint?.Port ?? 0,
+            () => _torrents.Values.Where(WantsLocalDiscovery).Select(t => t.InfoHash),
+            (hash, peer) =>
+            {
+                // A magnet's metadata may have said private since the announce: asked again here, at the hand-over.
+                if (_torrents.TryGetValue(hash, out var torrent) && WantsLocalDiscovery(torrent)) torrent.AddPeers([peer], PeerSource.LocalDiscovery);
+            },
+            a => Options.Destinations.Check(a).Allowed);
+        LocalDiscovery.Start();
+    }
+
     internal void Emit(TorrentEvent e) => _events.Writer.TryWrite(e);
 
     // ---- what a torrent sees of the engine (ITorrentHost) ----
@@ -415,6 +453,7 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_dhtPeers is not null) await _dhtPeers.DisposeAsync().ConfigureAwait(false);
         if (Dht is not null) await Dht.DisposeAsync().ConfigureAwait(false);
+        if (LocalDiscovery is not null) await LocalDiscovery.DisposeAsync().ConfigureAwait(false);
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         await Task.WhenAll(_torrents.Values.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);

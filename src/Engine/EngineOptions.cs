@@ -126,6 +126,15 @@ public sealed record EngineOptions
 
     /// <summary>The DHT node (BEP 5) and its bootstrap nodes; null: no DHT. See docs/engine-dht.md.</summary>
     public Dht.DhtOptions? Dht { get; init; }
+
+    /// <summary>
+    /// Local service discovery (BEP 14): multicast announces on the local network; null: off. Off unless asked for,
+    /// because its datagrams leave the machine (docs/engine-lsd.md).
+    /// </summary>
+    public LocalDiscovery.LocalDiscoveryOptions? LocalDiscovery { get; init; }
+
+    /// <summary>Makes the transport of local discovery; null: <see cref="LocalDiscovery.UdpLsdTransport"/> on the group. Tests pass a fake.</summary>
+    public Func<LocalDiscovery.LocalDiscoveryOptions, IPAddress?, LocalDiscovery.ILsdTransport>? LocalDiscoveryTransport { get; init; }
 }
 
 /// <summary>How to add one torrent.</summary>

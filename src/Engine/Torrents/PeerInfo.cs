@@ -20,6 +20,8 @@ public enum PeerSource
     Pex,
     /// <summary>The DHT (BEP 5).</summary>
     Dht,
+    /// <summary>Local service discovery (BEP 14): the peer announced the torrent on our local network.</summary>
+    LocalDiscovery,
 }
 
 /// <summary>

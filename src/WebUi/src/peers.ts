@@ -19,7 +19,7 @@ export interface Peer {
 export interface PeerList { items: Peer[]; connected: number; known: number; updatedAt: string | null }
 
 const sources: Record<string, string> = {
-  tracker: 'Tracker', incoming: 'Incoming', magnet: 'Magnet link (x.pe)', manual: 'Added by hand', pex: 'Peer exchange', dht: 'DHT',
+  tracker: 'Tracker', incoming: 'Incoming', magnet: 'Magnet link (x.pe)', manual: 'Added by hand', pex: 'Peer exchange', dht: 'DHT', localdiscovery: 'Local discovery (LSD)',
 };
 
 /** A source as people read it; sources this UI does not know yet are shown as the API names them. */
