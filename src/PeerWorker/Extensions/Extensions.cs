@@ -33,6 +33,18 @@ public static class Extensions
                     return false;
                 }
             }, "PeerWorker:Destinations:Allow holds a network that is not in CIDR notation (such as 10.20.0.5/32).")
+            .Validate(o =>
+            {
+                try
+                {
+                    o.LocalDiscovery.ToEngineOptions();
+                    return true;
+                }
+                catch (FormatException)
+                {
+                    return false;
+                }
+            }, "PeerWorker:LocalDiscovery:InterfaceAddress is not an IP address.")
             .Validate(o => o.HasValidEngineLimits,
                 "PeerWorker:MaxHalfOpenConnections, MaxPendingIncomingConnections, MaxConnectionsPerAddress, MaxPeerCandidates, " +
                 "MaxLoopQueueLength and MaxActivePieceBytes must each be at least 1.")

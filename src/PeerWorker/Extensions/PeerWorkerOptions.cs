@@ -139,6 +139,9 @@ public sealed class PeerWorkerOptions
     /// <summary>The replica's DHT node (section <c>PeerWorker:Dht</c>).</summary>
     public DhtSettings Dht { get; set; } = new();
 
+    /// <summary>Local service discovery, BEP 14 (section <c>PeerWorker:LocalDiscovery</c>); off unless enabled.</summary>
+    public LocalDiscoverySettings LocalDiscovery { get; set; } = new();
+
     public string GetTorrentFolder(string infoHash) => Path.Combine(Path.GetFullPath(DownloadRoot), infoHash);
 
     public string GetResumeRoot() => Path.GetFullPath(ResumeRoot ?? DownloadRoot);
@@ -199,6 +202,30 @@ public sealed class DhtSettings
         {
             BootstrapNodes = [.. BootstrapNodes, .. UseWellKnownRouters == true ? Engine.Dht.DhtOptions.WellKnownRouters : []],
             StateFile = stateFile,
+        }
+        : null;
+}
+
+/// <summary>
+/// Local service discovery (BEP 14) of a replica: multicast announces on the replica's network. Off unless
+/// <see cref="Enabled"/>, in every environment: its datagrams leave the machine, and the peers it finds are on private
+/// addresses, which the destination policy refuses unless <c>PeerWorker:Destinations</c> allows the LAN
+/// (<c>AllowPrivate</c> or an <c>Allow</c> entry). For a replica on a home network or a NAS, not in a cluster.
+/// </summary>
+public sealed class LocalDiscoverySettings
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>The address of the interface to announce on; unset: the peer listener's address (or the system's choice).</summary>
+    public string? InterfaceAddress { get; set; }
+
+    /// <summary>The engine's settings, or null when off; throws <see cref="FormatException"/> for a malformed address.</summary>
+    public Engine.LocalDiscovery.LocalDiscoveryOptions? ToEngineOptions() => Enabled
+        ? new Engine.LocalDiscovery.LocalDiscoveryOptions
+        {
+            InterfaceAddress = string.IsNullOrWhiteSpace(InterfaceAddress) ? null
+                : System.Net.IPAddress.TryParse(InterfaceAddress.Trim(), out var address) ? address
+                : throw new FormatException($"PeerWorker:LocalDiscovery:InterfaceAddress is '{InterfaceAddress}', which is not an IP address."),
         }
         : null;
 }

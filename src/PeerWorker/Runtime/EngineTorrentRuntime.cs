@@ -95,6 +95,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
         Encryption = _options.Encryption,
         // Replicas share the resume folder: each keeps its own routing table (and node id) under its name.
         Dht = _options.Dht.ToEngineOptions(Path.Combine(resumeRoot, "dht", _options.ReplicaId + ".bencode")),
+        LocalDiscovery = _options.LocalDiscovery.ToEngineOptions(),
         TimeProvider = time,
     }, _meterFactory);
 

@@ -130,4 +130,48 @@ public sealed class PeerWorkerOptionsTests
         // Development, staging and tests: no bootstrap node at all, so nothing leaves 127.0.0.0/8.
         else Assert.Empty(dht.BootstrapNodes);
     }
+
+    [Theory]
+    [InlineData("Development", null, null)]
+    [InlineData("Production", null, null)]
+    [InlineData("Production", "true", "10.1.2.3")]
+    [InlineData("Development", "true", null)]
+    public void LocalDiscovery_AsRegistered_OffUnlessEnabledInEveryEnvironment(string environment, string? enabled, string? iface)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = "127.0.0.1:9",
+            ["PeerWorker:LocalDiscovery:Enabled"] = enabled,
+            ["PeerWorker:LocalDiscovery:InterfaceAddress"] = iface,
+        });
+        builder.AddApplicationServices();
+        using var host = builder.Build();
+
+        var lsd = host.Services.GetRequiredService<IOptions<PeerWorkerOptions>>().Value.LocalDiscovery.ToEngineOptions();
+
+        if (enabled is null)
+        {
+            Assert.Null(lsd);
+            return;
+        }
+        Assert.NotNull(lsd);
+        Assert.Equal(iface is null ? null : IPAddress.Parse(iface), lsd.InterfaceAddress);
+    }
+
+    [Fact]
+    public void LocalDiscovery_BadInterfaceAddress_FailsValidation()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = "127.0.0.1:9",
+            ["PeerWorker:LocalDiscovery:Enabled"] = "true",
+            ["PeerWorker:LocalDiscovery:InterfaceAddress"] = "eth0",
+        });
+        builder.AddApplicationServices();
+        using var host = builder.Build();
+
+        Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<PeerWorkerOptions>>().Value);
+    }
 }
