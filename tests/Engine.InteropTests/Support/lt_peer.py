@@ -51,6 +51,10 @@ def main():
                    help="keep connections between seeds (close_redundant_connections off), so a seed can pass another on in PEX")
     p.add_argument("--no-seeding-dials", action="store_true",
                    help="a seed dials nobody (seeding_outgoing_connections off): every connection to it is the other side's")
+    p.add_argument("--lsd", action="store_true",
+                   help="local service discovery (BEP 14) on: only inside a network namespace a test made (multicast)")
+    p.add_argument("--lsd-interval", type=int, default=5,
+                   help="seconds between libtorrent's LSD announces with --lsd (local_service_announce_interval)")
     a = p.parse_args()
 
     settings = {
@@ -110,6 +114,9 @@ def main():
             "dht_announce_interval": 5,
             "alert_mask": settings["alert_mask"] | lt.alert.category_t.dht_notification,
         })
+    if a.lsd:
+        settings["enable_lsd"] = True
+        settings["local_service_announce_interval"] = a.lsd_interval
     ses = lt.session(settings)
 
     # Wait for the listen socket so the port can be reported (port 0 = any free port).
