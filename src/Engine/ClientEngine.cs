@@ -166,6 +166,10 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
     public Task SetQueuePriorityAsync(InfoHash infoHash, QueuePriority priority, CancellationToken cancellationToken = default) =>
         Get(infoHash).SetQueuePriorityAsync(priority, cancellationToken);
 
+    /// <summary>Sets one torrent's message stream encryption policy (see <see cref="TorrentManager.SetEncryptionAsync"/>).</summary>
+    public Task SetEncryptionAsync(InfoHash infoHash, Encryption.EncryptionPolicy policy, CancellationToken cancellationToken = default) =>
+        Get(infoHash).SetEncryptionAsync(policy, cancellationToken);
+
     /// <summary>Removes a torrent; with <paramref name="deleteData"/> its files are deleted too. Its resume data goes either way.</summary>
     public async Task RemoveAsync(InfoHash infoHash, bool deleteData, CancellationToken cancellationToken = default)
     {

@@ -39,6 +39,12 @@ public sealed record TorrentView(
     /// <summary>The caller's tags of the torrent (Transmission's labels).</summary>
     public IReadOnlyList<string>? Tags { get; init; }
 
+    /// <summary>
+    /// Message stream encryption with peers: the caller's own override (an admin who does not own it: the download's);
+    /// null: the worker's setting.
+    /// </summary>
+    public PeerEncryption? Encryption { get; init; }
+
     /// <summary>The download as a service or test sees it, without anyone's trackers, magnet or save path.</summary>
     public static TorrentView From(CatalogTorrent t, bool showOwners) => From(t, viewerId: null, showOwners);
 
@@ -81,7 +87,10 @@ public sealed record TorrentView(
             own?.Priority ?? t.Priority, t.Metainfo is not null, own?.MagnetUri, files, trackers,
             // A tracker's error text can quote its URL; only an owner's own trackers keep theirs (above).
             s.Error,
-            isAdmin ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt, s.WorkerId);
+            isAdmin ? t.Owners.Select(o => o.UserId).ToList() : null, s.UpdatedAt, s.WorkerId)
+        {
+            Encryption = own is not null ? own.Encryption : t.MergedEncryption(),
+        };
     }
 
     /// <summary>A tracker URL without its path, query or user info, where passkeys live.</summary>

@@ -39,6 +39,7 @@ public static partial class TorrentsApi
         api.MapPost("/{infoHash}/recheck", RecheckTorrent);
         api.MapPut("/{infoHash}/priority", SetPriority);
         api.MapPut("/{infoHash}/files", SetFilePriorities);
+        api.MapPut("/{infoHash}/encryption", SetEncryption);
         api.MapDelete("/{infoHash}", RemoveTorrent);
         return app;
     }
@@ -149,7 +150,7 @@ public static partial class TorrentsApi
         }
         var options = ReadOptions(form["savePath"], form["paused"], form["priority"],
             form["filePriorities"].ToString() is { Length: > 0 } list ? list.Split(',', StringSplitOptions.TrimEntries) : null,
-            parsed.Files.Count);
+            parsed.Files.Count, form.ContainsKey("encryption") ? form["encryption"].ToString() : null);
         if (options.Problem is not null)
         {
             return (null, null, options.Problem);
@@ -157,7 +158,7 @@ public static partial class TorrentsApi
         // Tags as one comma-separated field (as qBittorrent's torrents/add takes them) or as repeated fields.
         var formTags = form["tags"].SelectMany(t => (t ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
         var labels = form.ContainsKey("category") || form.ContainsKey("tags") ? new LabelsRequest(form["category"].ToString(), formTags) : null;
-        return (new AddTorrentInput(parsed, bytes, null, null, null, options.Paused, options.Priority, options.FilePriorities), labels, null);
+        return (new AddTorrentInput(parsed, bytes, null, null, null, options.Paused, options.Priority, options.FilePriorities, options.Encryption), labels, null);
     }
 
     private static async Task<(AddTorrentInput? Input, LabelsRequest? Labels, ProblemHttpResult? Problem)> ReadMagnetAsync(
@@ -198,13 +199,13 @@ public static partial class TorrentsApi
             return (null, null, Problems.BadRequest("Invalid file priorities",
                 "A magnet's files are not known until its metadata arrives; set file priorities afterwards."));
         }
-        var options = ReadOptions(body.SavePath, body.Paused?.ToString(), body.Priority, null, 0);
+        var options = ReadOptions(body.SavePath, body.Paused?.ToString(), body.Priority, null, 0, body.Encryption);
         if (options.Problem is not null)
         {
             return (null, null, options.Problem);
         }
         var labels = body.Category is not null || body.Tags is not null ? new LabelsRequest(body.Category, body.Tags) : null;
-        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, null, options.Paused, options.Priority, null), labels, null);
+        return (new AddTorrentInput(null, null, magnet, body.MagnetUri, null, options.Paused, options.Priority, null, options.Encryption), labels, null);
     }
 
     private static ProblemHttpResult TorrentProblem(TorrentParseException e)
@@ -223,9 +224,11 @@ public static partial class TorrentsApi
             : Problems.BadRequest("Invalid torrent file", e.Message, extensions);
     }
 
-    private readonly record struct AddOptions(bool Paused, TorrentPriority Priority, IReadOnlyList<FilePriority>? FilePriorities, ProblemHttpResult? Problem);
+    private readonly record struct AddOptions(bool Paused, TorrentPriority Priority, IReadOnlyList<FilePriority>? FilePriorities, ProblemHttpResult? Problem,
+        PeerEncryption? Encryption = null);
 
-    private static AddOptions ReadOptions(string? savePath, string? paused, string? priority, IReadOnlyList<string>? filePriorities, int fileCount)
+    private static AddOptions ReadOptions(string? savePath, string? paused, string? priority, IReadOnlyList<string>? filePriorities, int fileCount,
+        string? encryption = null)
     {
         static AddOptions Fail(ProblemHttpResult problem) => new(false, TorrentPriority.Normal, null, problem);
 
@@ -261,7 +264,12 @@ public static partial class TorrentsApi
                 files.Add(p);
             }
         }
-        return new AddOptions(isPaused, torrentPriority, files, null);
+        PeerEncryption? peerEncryption = null;
+        if (encryption is not null && !TryParseEncryption(encryption, out peerEncryption))
+        {
+            return Fail(InvalidEncryption());
+        }
+        return new AddOptions(isPaused, torrentPriority, files, null, peerEncryption);
     }
 
     /// <summary>
@@ -488,6 +496,28 @@ public static partial class TorrentsApi
         }, cancellationToken, () => detail);
     }
 
+    /// <summary>Sets the caller's encryption policy for the torrent: prefer, require, disable, or default (the worker's).</summary>
+    public static async Task<Results<Ok<TorrentView>, ProblemHttpResult>> SetEncryption(
+        string infoHash, EncryptionRequest? request, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (request?.Encryption is not { } text || !TryParseEncryption(text, out var encryption))
+        {
+            return InvalidEncryption();
+        }
+        return await ChangeAsync(infoHash, user, services, (_, wishes) =>
+        {
+            if (wishes.All(w => w.Encryption == encryption))
+            {
+                return ChangeOutcome.Unchanged;
+            }
+            foreach (var w in wishes)
+            {
+                w.Encryption = encryption;
+            }
+            return null;
+        }, cancellationToken);
+    }
+
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveTorrent(
         string infoHash, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken, string? deleteData = null)
     {
@@ -580,6 +610,23 @@ public static partial class TorrentsApi
         return ok;
     }
 
+    /// <summary>prefer, require or disable (any case); default (or empty) is no override: null.</summary>
+    internal static bool TryParseEncryption(string text, out PeerEncryption? encryption)
+    {
+        (var ok, encryption) = text.Trim().ToLowerInvariant() switch
+        {
+            "prefer" => (true, PeerEncryption.Prefer),
+            "require" => (true, PeerEncryption.Require),
+            "disable" => (true, PeerEncryption.Disable),
+            "default" or "" => (true, (PeerEncryption?)null),
+            _ => (false, null),
+        };
+        return ok;
+    }
+
+    private static ProblemHttpResult InvalidEncryption() =>
+        Problems.BadRequest("Invalid encryption", "encryption is one of: prefer, require, disable (or default: the worker's setting).");
+
     private static ProblemHttpResult InvalidInfoHash() =>
         Problems.BadRequest("Invalid info-hash", "An info-hash is 40 hexadecimal characters.");
 
@@ -605,7 +652,11 @@ public sealed record AddMagnetRequest(
     string? Priority,
     IReadOnlyList<string>? FilePriorities,
     string? Category = null,
-    IReadOnlyList<string?>? Tags = null);
+    IReadOnlyList<string?>? Tags = null,
+    string? Encryption = null);
+
+/// <summary>PUT /api/torrents/{infoHash}/encryption: prefer, require, disable or default.</summary>
+public sealed record EncryptionRequest(string? Encryption);
 
 public sealed record PriorityRequest(string? Priority);
 

@@ -14,7 +14,8 @@ internal sealed record AddTorrentInput(
     string? SavePath,
     bool Paused,
     TorrentPriority Priority,
-    IReadOnlyList<FilePriority>? FilePriorities)
+    IReadOnlyList<FilePriority>? FilePriorities,
+    PeerEncryption? Encryption = null)
 {
     public string InfoHash => Torrent?.InfoHash ?? Magnet!.InfoHash;
 }
@@ -191,6 +192,7 @@ internal sealed class TorrentRegistry(ICatalogStore store, OutboxSignal outbox, 
         FilePriorities = input.FilePriorities is { Count: > 0 } given ? [.. given] : [],
         Trackers = [.. input.Torrent?.Trackers ?? input.Magnet!.Trackers],
         MetainfoSource = input.Torrent is not null,
+        Encryption = input.Encryption,
     };
 
     private static void SizeFilePriorities(OwnerWishes wishes, int fileCount)

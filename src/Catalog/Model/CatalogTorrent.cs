@@ -73,6 +73,19 @@ public sealed class CatalogTorrent
     public TorrentState EffectiveState => Status.State
         ?? (Paused ? TorrentState.Paused : Metainfo is null ? TorrentState.FetchingMetadata : TorrentState.Queued);
 
+    /// <summary>
+    /// The download's encryption policy from its owners' wishes (null: the worker's own setting). An owner who requires
+    /// encryption gets it (no other owner's wish makes the download talk plaintext); otherwise an override holds when every
+    /// owner who decides (those who want it running, or all while all are paused) asks for the same one.
+    /// </summary>
+    public PeerEncryption? MergedEncryption()
+    {
+        var running = Owners.Where(o => !o.Wishes.Paused).Select(o => o.Wishes.Encryption).ToList();
+        var deciding = running.Count > 0 ? running : Owners.Select(o => o.Wishes.Encryption).ToList();
+        if (deciding.Contains(PeerEncryption.Require)) return PeerEncryption.Require;
+        return deciding.Count > 0 && deciding.All(e => e == deciding[0]) ? deciding[0] : null;
+    }
+
     public TorrentSpecChanged ToSpec(bool includeMetainfo) => new(
         InfoHash,
         Revision,
@@ -87,7 +100,10 @@ public sealed class CatalogTorrent
         Owners.Select(o => o.UserId).ToArray(),
         RecheckGeneration,
         Removed,
-        DeleteData);
+        DeleteData)
+    {
+        Encryption = MergedEncryption(),
+    };
 }
 
 /// <summary>A user who added the torrent and when, with that user's own wishes and view of it.</summary>
@@ -112,6 +128,9 @@ public sealed class OwnerWishes
     /// <summary>One per file once the files are known; empty until then.</summary>
     public List<FilePriority> FilePriorities { get; set; } = [];
     public List<string> Trackers { get; set; } = [];
+
+    /// <summary>This owner's message stream encryption policy for the download; null: the worker's own.</summary>
+    public PeerEncryption? Encryption { get; set; }
 
     /// <summary>True when the stored metainfo is this owner's upload, byte for byte (so it is served back to them as is).</summary>
     public bool MetainfoSource { get; set; }

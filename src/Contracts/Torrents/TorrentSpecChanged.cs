@@ -24,7 +24,17 @@ public sealed record TorrentSpecChanged(
     IReadOnlyList<string> Owners,
     int RecheckGeneration,
     bool Removed,
-    bool DeleteData) : IntegrationEvent;
+    bool DeleteData) : IntegrationEvent
+{
+    /// <summary>
+    /// This torrent's message stream encryption policy, overriding the worker's (<c>PeerWorker:Encryption</c>); null: the
+    /// worker's. Added after schema version 1 went out: older specs lack it and mean null.
+    /// </summary>
+    public PeerEncryption? Encryption { get; init; }
+}
+
+/// <summary>Message stream encryption with peers (MSE/PE): encrypted first with plaintext fallback, encrypted only, or plaintext only.</summary>
+public enum PeerEncryption { Prefer = 0, Require = 1, Disable = 2 }
 
 public enum TorrentPriority { Low = 0, Normal = 1, High = 2 }
 

@@ -70,7 +70,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SeedTimeLimit = options.SeedTimeLimit;
         Sequential = options.Sequential;
         SuperSeed = options.SuperSeed;
-        Encryption = options.Encryption ?? host.Options.Encryption;
+        _encryption = options.Encryption ?? host.Options.Encryption;
         (UploadLimiter, DownloadLimiter) = host.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         AddedAt = host.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
@@ -90,8 +90,27 @@ public sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Super-seeding (BEP 16) while complete: see <see cref="AddTorrentOptions.SuperSeed"/>.</summary>
     public bool SuperSeed { get; }
 
-    /// <summary>This torrent's message stream encryption policy (its own, or the engine's).</summary>
-    public TorrentEdge.Engine.Encryption.EncryptionPolicy Encryption { get; }
+    /// <summary>This torrent's message stream encryption policy (its own, or the engine's); see <see cref="SetEncryptionAsync"/>.</summary>
+    public TorrentEdge.Engine.Encryption.EncryptionPolicy Encryption => _encryption;
+
+    // Read by the listener's threads (which torrent takes an MSE handshake), written by the loop.
+    private volatile TorrentEdge.Engine.Encryption.EncryptionPolicy _encryption;
+
+    /// <summary>
+    /// Changes this torrent's encryption policy: new connections follow it, and connected peers it would not admit
+    /// (plaintext ones under require, encrypted ones under disable) are closed.
+    /// </summary>
+    public Task SetEncryptionAsync(TorrentEdge.Engine.Encryption.EncryptionPolicy policy, CancellationToken cancellationToken = default) =>
+        RunCommandAsync(t =>
+        {
+            t._encryption = policy;
+            foreach (var peer in t._peers)
+            {
+                if (policy == TorrentEdge.Engine.Encryption.EncryptionPolicy.Require ? !peer.Connection.IsEncrypted
+                    : policy == TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable && peer.Connection.IsEncrypted)
+                    peer.Close();
+            }
+        }, cancellationToken);
 
     /// <summary>Upload bytes pass this torrent's bucket and the engine's.</summary>
     internal BandwidthLimiter UploadLimiter { get; }

@@ -221,6 +221,11 @@ public sealed partial class TorrentReconciler(
             await runtime.SetFilePrioritiesAsync(hash, spec.FilePriorities, cancellationToken).ConfigureAwait(false);
             applied.FilePriorities = spec.FilePriorities;
         }
+        if (applied.Encryption != spec.Encryption)
+        {
+            await runtime.SetEncryptionAsync(hash, spec.Encryption, cancellationToken).ConfigureAwait(false);
+            applied.Encryption = spec.Encryption;
+        }
         if (spec.RecheckGeneration > applied.RecheckGeneration)
         {
             await runtime.RecheckAsync(hash, cancellationToken).ConfigureAwait(false);
@@ -258,7 +263,7 @@ public sealed partial class TorrentReconciler(
             fence?.Claim(hash);
             await runtime.StartAsync(
                 new TorrentStartRequest(hash, bytes, bytes is null ? spec.MagnetUri : null, Options.GetTorrentFolder(hash),
-                    spec.Paused, spec.Priority, spec.FilePriorities),
+                    spec.Paused, spec.Priority, spec.FilePriorities) { Encryption = spec.Encryption },
                 cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -274,6 +279,7 @@ public sealed partial class TorrentReconciler(
             Paused = spec.Paused,
             Priority = spec.Priority,
             FilePriorities = spec.FilePriorities,
+            Encryption = spec.Encryption,
             // Starting checks against the resume data anyway; a recheck requested before this start is covered by it.
             RecheckGeneration = spec.RecheckGeneration,
         };
@@ -325,6 +331,7 @@ public sealed partial class TorrentReconciler(
         public TorrentPriority Priority { get; set; }
         public required IReadOnlyList<FilePriority> FilePriorities { get; set; }
         public int RecheckGeneration { get; set; }
+        public PeerEncryption? Encryption { get; set; }
     }
 
     [LoggerMessage(LogLevel.Information, "Reconciler of replica {ReplicaId} started")]

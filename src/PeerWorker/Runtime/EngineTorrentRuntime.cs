@@ -148,6 +148,7 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             SavePath = request.Folder,
             Paused = request.Paused,
             QueuePriority = Map(request.Priority),
+            Encryption = Map(request.Encryption),
         };
         _filePriorities[request.InfoHash] = request.FilePriorities;
         if (request.Metainfo is { } bytes)
@@ -170,6 +171,18 @@ public sealed partial class EngineTorrentRuntime : ITorrentRuntime, IAsyncDispos
             await _engine.AddMagnetAsync(magnet, add, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    public async ValueTask SetEncryptionAsync(string infoHash, PeerEncryption? encryption, CancellationToken cancellationToken)
+        => await _engine.SetEncryptionAsync(InfoHash.Parse(infoHash), Map(encryption) ?? _options.Encryption, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A torrent's own policy in the engine's terms; null stays null (the engine's, which is <c>PeerWorker:Encryption</c>).</summary>
+    internal static Engine.Encryption.EncryptionPolicy? Map(PeerEncryption? encryption) => encryption switch
+    {
+        PeerEncryption.Prefer => Engine.Encryption.EncryptionPolicy.Prefer,
+        PeerEncryption.Require => Engine.Encryption.EncryptionPolicy.Require,
+        PeerEncryption.Disable => Engine.Encryption.EncryptionPolicy.Disable,
+        _ => null,
+    };
 
     public async ValueTask PauseAsync(string infoHash, CancellationToken cancellationToken)
         => await _engine.PauseAsync(InfoHash.Parse(infoHash), cancellationToken).ConfigureAwait(false);

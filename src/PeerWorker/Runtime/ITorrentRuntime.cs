@@ -25,6 +25,9 @@ public interface ITorrentRuntime
 
     ValueTask RecheckAsync(string infoHash, CancellationToken cancellationToken);
 
+    /// <summary>The torrent's own encryption policy from now on; null: the worker's (<c>PeerWorker:Encryption</c>).</summary>
+    ValueTask SetEncryptionAsync(string infoHash, PeerEncryption? encryption, CancellationToken cancellationToken);
+
     /// <summary>Stops a torrent and forgets it, saving its resume data first; files and resume data stay for the next owner.</summary>
     ValueTask StopAsync(string infoHash, CancellationToken cancellationToken);
 
@@ -53,7 +56,11 @@ public sealed record TorrentStartRequest(
     string Folder,
     bool Paused,
     TorrentPriority Priority,
-    IReadOnlyList<FilePriority> FilePriorities);
+    IReadOnlyList<FilePriority> FilePriorities)
+{
+    /// <summary>The torrent's own encryption policy; null: the worker's.</summary>
+    public PeerEncryption? Encryption { get; init; }
+}
 
 /// <summary>A torrent's status as the runtime last saw it.</summary>
 public sealed record RuntimeSnapshot(

@@ -46,6 +46,9 @@ internal sealed class FakeTorrentRuntime : ITorrentRuntime
 
     public ValueTask RecheckAsync(string infoHash, CancellationToken cancellationToken) => Record($"recheck {infoHash}");
 
+    public ValueTask SetEncryptionAsync(string infoHash, PeerEncryption? encryption, CancellationToken cancellationToken)
+        => Record($"encryption {infoHash} {encryption?.ToString() ?? "default"}");
+
     public ValueTask StopAsync(string infoHash, CancellationToken cancellationToken)
     {
         Running.TryRemove(infoHash, out _);
