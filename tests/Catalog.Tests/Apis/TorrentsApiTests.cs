@@ -432,6 +432,64 @@ public abstract class TorrentsApiCases
     }
 
     [Fact]
+    public async Task Add_WithEncryption_ShownAndCarriedInTheSpec()
+    {
+        var user = await _host.UserAsync();
+        var hash = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + "00000000";
+        var view = await IsAsync<TorrentView>(await user.PostAsJsonAsync("/api/torrents",
+            new { magnetURI = $"magnet:?xt=urn:btih:{hash}", encryption = "Require" }, Ct), HttpStatusCode.Created);
+        Assert.Equal(PeerEncryption.Require, view.Encryption);
+        Assert.Equal(PeerEncryption.Require, (await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == hash)).Encryption);
+
+        var torrent = TestTorrents.Single(Unique("enc"));
+        view = await IsAsync<TorrentView>(await UploadAsync(user, torrent.Bytes, ("encryption", "disable")), HttpStatusCode.Created);
+        Assert.Equal(PeerEncryption.Disable, view.Encryption);
+        Assert.Equal(PeerEncryption.Disable, (await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash)).Encryption);
+
+        // Without one, the worker's own setting: no override in the spec.
+        var plain = TestTorrents.Single(Unique("enc-none"));
+        view = await IsAsync<TorrentView>(await UploadAsync(user, plain.Bytes), HttpStatusCode.Created);
+        Assert.Null(view.Encryption);
+        Assert.Null((await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == plain.InfoHash)).Encryption);
+    }
+
+    [Theory]
+    [InlineData("sometimes")]
+    [InlineData("1")]
+    [InlineData("{\"$ne\":null}")]
+    public async Task Add_InvalidEncryption_ProblemAndNothingAdded(string value)
+    {
+        var user = await _host.UserAsync();
+        var torrent = TestTorrents.Single(Unique("enc-bad"));
+        await IsProblemAsync(await UploadAsync(user, torrent.Bytes, ("encryption", value)), HttpStatusCode.BadRequest, "Invalid encryption");
+        var hash = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + "00000000";
+        await IsProblemAsync(await user.PostAsJsonAsync("/api/torrents", new { magnetURI = $"magnet:?xt=urn:btih:{hash}", encryption = value }, Ct),
+            HttpStatusCode.BadRequest, "Invalid encryption");
+        await IsProblemAsync(await user.GetAsync($"/api/torrents/{torrent.InfoHash}", Ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task SetEncryption_ValidAndInvalid()
+    {
+        var user = await _host.UserAsync();
+        var torrent = TestTorrents.Single(Unique("enc-set"));
+        await UploadAsync(user, torrent.Bytes);
+        var url = $"/api/torrents/{torrent.InfoHash}/encryption";
+        var view = await IsAsync<TorrentView>(await user.PutAsJsonAsync(url, new { encryption = "require" }, Ct), HttpStatusCode.OK);
+        Assert.Equal(PeerEncryption.Require, view.Encryption);
+        Assert.Equal(PeerEncryption.Require, (await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 2)).Encryption);
+        view = await IsAsync<TorrentView>(await user.PutAsJsonAsync(url, new { encryption = "default" }, Ct), HttpStatusCode.OK);
+        Assert.Null(view.Encryption);
+        Assert.Null((await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 3)).Encryption);
+
+        await IsProblemAsync(await user.PutAsJsonAsync(url, new { encryption = "always" }, Ct), HttpStatusCode.BadRequest, "Invalid encryption");
+        await IsProblemAsync(await user.PutAsJsonAsync(url, new { }, Ct), HttpStatusCode.BadRequest, "Invalid encryption");
+        await IsProblemAsync(await user.PutAsJsonAsync($"/api/torrents/{new string('b', 40)}/encryption", new { encryption = "prefer" }, Ct), HttpStatusCode.NotFound);
+        var other = await _host.UserAsync();
+        await IsProblemAsync(await other.PutAsJsonAsync(url, new { encryption = "disable" }, Ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task SetPriority_ValidAndInvalid()
     {
         var user = await _host.UserAsync();

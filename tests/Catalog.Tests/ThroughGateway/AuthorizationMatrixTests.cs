@@ -121,6 +121,7 @@ public sealed class AuthorizationMatrixTests(SuiteGatewayFixture suite) : IClass
         ["catalog POST /api/torrents/{infoHash}/resume"] = new(Send(HttpMethod.Post, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/resume"), TorrentOwners),
         ["catalog POST /api/torrents/{infoHash}/recheck"] = new(Send(HttpMethod.Post, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/recheck"), TorrentOwners),
         ["catalog PUT /api/torrents/{infoHash}/priority"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/priority", new { priority = "high" }), TorrentOwners),
+        ["catalog PUT /api/torrents/{infoHash}/encryption"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/encryption", new { encryption = "require" }), TorrentOwners),
         ["catalog PUT /api/torrents/{infoHash}/files"] = new(Send(HttpMethod.Put, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}/files",
             new { files = new[] { new { index = 0, priority = "high" } } }), TorrentOwners),
         ["catalog DELETE /api/torrents/{infoHash}"] = new(Send(HttpMethod.Delete, async w => $"/api/torrents/{await w.NewSharedTorrentAsync()}"), [401, 401, 401, 404, 204, 204, 204]),

@@ -50,6 +50,28 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
     }
 
     [Fact]
+    public async Task SetEncryption_ToRequireWhileAPlaintextPeerDownloads_ClosesItAndRefusesItAfter()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var seeder = NewEngine(EncryptionPolicy.Prefer);
+        // Slow, so the plaintext peer is still downloading when the policy changes.
+        await using var leecher = EngineTestKit.NewEngine(o => o with { Encryption = EncryptionPolicy.Disable, DownloadRateLimit = 20_000 });
+        var (s, t, _, _) = await SetUpAsync(seeder, leecher, ct);
+        Dial(t, seeder, EncryptionPolicy.Disable);
+        await EngineTestKit.WaitForAsync(s, x => x.Peers == 1, ct);
+        Assert.Equal(0, s.Status.EncryptedPeers);
+
+        await seeder.SetEncryptionAsync(s.InfoHash, EncryptionPolicy.Require, ct);
+
+        Assert.Equal(EncryptionPolicy.Require, s.Encryption);
+        await EngineTestKit.WaitForAsync(s, x => x.Peers == 0, ct);
+        await EngineTestKit.ConnectAsync(t, seeder); // dials again, in plaintext
+        await Task.Delay(1500, ct);
+        Assert.Equal(0, s.Status.Peers);
+        Assert.NotEqual(TorrentState.Seeding, t.Status.State);
+    }
+
+    [Fact]
     public async Task Accept_RequireAndAPlaintextPeer_NeverConnects()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -95,6 +95,21 @@ public sealed class TorrentReconcilerTests
     }
 
     [Fact]
+    public async Task Encryption_InTheSpec_StartsWithItAndChangesAreApplied()
+    {
+        await using var h = new ReconcilerHarness();
+        await h.StartAsync();
+        await h.ApplyAsync(Spec(Hash(1), revision: 1, metainfo: SomeMetainfo) with { Encryption = PeerEncryption.Require });
+        Assert.Equal(PeerEncryption.Require, h.Runtime.Running[Hash(1)].Encryption);
+
+        await h.ApplyAsync(Spec(Hash(1), revision: 2, metainfo: SomeMetainfo, paused: true) with { Encryption = PeerEncryption.Require });
+        await h.ApplyAsync(Spec(Hash(1), revision: 3, metainfo: SomeMetainfo, paused: true) with { Encryption = PeerEncryption.Disable });
+        await h.ApplyAsync(Spec(Hash(1), revision: 4, metainfo: SomeMetainfo, paused: true));
+
+        Assert.Equal([$"encryption {Hash(1)} Disable", $"encryption {Hash(1)} default"], h.Runtime.Calls.Where(c => c.StartsWith("encryption", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task RecheckGeneration_Grows_RechecksOnlyThen()
     {
         await using var h = new ReconcilerHarness();
