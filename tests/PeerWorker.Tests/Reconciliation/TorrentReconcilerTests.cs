@@ -110,6 +110,21 @@ public sealed class TorrentReconcilerTests
     }
 
     [Fact]
+    public void Encryption_OnTheWire_RoundTripsAndIsNullInAnOlderSpec()
+    {
+        var options = TorrentEdge.ServiceDefaults.Messaging.IntegrationEventJson.Options;
+        var spec = Spec(Hash(1), metainfo: SomeMetainfo) with { Encryption = PeerEncryption.Require };
+        var json = System.Text.Json.JsonSerializer.Serialize(spec, options);
+        Assert.Contains("\"encryption\":\"Require\"", json);
+        Assert.Equal(PeerEncryption.Require, System.Text.Json.JsonSerializer.Deserialize<TorrentSpecChanged>(json, options)!.Encryption);
+
+        // A spec published before the field existed.
+        var older = json.Replace(",\"encryption\":\"Require\"", "", StringComparison.Ordinal);
+        Assert.DoesNotContain("encryption", older);
+        Assert.Null(System.Text.Json.JsonSerializer.Deserialize<TorrentSpecChanged>(older, options)!.Encryption);
+    }
+
+    [Fact]
     public async Task RecheckGeneration_Grows_RechecksOnlyThen()
     {
         await using var h = new ReconcilerHarness();
