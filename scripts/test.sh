@@ -16,6 +16,8 @@ command -v rtorrent >/dev/null || need+=(rtorrent)
 # AFL++ drives the short fuzz run below (benchmarks/fuzz.sh, docs/fuzzing.md).
 command -v afl-fuzz >/dev/null || need+=(afl++)
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
+# iproute2's ip: the LSD interop tests make network namespaces joined by a veth pair (as root; skipped otherwise).
+command -v ip >/dev/null || need+=(iproute2)
 # The web UI: Node.js and npm build it (the Gateway's build runs `npm ci && npm run build` in src/WebUi) and run its
 # unit tests; Debian's chromium is the browser of tests/WebUi.Tests (Playwright drives it; no browser is downloaded).
 command -v npm >/dev/null || need+=(npm)
