@@ -22,7 +22,7 @@ public static class CliApp
           torrentedge-cli verify <file.torrent> <DIR> [--threads N] [--json]
               full recheck: pieces ok/bad and MiB/s; exit code 4 when a piece is missing or bad
           torrentedge-cli seed-many <DIR-of-torrents> <ROOT> [--duration SECONDS] [--max-connections N] [options]
-              every .torrent in a folder seeded by one engine (scale benchmark)
+              every .torrent in a folder seeded by one engine (scale benchmark); a DHT node only with --dht-bootstrap
           torrentedge-cli loadgen <HOST:PORT> <file.torrent> --connections N [--source-base 127.0.0.2 --sources K]
                                   [--concurrency N] [--hold SECONDS] [--json]
               opens N peer connections (handshake, bitfield, interested) and reports handshakes/s (benchmark)
