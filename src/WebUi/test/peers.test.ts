@@ -13,6 +13,7 @@ test('fromPeersView_ApiShape_NormalisedWithDefaults', () => {
 test('sourceLabel_KnownAndFutureSources_WordsOrTheApiName', () => {
   assert.equal(sourceLabel('magnet'), 'Magnet link (x.pe)');
   assert.equal(sourceLabel('incoming'), 'Incoming');
+  assert.equal(sourceLabel('localdiscovery'), 'Local discovery (LSD)');
   assert.equal(sourceLabel('lsd'), 'lsd');
 });
 
