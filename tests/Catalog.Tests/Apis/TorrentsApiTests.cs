@@ -478,6 +478,8 @@ public abstract class TorrentsApiCases
         var view = await IsAsync<TorrentView>(await user.PutAsJsonAsync(url, new { encryption = "require" }, Ct), HttpStatusCode.OK);
         Assert.Equal(PeerEncryption.Require, view.Encryption);
         Assert.Equal(PeerEncryption.Require, (await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 2)).Encryption);
+        // Kept in the store (the owner's wishes): read back.
+        Assert.Equal(PeerEncryption.Require, (await IsAsync<TorrentView>(await user.GetAsync($"/api/torrents/{torrent.InfoHash}", Ct), HttpStatusCode.OK)).Encryption);
         view = await IsAsync<TorrentView>(await user.PutAsJsonAsync(url, new { encryption = "default" }, Ct), HttpStatusCode.OK);
         Assert.Null(view.Encryption);
         Assert.Null((await _host.Publisher.WaitForAsync<TorrentSpecChanged>(s => s.InfoHash == torrent.InfoHash && s.Revision == 3)).Encryption);
