@@ -46,15 +46,15 @@ def main():
                    help="loopback address to listen and dial from (libtorrent's DHT keeps one node per address)")
     p.add_argument("--dht-bootstrap", action="append", default=[],
                    help="host:port of a DHT node to join through (repeatable); turns libtorrent's DHT on")
+    p.add_argument("--lsd", action="store_true",
+                   help="local service discovery (BEP 14) on: only inside a network namespace a test made (multicast)")
+    p.add_argument("--lsd-interval", type=int, default=5,
+                   help="seconds between libtorrent's LSD announces with --lsd (local_service_announce_interval)")
     p.add_argument("--report-peers", action="store_true", help="print the connected peers and how each was found")
     p.add_argument("--keep-seed-connections", action="store_true",
                    help="keep connections between seeds (close_redundant_connections off), so a seed can pass another on in PEX")
     p.add_argument("--no-seeding-dials", action="store_true",
                    help="a seed dials nobody (seeding_outgoing_connections off): every connection to it is the other side's")
-    p.add_argument("--lsd", action="store_true",
-                   help="local service discovery (BEP 14) on: only inside a network namespace a test made (multicast)")
-    p.add_argument("--lsd-interval", type=int, default=5,
-                   help="seconds between libtorrent's LSD announces with --lsd (local_service_announce_interval)")
     a = p.parse_args()
 
     settings = {
@@ -90,6 +90,9 @@ def main():
         settings["close_redundant_connections"] = False
     if a.no_seeding_dials:
         settings["seeding_outgoing_connections"] = False
+    if a.lsd:
+        settings["enable_lsd"] = True
+        settings["local_service_announce_interval"] = a.lsd_interval
     if a.enc == "forced":
         settings["out_enc_policy"] = int(lt.enc_policy.forced)
         settings["in_enc_policy"] = int(lt.enc_policy.forced)
@@ -114,9 +117,6 @@ def main():
             "dht_announce_interval": 5,
             "alert_mask": settings["alert_mask"] | lt.alert.category_t.dht_notification,
         })
-    if a.lsd:
-        settings["enable_lsd"] = True
-        settings["local_service_announce_interval"] = a.lsd_interval
     ses = lt.session(settings)
 
     # Wait for the listen socket so the port can be reported (port 0 = any free port).
