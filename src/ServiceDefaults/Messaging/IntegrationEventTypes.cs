@@ -64,6 +64,10 @@ public static class IntegrationEventJson
 {
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
+    /// <summary>The event as UTF-8 JSON in this shape, as its runtime type: what goes into a Kafka message's value.</summary>
+    public static byte[] SerializeToUtf8Bytes(IntegrationEvent @event)
+        => JsonSerializer.SerializeToUtf8Bytes(@event, @event.GetType(), Options);
+
     private static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);

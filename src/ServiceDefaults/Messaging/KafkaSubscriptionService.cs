@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -264,14 +265,19 @@ internal sealed partial class KafkaSubscriptionService(
     private async Task HandleAsync(ConsumeResult<string?, byte[]?> result, CancellationToken cancellationToken)
     {
         var headers = result.Message.Headers;
-        var parent = TraceContext.Extract(headers);
-        using var activity = MessagingTelemetry.ActivitySource.StartActivity(options.Topic + " process", ActivityKind.Consumer, parent);
-        activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.destination.name", options.Topic);
-        activity?.SetTag("messaging.consumer.group.name", options.GroupId);
-        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value);
-        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
-        activity?.SetTag("messaging.kafka.message.key", result.Message.Key);
+        // The trace context is read, and the activity named, only when someone listens.
+        using var activity = MessagingTelemetry.ActivitySource.HasListeners()
+            ? MessagingTelemetry.ActivitySource.StartActivity(options.Topic + " process", ActivityKind.Consumer, TraceContext.Extract(headers))
+            : null;
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.destination.name", options.Topic);
+            activity.SetTag("messaging.consumer.group.name", options.GroupId);
+            activity.SetTag("messaging.destination.partition.id", result.Partition.Value);
+            activity.SetTag("messaging.kafka.offset", result.Offset.Value);
+            activity.SetTag("messaging.kafka.message.key", result.Message.Key);
+        }
 
         if (result.Message.Value is null)
         {
@@ -286,8 +292,8 @@ internal sealed partial class KafkaSubscriptionService(
             await DeadLetterAsync(result, $"Unknown message type '{typeName}'.", "UnknownMessageType", cancellationToken).ConfigureAwait(false);
             return;
         }
-        var versionText = GetString(headers, KafkaHeaders.SchemaVersion);
-        var version = int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 1;
+        var version = headers.TryGetLastBytes(KafkaHeaders.SchemaVersion, out var versionBytes)
+            && Utf8Parser.TryParse(versionBytes, out int v, out var consumed) && consumed == versionBytes.Length && v >= 0 ? v : 1;
         if (version > supportedVersion)
         {
             await DeadLetterAsync(result, $"Schema version {version} of {typeName} is newer than the supported {supportedVersion}.",
