@@ -131,7 +131,7 @@ public sealed partial class TorrentEventOutbox(
         {
             if (inFlight.Count < BatchesInFlight)
             {
-                var batch = ReadBatch(sentThrough);
+                var batch = ReadBatch(sentThrough, inFlight.Count == 0);
                 if (batch.Count > 0)
                 {
                     inFlight.Enqueue((batch, Send(batch)));
@@ -186,19 +186,21 @@ public sealed partial class TorrentEventOutbox(
     }
 
     /// <summary>The oldest events after <paramref name="sentThrough"/>, at most <see cref="BatchSize"/>.</summary>
-    private IReadOnlyList<JournalEntry> ReadBatch(long sentThrough)
+    private IReadOnlyList<JournalEntry> ReadBatch(long sentThrough, bool nothingInFlight)
     {
         lock (_gate)
         {
             if (_journalOnly)
             {
                 var rows = journal!.ReadAfter(sentThrough, BatchSize);
-                if (rows.Count > 0)
+                if (rows.Count > 0 || !nothingInFlight)
                 {
+                    // While some are in flight they may fail and have to be read from the journal again.
                     return rows;
                 }
-                // Under the gate, so no event is written between: from now on the memory holds exactly the journal's rows
-                // after those sent (none: the memory was emptied when the journal took over, and stayed so).
+                // Nothing in flight and nothing after it: every row read was acknowledged and removed, so the journal is
+                // empty. Under the gate, so no event is written between: from now on the memory (empty since the
+                // journal took over) holds exactly the journal's rows.
                 _journalOnly = false;
             }
             // What is in flight sits at the head of the memory, BatchesInFlight batches at most.
