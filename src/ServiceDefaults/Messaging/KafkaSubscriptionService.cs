@@ -286,10 +286,11 @@ internal sealed partial class KafkaSubscriptionService(
             return;
         }
 
-        var typeName = GetString(headers, KafkaHeaders.MessageType);
-        if (typeName is null || !messagingOptions.Value.EventTypes.TryGet(typeName, out var type, out var supportedVersion))
+        // Looked up from the header's bytes: no string per message.
+        if (headers is null || !headers.TryGetLastBytes(KafkaHeaders.MessageType, out var typeBytes)
+            || !messagingOptions.Value.EventTypes.TryGet(typeBytes, out var typeName, out var type, out var supportedVersion))
         {
-            await DeadLetterAsync(result, $"Unknown message type '{typeName}'.", "UnknownMessageType", cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(result, $"Unknown message type '{GetString(headers, KafkaHeaders.MessageType)}'.", "UnknownMessageType", cancellationToken).ConfigureAwait(false);
             return;
         }
         var version = headers.TryGetLastBytes(KafkaHeaders.SchemaVersion, out var versionBytes)
