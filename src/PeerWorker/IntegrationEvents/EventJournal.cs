@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using TorrentEdge.Contracts.Torrents;
 using TorrentEdge.ServiceDefaults.Messaging;
 
@@ -18,6 +21,8 @@ public sealed class EventJournal : IDisposable
     private readonly FileStream _lock;
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+    private static readonly ConcurrentDictionary<Type, byte[]> TypeNames = new();
+    private sqlite3_stmt? _insert;
 
     public EventJournal(string directory, string replicaId)
     {
@@ -56,29 +61,56 @@ public sealed class EventJournal : IDisposable
     /// </summary>
     public long AppendRange(IReadOnlyList<TorrentEvent> events)
     {
+        var bodies = new byte[events.Count][];
+        for (var i = 0; i < bodies.Length; i++)
+        {
+            bodies[i] = IntegrationEventJson.SerializeToUtf8Bytes(events[i]);
+        }
+        return AppendRange(events, bodies);
+    }
+
+    /// <summary>
+    /// As <see cref="AppendRange(IReadOnlyList{TorrentEvent})"/> with each event's body already serialized by
+    /// <see cref="IntegrationEventJson.SerializeToUtf8Bytes"/>, so that the caller can publish the same bytes. The positions
+    /// of one call are consecutive.
+    /// </summary>
+    public long AppendRange(IReadOnlyList<TorrentEvent> events, IReadOnlyList<byte[]> bodies)
+    {
         ArgumentOutOfRangeException.ThrowIfZero(events.Count);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(bodies.Count, events.Count);
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            using var command = InsertCommand(_connection, transaction);
-            long position = 0;
-            foreach (var e in events)
+            // SQLite's own prepared statement, kept for the connection's life, with the UTF-8 bound as is: per row,
+            // Microsoft.Data.Sqlite's command built a reader and converted every string (a third of the journal's time).
+            var db = _connection.Handle!;
+            var insert = _insert ??= Prepare(db, "INSERT INTO events (type, body) VALUES (?1, ?2)");
+            for (var i = 0; i < events.Count; i++)
             {
-                command.Parameters["$type"].Value = IntegrationEventTypes.NameOf(e.GetType());
-                command.Parameters["$body"].Value = JsonSerializer.Serialize(e, e.GetType(), IntegrationEventJson.Options);
-                position = (long)command.ExecuteScalar()!;
+                Check(db, raw.sqlite3_bind_text(insert, 1, TypeName(events[i].GetType())));
+                Check(db, raw.sqlite3_bind_text(insert, 2, bodies[i]));
+                var rc = raw.sqlite3_step(insert);
+                raw.sqlite3_reset(insert);
+                if (rc != raw.SQLITE_DONE)
+                {
+                    Check(db, rc);
+                }
             }
+            var position = raw.sqlite3_last_insert_rowid(db);
             transaction.Commit();
             return position;
         }
     }
 
     /// <summary>The oldest <paramref name="limit"/> events, in the order they were written.</summary>
-    public IReadOnlyList<(long Position, TorrentEvent Event)> ReadOldest(int limit)
+    public IReadOnlyList<JournalEntry> ReadOldest(int limit) => ReadAfter(0, limit);
+
+    /// <summary>The oldest <paramref name="limit"/> events after <paramref name="position"/>, in the order they were written.</summary>
+    public IReadOnlyList<JournalEntry> ReadAfter(long position, int limit)
     {
         lock (_gate)
         {
-            return Read(_connection, limit);
+            return Read(_connection, position, limit);
         }
     }
 
@@ -107,6 +139,7 @@ public sealed class EventJournal : IDisposable
 
     public void Dispose()
     {
+        _insert?.Dispose();
         _connection.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
         _lock.Dispose();
@@ -137,15 +170,10 @@ public sealed class EventJournal : IDisposable
                 var connectionString = Connection(database);
                 using (var orphan = Open(connectionString))
                 {
-                    var rows = Read(orphan, int.MaxValue);
-                    lock (_gate)
+                    var rows = Read(orphan, 0, int.MaxValue);
+                    if (rows.Count > 0)
                     {
-                        using var transaction = _connection.BeginTransaction();
-                        foreach (var (_, e) in rows)
-                        {
-                            Insert(_connection, transaction, IntegrationEventTypes.NameOf(e.GetType()), JsonSerializer.Serialize(e, e.GetType(), IntegrationEventJson.Options));
-                        }
-                        transaction.Commit();
+                        AppendRange([.. rows.Select(r => r.Event)], [.. rows.Select(r => r.Body)]);
                     }
                     adopted += rows.Count;
                 }
@@ -158,6 +186,22 @@ public sealed class EventJournal : IDisposable
             File.Delete(lockPath);
         }
         return adopted;
+    }
+
+    private static byte[] TypeName(Type type) => TypeNames.GetOrAdd(type, static t => Encoding.UTF8.GetBytes(IntegrationEventTypes.NameOf(t)));
+
+    private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+    {
+        Check(db, raw.sqlite3_prepare_v2(db, sql, out var statement));
+        return statement;
+    }
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
     }
 
     private static string Connection(string path) => new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
@@ -180,39 +224,27 @@ public sealed class EventJournal : IDisposable
         return connection;
     }
 
-    private static long Insert(SqliteConnection connection, SqliteTransaction? transaction, string type, string body)
-    {
-        using var command = InsertCommand(connection, transaction);
-        command.Parameters["$type"].Value = type;
-        command.Parameters["$body"].Value = body;
-        return (long)command.ExecuteScalar()!;
-    }
-
-    private static SqliteCommand InsertCommand(SqliteConnection connection, SqliteTransaction? transaction)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO events (type, body) VALUES ($type, $body) RETURNING position";
-        command.Parameters.Add("$type", SqliteType.Text);
-        command.Parameters.Add("$body", SqliteType.Text);
-        return command;
-    }
-
-    private static List<(long, TorrentEvent)> Read(SqliteConnection connection, int limit)
+    private static List<JournalEntry> Read(SqliteConnection connection, long after, int limit)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT position, type, body FROM events ORDER BY position LIMIT $limit";
+        command.CommandText = "SELECT position, type, body FROM events WHERE position > $after ORDER BY position LIMIT $limit";
+        command.Parameters.AddWithValue("$after", after);
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
-        var rows = new List<(long, TorrentEvent)>();
+        var rows = new List<JournalEntry>();
         while (reader.Read())
         {
+            // The body as written (UTF-8 JSON): published as it is, not serialized again.
+            var body = reader.GetFieldValue<byte[]>(2);
             if (Types.TryGet(reader.GetString(1), out var type, out _)
-                && JsonSerializer.Deserialize(reader.GetString(2), type, IntegrationEventJson.Options) is TorrentEvent e)
+                && JsonSerializer.Deserialize(body, type, IntegrationEventJson.Options) is TorrentEvent e)
             {
-                rows.Add((reader.GetInt64(0), e));
+                rows.Add(new JournalEntry(reader.GetInt64(0), e, body));
             }
         }
         return rows;
     }
 }
+
+/// <summary>An event in the <see cref="EventJournal"/>: its position, the event, and its body as written (UTF-8 JSON).</summary>
+public readonly record struct JournalEntry(long Position, TorrentEvent Event, byte[] Body);

@@ -22,12 +22,15 @@ public sealed partial class TorrentEventOutbox(
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     // Up to this many publishes in flight at once: enough to fill the producer's batches (linger) on every partition.
     private const int BatchSize = 2_000;
+    // Batches handed to the producer before the oldest is acknowledged: the next batch goes out while the brokers
+    // acknowledge the one before, instead of the drain idling for a round trip (and a journal delete) per batch.
+    private const int BatchesInFlight = 3;
 
     private readonly TorrentSequences _sequences = sequences ?? new TorrentSequences(null);
     // What the drain publishes from: the journal's rows, kept in memory as written so the drain need not read them back
     // and parse them again (that cost about as much as writing them). The journal alone is read while it holds rows that
     // are not here: at start (events left by a stop or adopted), or once more than MemoryLimit waited (a long outage).
-    private readonly Queue<(long Position, TorrentEvent Event)> _memory = new();
+    private readonly Queue<JournalEntry> _memory = new();
     private const int MemoryLimit = 100_000;
     private bool _journalOnly = journal is not null && journal.Count > 0;
     private readonly SemaphoreSlim _signal = new(0, 1);
@@ -61,14 +64,17 @@ public sealed partial class TorrentEventOutbox(
         {
             // Under the lock: a torrent's sequence numbers and its journal positions grow together.
             var numbered = new TorrentEvent[events.Count];
+            var bodies = new byte[events.Count][];
             for (var i = 0; i < numbered.Length; i++)
             {
                 numbered[i] = events[i] with { Sequence = _sequences.Next(events[i].InfoHash) };
+                // Serialized once: the journal stores these bytes and the drain publishes them.
+                bodies[i] = IntegrationEventJson.SerializeToUtf8Bytes(numbered[i]);
             }
             if (journal is not null)
             {
                 // One transaction: its positions are consecutive.
-                _memoryPosition = journal.AppendRange(numbered) - numbered.Length;
+                _memoryPosition = journal.AppendRange(numbered, bodies) - numbered.Length;
                 if (!_journalOnly && _memory.Count + numbered.Length > MemoryLimit)
                 {
                     _journalOnly = true;
@@ -77,9 +83,9 @@ public sealed partial class TorrentEventOutbox(
             }
             if (!_journalOnly)
             {
-                foreach (var e in numbered)
+                for (var i = 0; i < numbered.Length; i++)
                 {
-                    _memory.Enqueue((++_memoryPosition, e));
+                    _memory.Enqueue(new JournalEntry(++_memoryPosition, numbered[i], bodies[i]));
                 }
             }
             if (Interlocked.Add(ref _pending, numbered.Length) == numbered.Length && _idle.Task.IsCompleted)
@@ -119,26 +125,46 @@ public sealed partial class TorrentEventOutbox(
         }
         // Not stoppingToken: the drain goes on while the host stops, so final status still goes out; StopAsync bounds
         // it, and whatever is left stays in the journal for the next start (or for the replica that adopts it).
+        var inFlight = new Queue<(IReadOnlyList<JournalEntry> Batch, Task[] Sends)>();
+        long sentThrough = 0; // the position of the newest event handed to the producer
         while (!_stopped)
         {
-            var batch = ReadBatch();
-            if (batch.Count == 0)
+            if (inFlight.Count < BatchesInFlight)
+            {
+                var batch = ReadBatch(sentThrough, inFlight.Count == 0);
+                if (batch.Count > 0)
+                {
+                    inFlight.Enqueue((batch, Send(batch)));
+                    sentThrough = batch[^1].Position;
+                    continue;
+                }
+            }
+            if (inFlight.Count == 0)
             {
                 await _signal.WaitAsync(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
-            var (acknowledged, complete) = await PublishBatchAsync(batch).ConfigureAwait(false);
+            var (oldest, sends) = inFlight.Dequeue();
+            var (acknowledged, complete) = await AcknowledgedAsync(oldest, sends).ConfigureAwait(false);
             if (acknowledged > 0)
             {
-                Remove(batch[acknowledged - 1].Position, acknowledged);
-            }
-            if (!complete && !await BackOffAsync().ConfigureAwait(false))
-            {
-                return;
+                Remove(oldest[acknowledged - 1].Position, acknowledged);
             }
             if (complete)
             {
                 _backoff = InitialBackoff;
+                continue;
+            }
+            // Let every later publish finish before reading again from the first unacknowledged event, so that none is
+            // still in the producer when it goes out again.
+            while (inFlight.TryDequeue(out var later))
+            {
+                await Task.WhenAll(later.Sends.Select(t => t.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            }
+            sentThrough = acknowledged > 0 ? oldest[acknowledged - 1].Position : oldest[0].Position - 1;
+            if (!await BackOffAsync().ConfigureAwait(false))
+            {
+                return;
             }
         }
     }
@@ -159,21 +185,26 @@ public sealed partial class TorrentEventOutbox(
         base.Dispose();
     }
 
-    private IReadOnlyList<(long Position, TorrentEvent Event)> ReadBatch()
+    /// <summary>The oldest events after <paramref name="sentThrough"/>, at most <see cref="BatchSize"/>.</summary>
+    private IReadOnlyList<JournalEntry> ReadBatch(long sentThrough, bool nothingInFlight)
     {
         lock (_gate)
         {
             if (_journalOnly)
             {
-                var rows = journal!.ReadOldest(BatchSize);
-                if (rows.Count > 0)
+                var rows = journal!.ReadAfter(sentThrough, BatchSize);
+                if (rows.Count > 0 || !nothingInFlight)
                 {
+                    // While some are in flight they may fail and have to be read from the journal again.
                     return rows;
                 }
-                // Under the gate, so no event is written between: from now on the memory holds exactly the journal's rows.
+                // Nothing in flight and nothing after it: every row read was acknowledged and removed, so the journal is
+                // empty. Under the gate, so no event is written between: from now on the memory (empty since the
+                // journal took over) holds exactly the journal's rows.
                 _journalOnly = false;
             }
-            return [.. _memory.Take(BatchSize)];
+            // What is in flight sits at the head of the memory, BatchesInFlight batches at most.
+            return [.. _memory.SkipWhile(e => e.Position <= sentThrough).Take(BatchSize)];
         }
     }
 
@@ -195,29 +226,38 @@ public sealed partial class TorrentEventOutbox(
     }
 
     /// <summary>
-    /// Hands the whole batch to the producer at once, in the journal's order, then waits for the acknowledgements: the
-    /// producer batches them (linger) and keeps several requests in flight, and because it is idempotent (at most 5 in
-    /// flight per broker) each partition, so each torrent, still gets them in the order produced, also across its own
-    /// retries. Returns how many of the oldest were acknowledged in a row, and whether that was all of them. Events
-    /// after a failed one may have gone out too; they are sent again with it (consumers skip sequences they have seen).
+    /// Hands the whole batch to the producer at once, in the journal's order: the producer batches them (linger) and keeps
+    /// several requests in flight, and because it is idempotent (at most 5 in flight per broker) each partition, so each
+    /// torrent, still gets them in the order produced, also across its own retries.
     /// </summary>
-    private async Task<(int Acknowledged, bool Complete)> PublishBatchAsync(IReadOnlyList<(long Position, TorrentEvent Event)> batch)
+    private Task[] Send(IReadOnlyList<JournalEntry> batch)
     {
         var sends = new Task[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            var e = batch[i].Event;
+            var (_, e, body) = batch[i];
             try
             {
                 // No cancellation: a produce abandoned by its caller would still be in the producer's queue, and be
                 // sent after the retry of an event behind it. The producer's message.timeout.ms ends a failed attempt.
-                sends[i] = publisher.PublishAsync(Topics.TorrentEvents, e.InfoHash, e, CancellationToken.None);
+                // The journal's bytes go out as they are: serialized once.
+                sends[i] = publisher.PublishSerializedAsync(Topics.TorrentEvents, e.InfoHash, e, body, CancellationToken.None);
             }
             catch (Exception ex)
             {
                 sends[i] = Task.FromException(ex);
             }
         }
+        return sends;
+    }
+
+    /// <summary>
+    /// Waits for a batch's acknowledgements. Returns how many of the oldest were acknowledged in a row, and whether that
+    /// was all of them. Events after a failed one may have gone out too; they are sent again with it (consumers skip
+    /// sequences they have seen).
+    /// </summary>
+    private async Task<(int Acknowledged, bool Complete)> AcknowledgedAsync(IReadOnlyList<JournalEntry> batch, Task[] sends)
+    {
         var acknowledged = 0;
         for (var i = 0; i < sends.Length; i++)
         {

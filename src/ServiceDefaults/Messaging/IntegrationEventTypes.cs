@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorrentEdge.Contracts;
@@ -46,6 +48,22 @@ public sealed class IntegrationEventTypes
         return this;
     }
 
+    /// <summary>As <see cref="TryGet(string, out Type, out int)"/> for a name in UTF-8 (a header's bytes); <paramref name="name"/> is the registered name.</summary>
+    public bool TryGet(ReadOnlySpan<byte> utf8Name, [NotNullWhen(true)] out string? name, out Type type, out int supportedSchemaVersion)
+    {
+        Span<char> chars = stackalloc char[128];
+        if (utf8Name.Length <= chars.Length && Encoding.UTF8.TryGetChars(utf8Name, chars, out var written)
+            && _types.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..written], out name, out var entry))
+        {
+            (type, supportedSchemaVersion) = entry;
+            return true;
+        }
+        name = null;
+        type = typeof(void);
+        supportedSchemaVersion = 0;
+        return false;
+    }
+
     public bool TryGet(string name, out Type type, out int supportedSchemaVersion)
     {
         if (_types.TryGetValue(name, out var entry))
@@ -63,6 +81,10 @@ public sealed class IntegrationEventTypes
 public static class IntegrationEventJson
 {
     public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary>The event as UTF-8 JSON in this shape, as its runtime type: what goes into a Kafka message's value.</summary>
+    public static byte[] SerializeToUtf8Bytes(IntegrationEvent @event)
+        => JsonSerializer.SerializeToUtf8Bytes(@event, @event.GetType(), Options);
 
     private static JsonSerializerOptions CreateOptions()
     {

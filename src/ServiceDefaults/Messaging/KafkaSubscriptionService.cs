@@ -1,6 +1,9 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text;
+using System.Threading.Channels;
 using System.Text.Json;
 using Confluent.Kafka;
 using MassTransit;
@@ -35,7 +38,14 @@ internal sealed partial class KafkaSubscriptionService(
     // The next offset to commit per partition, handed to librdkafka only when committing: one native call per partition
     // and commit instead of one per message.
     private readonly Dictionary<TopicPartition, Offset> _handled = [];
+    private readonly Lock _handledGate = new();
     private long _lastCommitTimestamp;
+    // Messages read and parsed by the polling thread and not yet handled by the dispatching one.
+    private int _unhandled;
+    private Task _dispatch = Task.CompletedTask;
+
+    /// <summary>How many parsed messages the polling thread may read ahead of the one being handled.</summary>
+    internal const int ReadAhead = 256;
 
     /// <summary>How long the loop waits before building a new consumer after a fatal error.</summary>
     internal static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
@@ -79,10 +89,20 @@ internal sealed partial class KafkaSubscriptionService(
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         IConsumer<string?, byte[]?>? consumer = null;
+        // Two threads, one order: this one polls and parses (deserializes) up to ReadAhead messages ahead, the dispatch
+        // task hands them to the mediator one at a time in the order read, so consumers see what they saw before, while
+        // parsing (about two fifths of the per-message cost) runs beside their handling.
+        var parsed = Channel.CreateBounded<Parsed>(new BoundedChannelOptions(ReadAhead) { SingleReader = true, SingleWriter = true });
+        using var dispatchStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         try
         {
             _offsetsStored = false;
             _handled.Clear();
+            _unhandled = 0;
+            _dispatch = Task.Run(() => DispatchAsync(parsed.Reader, dispatchStop.Token), CancellationToken.None);
+            // A dispatch that ends (stopping, or an unexpected error) ends polling too.
+            _ = _dispatch.ContinueWith(static (_, cts) => ((CancellationTokenSource)cts!).Cancel(), dispatchStop, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             consumer = BuildConsumer();
             consumer.Subscribe(options.Topic);
             state.StartedAt = time.GetUtcNow();
@@ -91,7 +111,7 @@ internal sealed partial class KafkaSubscriptionService(
             LogStarted(logger, options.Topic, options.GroupId);
             _lastCommitTimestamp = time.GetTimestamp();
 
-            while (!stoppingToken.IsCancellationRequested)
+            while (!dispatchStop.IsCancellationRequested)
             {
                 ConsumeResult<string?, byte[]?>? result;
                 try
@@ -107,22 +127,36 @@ internal sealed partial class KafkaSubscriptionService(
 
                 if (result is not null && !result.IsPartitionEOF)
                 {
-                    await HandleAsync(result, stoppingToken).ConfigureAwait(false);
-                    _handled[result.TopicPartition] = result.Offset + 1;
-                    _offsetsStored = true;
+                    Interlocked.Increment(ref _unhandled);
+                    await parsed.Writer.WriteAsync(Parse(result), dispatchStop.Token).ConfigureAwait(false);
                 }
-                if (_offsetsStored && time.GetElapsedTime(_lastCommitTimestamp) >= options.CommitInterval)
+                if (time.GetElapsedTime(_lastCommitTimestamp) >= options.CommitInterval)
                 {
                     Commit(consumer);
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (dispatchStop.IsCancellationRequested)
         {
             // Shutting down in the middle of a message: its offset was not stored, so it is handled again after a restart.
         }
         finally
         {
+            parsed.Writer.TryComplete();
+            dispatchStop.Cancel();
+            Exception? dispatchFailure = null;
+            try
+            {
+                await _dispatch.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (dispatchStop.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Rethrown (for the supervisor) once the consumer below is closed.
+                dispatchFailure = ex;
+            }
             state.Running = false;
             state.ClearAssignment();
             if (consumer is not null)
@@ -137,6 +171,10 @@ internal sealed partial class KafkaSubscriptionService(
                     LogConsumeError(logger, options.Topic, options.GroupId, ex.Error.Reason);
                 }
                 consumer.Dispose();
+            }
+            if (dispatchFailure is not null)
+            {
+                ExceptionDispatchInfo.Throw(dispatchFailure);
             }
         }
     }
@@ -177,10 +215,14 @@ internal sealed partial class KafkaSubscriptionService(
             })
             .SetPartitionsRevokedHandler((c, offsets) =>
             {
-                // Keep what was handled on these partitions before another member takes them.
+                // Keep what was handled on these partitions before another member takes them: everything read first.
+                WaitForDispatch();
                 Commit(c);
                 var partitions = offsets.Select(o => o.TopicPartition).ToList();
-                partitions.ForEach(p => _handled.Remove(p));
+                lock (_handledGate)
+                {
+                    partitions.ForEach(p => _handled.Remove(p));
+                }
                 state.Revoke(partitions);
                 LogRevoked(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
                 Notify(partitions, assigned: false, lost: false);
@@ -188,8 +230,12 @@ internal sealed partial class KafkaSubscriptionService(
             .SetPartitionsLostHandler((_, offsets) =>
             {
                 // Another member may have handled them since: what was handled here is not committed.
+                WaitForDispatch();
                 var partitions = offsets.Select(o => o.TopicPartition).ToList();
-                partitions.ForEach(p => _handled.Remove(p));
+                lock (_handledGate)
+                {
+                    partitions.ForEach(p => _handled.Remove(p));
+                }
                 state.Revoke(partitions);
                 LogRevoked(logger, options.Topic, options.GroupId, string.Join(',', partitions.Select(p => p.Partition.Value)));
                 Notify(partitions, assigned: false, lost: true);
@@ -227,6 +273,14 @@ internal sealed partial class KafkaSubscriptionService(
 
     private void Commit(IConsumer<string?, byte[]?> consumer)
     {
+        lock (_handledGate)
+        {
+            CommitLocked(consumer);
+        }
+    }
+
+    private void CommitLocked(IConsumer<string?, byte[]?> consumer)
+    {
         if (!_offsetsStored)
         {
             return;
@@ -260,18 +314,87 @@ internal sealed partial class KafkaSubscriptionService(
         }
     }
 
-    /// <summary>Returns once the message was handled or dead-lettered; throws only when stopping.</summary>
-    private async Task HandleAsync(ConsumeResult<string?, byte[]?> result, CancellationToken cancellationToken)
+    /// <summary>A message as read: its event type and the deserialized event, or why it cannot be handed to a consumer.</summary>
+    private sealed record Parsed(ConsumeResult<string?, byte[]?> Result, Type? Type, string? TypeName, object? Message, string? Error, string? ErrorType);
+
+    /// <summary>On the polling thread: everything about a message that does not depend on the ones before it.</summary>
+    private Parsed Parse(ConsumeResult<string?, byte[]?> result)
     {
         var headers = result.Message.Headers;
-        var parent = TraceContext.Extract(headers);
-        using var activity = MessagingTelemetry.ActivitySource.StartActivity(options.Topic + " process", ActivityKind.Consumer, parent);
-        activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.destination.name", options.Topic);
-        activity?.SetTag("messaging.consumer.group.name", options.GroupId);
-        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value);
-        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
-        activity?.SetTag("messaging.kafka.message.key", result.Message.Key);
+        if (result.Message.Value is null)
+        {
+            return new Parsed(result, null, null, null, null, null);
+        }
+        // Looked up from the header's bytes: no string per message.
+        if (headers is null || !headers.TryGetLastBytes(KafkaHeaders.MessageType, out var typeBytes)
+            || !messagingOptions.Value.EventTypes.TryGet(typeBytes, out var typeName, out var type, out var supportedVersion))
+        {
+            return new Parsed(result, null, null, null, $"Unknown message type '{GetString(headers, KafkaHeaders.MessageType)}'.", "UnknownMessageType");
+        }
+        var version = headers.TryGetLastBytes(KafkaHeaders.SchemaVersion, out var versionBytes)
+            && Utf8Parser.TryParse(versionBytes, out int v, out var consumed) && consumed == versionBytes.Length && v >= 0 ? v : 1;
+        if (version > supportedVersion)
+        {
+            return new Parsed(result, type, typeName, null, $"Schema version {version} of {typeName} is newer than the supported {supportedVersion}.",
+                "UnsupportedSchemaVersion");
+        }
+        try
+        {
+            var message = JsonSerializer.Deserialize(result.Message.Value, type, IntegrationEventJson.Options)
+                ?? throw new JsonException("The message body is JSON null.");
+            return new Parsed(result, type, typeName, message, null, null);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            return new Parsed(result, type, typeName, null, ex.Message, ex.GetType().FullName!);
+        }
+    }
+
+    /// <summary>Hands the parsed messages to the consumers one at a time, in the order read, and marks each handled.</summary>
+    private async Task DispatchAsync(ChannelReader<Parsed> reader, CancellationToken cancellationToken)
+    {
+        await foreach (var parsed in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await HandleAsync(parsed, cancellationToken).ConfigureAwait(false);
+            lock (_handledGate)
+            {
+                _handled[parsed.Result.TopicPartition] = parsed.Result.Offset + 1;
+                _offsetsStored = true;
+            }
+            Interlocked.Decrement(ref _unhandled);
+        }
+    }
+
+    /// <summary>
+    /// On the polling thread, in a rebalance callback: waits until every message read so far was handled (or the dispatch
+    /// ended), so that what is committed, and what is dropped for partitions that go, covers all of them.
+    /// </summary>
+    private void WaitForDispatch()
+    {
+        while (Volatile.Read(ref _unhandled) > 0 && !_dispatch.IsCompleted)
+        {
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>Returns once the message was handled or dead-lettered; throws only when stopping.</summary>
+    private async Task HandleAsync(Parsed parsed, CancellationToken cancellationToken)
+    {
+        var result = parsed.Result;
+        var headers = result.Message.Headers;
+        // The trace context is read, and the activity named, only when someone listens.
+        using var activity = MessagingTelemetry.ActivitySource.HasListeners()
+            ? MessagingTelemetry.ActivitySource.StartActivity(options.Topic + " process", ActivityKind.Consumer, TraceContext.Extract(headers))
+            : null;
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.destination.name", options.Topic);
+            activity.SetTag("messaging.consumer.group.name", options.GroupId);
+            activity.SetTag("messaging.destination.partition.id", result.Partition.Value);
+            activity.SetTag("messaging.kafka.offset", result.Offset.Value);
+            activity.SetTag("messaging.kafka.message.key", result.Message.Key);
+        }
 
         if (result.Message.Value is null)
         {
@@ -279,31 +402,9 @@ internal sealed partial class KafkaSubscriptionService(
             LogTombstone(logger, options.Topic, result.Partition.Value, result.Offset.Value);
             return;
         }
-
-        var typeName = GetString(headers, KafkaHeaders.MessageType);
-        if (typeName is null || !messagingOptions.Value.EventTypes.TryGet(typeName, out var type, out var supportedVersion))
+        if (parsed.Message is not { } message || parsed.Type is not { } type || parsed.TypeName is not { } typeName)
         {
-            await DeadLetterAsync(result, $"Unknown message type '{typeName}'.", "UnknownMessageType", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var versionText = GetString(headers, KafkaHeaders.SchemaVersion);
-        var version = int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 1;
-        if (version > supportedVersion)
-        {
-            await DeadLetterAsync(result, $"Schema version {version} of {typeName} is newer than the supported {supportedVersion}.",
-                "UnsupportedSchemaVersion", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        object message;
-        try
-        {
-            message = JsonSerializer.Deserialize(result.Message.Value, type, IntegrationEventJson.Options)
-                ?? throw new JsonException("The message body is JSON null.");
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException)
-        {
-            await DeadLetterAsync(result, ex.Message, ex.GetType().FullName!, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(result, parsed.Error!, parsed.ErrorType!, cancellationToken).ConfigureAwait(false);
             return;
         }
 

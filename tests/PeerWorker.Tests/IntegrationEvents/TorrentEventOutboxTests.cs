@@ -142,6 +142,8 @@ public sealed class TorrentEventOutboxTests : IDisposable
         var left = journal.ReadOldest(10);
         Assert.Equal([first + 4, first + 5], left.Select(r => r.Position));
         Assert.Equal([3L, 4L], left.Select(r => ((TorrentCompleted)r.Event).TotalBytes));
+        // The body is the bytes written, which the drain publishes as they are.
+        Assert.All(left, r => Assert.Equal(IntegrationEventJson.SerializeToUtf8Bytes(r.Event), r.Body));
     }
 
     [Fact]

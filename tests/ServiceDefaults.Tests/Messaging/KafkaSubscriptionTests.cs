@@ -117,6 +117,33 @@ public sealed class KafkaSubscriptionTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishSerialized_EventsBytes_SentAsGivenWithHeadersAndConsumed()
+    {
+        var probe = new Probe();
+        using var host = BuildHost(probe);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var ping = new TestPinged("as serialized");
+        var body = IntegrationEventJson.SerializeToUtf8Bytes(ping);
+
+        await host.Services.GetRequiredService<IIntegrationEventPublisher>()
+            .PublishSerializedAsync(Topic, "key-1", ping, body, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => !probe.Handled.IsEmpty, "the consumer to handle the message");
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("as serialized", Assert.Single(probe.Handled).Text);
+        using var reader = Consumer(_kafka, "raw-reader");
+        reader.Subscribe(Topic);
+        var message = Assert.Single(ConsumeMany(reader, 1)).Message;
+        reader.Close();
+        string Header(string name) => Encoding.UTF8.GetString(message.Headers.GetLastBytes(name));
+        Assert.Equal(body, message.Value);
+        Assert.Equal(nameof(TestPinged), Header(KafkaHeaders.MessageType));
+        Assert.Equal("1", Header(KafkaHeaders.SchemaVersion));
+        Assert.Equal(ping.Id.ToString(), Header(KafkaHeaders.MessageId));
+        Assert.Equal(KafkaHeaders.JsonContentType, Header(KafkaHeaders.ContentType));
+    }
+
+    [Fact]
     public async Task Consume_ConsumerFailsTwiceThenSucceeds_RetriedAndCommittedOnce()
     {
         var probe = new Probe { FailuresBeforeSuccess = 2 };
