@@ -354,9 +354,10 @@ def leech(client, cfg, torrent, out_dir, log, timeout):
     bytes; aria2's first allocated block on disk (it writes blocks as they arrive)."""
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
-    if client in ("ours", "ours-buffered"):
+    if client in ("ours", "ours-buffered", "ours-b"):
         # ours-buffered: the same CLI writing through the page cache, to show what direct writes save.
-        args = [*cfg.cli, "download", torrent, "--out", out_dir, "--bind", "127.0.0.1", "--port", "0",
+        # ours-b: another build (--cli-b), to compare two builds in one run.
+        args = [*(cfg.cli_b if client == "ours-b" else cfg.cli), "download", torrent, "--out", out_dir, "--bind", "127.0.0.1", "--port", "0",
                 "--quiet", "--json", "--timeout", str(int(timeout))] + (["--buffered-writes"] if client == "ours-buffered" else [])
     elif client == "libtorrent":
         args = ["/usr/bin/python3", LT_PEER, "--mode", "download", "--torrent", torrent, "--save", out_dir,
@@ -560,7 +561,7 @@ def run_seeding(cfg, payloads, leechers=1):
     tdir = os.path.join(cfg.work, "run")
     os.makedirs(tdir, exist_ok=True)
     torrent = write_torrent(pl["torrent"], os.path.join(tdir, "single-notracker.torrent"), None)
-    who_all = ["ours", "libtorrent", "libtorrent-high"]
+    who_all = ["ours", "libtorrent", "libtorrent-high"] + (["ours-b"] if cfg.cli_b else [])
     seeders = {}
     logs = {}
     rows = []
@@ -575,14 +576,22 @@ def run_seeding(cfg, payloads, leechers=1):
         shutil.rmtree(resume, ignore_errors=True)
         seeders["ours"] = spawn("ours-seed", [*cfg.cli, "seed", torrent, pl["dir"], "--bind", "127.0.0.1", "--port", "0",
                                               "--resume", resume], logs["ours"])
+        if cfg.cli_b:
+            logs["ours-b"] = os.path.join(cfg.work, "logs", "%s-ours-b.log" % tag)
+            shutil.rmtree(resume + "-b", ignore_errors=True)
+            seeders["ours-b"] = spawn("ours-b-seed", [*cfg.cli_b, "seed", torrent, pl["dir"], "--bind", "127.0.0.1", "--port", "0",
+                                                      "--resume", resume + "-b"], logs["ours-b"])
+            wait_for(lambda: re.search(r"^seeding ", read(logs["ours-b"]), re.M), 600, "our seeder b to verify", seeders["ours-b"])
         for who in ("libtorrent", "libtorrent-high"):
             wait_for(lambda: lt_seeding(logs[who]), 600, who + " seeder", seeders[who])
         wait_for(lambda: re.search(r"^seeding ", read(logs["ours"]), re.M), 600, "our seeder to verify", seeders["ours"])
         ports = {"libtorrent": lt_port(logs["libtorrent"]), "libtorrent-high": lt_port(logs["libtorrent-high"]),
                  "ours": cli_listening(logs["ours"])}
+        if cfg.cli_b:
+            ports["ours-b"] = cli_listening(logs["ours-b"])
         print("[%s] seeders ready: %s" % (tag, ports), flush=True)
         for run in range(cfg.runs):
-            for who in who_all[run % 3:] + who_all[:run % 3]:
+            for who in who_all[run % len(who_all):] + who_all[:run % len(who_all)]:
                 if time.monotonic() > cfg.deadline:
                     break
                 sp = seeders[who]
@@ -630,7 +639,8 @@ def run_seeding(cfg, payloads, leechers=1):
     for who in who_all:
         ok = [r for r in rows if r["client"] == who and not r.get("error")]
         med[who] = (median([r["mibps"] for r in ok]), median([r["cpu_per_gib"] for r in ok]))
-        name = {"libtorrent": "libtorrent (default)", "libtorrent-high": "libtorrent (high_performance_seed)"}.get(who, who)
+        name = {"libtorrent": "libtorrent (default)", "libtorrent-high": "libtorrent (high_performance_seed)",
+                "ours-b": "ours, build b (--cli-b)"}.get(who, who)
         lines.append("| %s | %d/%d | %s | %s |" % (name, len(ok), len([r for r in rows if r["client"] == who]),
                                                  fmt(med[who][0]), fmt(med[who][1], "%.2f")))
     cfg.summary[tag] = med
@@ -968,6 +978,7 @@ def machine_limits(cfg):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", required=True, help="path to the built torrentedge-cli (apphost) or .dll")
+    ap.add_argument("--cli-b", default=None, help="a second build, run as client and seeder \"ours-b\" (A/B in one run)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 64M payloads, 1 run, 100 torrents and 200 connections, short time limits")
     ap.add_argument("--size", type=parse_size, default=None, help="payload size (default 1G; e.g. 256M for a quick run)")
@@ -996,6 +1007,8 @@ def main():
     cfg.summary = {}
     cfg.loads = []
     cfg.cli = [cfg.cli] if not cfg.cli.endswith(".dll") else ["dotnet", cfg.cli]
+    if cfg.cli_b:
+        cfg.cli_b = [cfg.cli_b] if not cfg.cli_b.endswith(".dll") else ["dotnet", cfg.cli_b]
     cfg.deadline = time.monotonic() + cfg.max_minutes * 60
     os.makedirs(os.path.join(cfg.work, "logs"), exist_ok=True)
     global pidfile
@@ -1020,7 +1033,7 @@ def main():
                                               cfg.seeders.split(","))
                 if "swarm" in cases:
                     sections += run_downloads(cfg, payloads, tracker.announce, cfg.layouts.split(","),
-                                              [c for c in cfg.clients.split(",") if c in ("ours", "libtorrent")],
+                                              [c for c in cfg.clients.split(",") if c in ("ours", "libtorrent", "ours-b")],
                                               cfg.seeders.split(","), count=cfg.swarm_size)
             finally:
                 stop(tracker.proc)
