@@ -409,6 +409,7 @@ public sealed partial class TorrentManager
         MaxDepth = MaxRequestDepth,
         InitialDepth = 32,
         MinQueueTime = TimeSpan.FromMilliseconds(500),
+        SlowStart = true,
     };
 
     private const int MaxRequestDepth = 500;
