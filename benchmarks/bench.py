@@ -307,6 +307,10 @@ class Tracker:
         self.announce = "http://127.0.0.1:%d/announce" % self.port
 
 
+SEEDER_KINDS = {"default": [], "high": ["--high-performance"]}
+SEEDER_LABELS = {"default": "default libtorrent seeder", "high": "libtorrent seeder on high_performance_seed()"}
+
+
 def lt_peer(mode, torrent, save, log, extra=()):
     return spawn("libtorrent-" + mode, ["/usr/bin/python3", LT_PEER, "--mode", mode, "--torrent", torrent, "--save", save,
                                         "--interval", "0.05", "--max-seconds", "3600", *extra], log)
@@ -350,9 +354,10 @@ def leech(client, cfg, torrent, out_dir, log, timeout):
     bytes; aria2's first allocated block on disk (it writes blocks as they arrive)."""
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
-    if client in ("ours", "ours-buffered"):
+    if client in ("ours", "ours-buffered", "ours-b"):
         # ours-buffered: the same CLI writing through the page cache, to show what direct writes save.
-        args = [*cfg.cli, "download", torrent, "--out", out_dir, "--bind", "127.0.0.1", "--port", "0",
+        # ours-b: another build (--cli-b), to compare two builds in one run.
+        args = [*(cfg.cli_b if client == "ours-b" else cfg.cli), "download", torrent, "--out", out_dir, "--bind", "127.0.0.1", "--port", "0",
                 "--quiet", "--json", "--timeout", str(int(timeout))] + (["--buffered-writes"] if client == "ours-buffered" else [])
     elif client == "libtorrent":
         args = ["/usr/bin/python3", LT_PEER, "--mode", "download", "--torrent", torrent, "--save", out_dir,
@@ -422,6 +427,8 @@ def leech(client, cfg, torrent, out_dir, log, timeout):
         "error": err,
     }
     shutil.rmtree(out_dir, ignore_errors=True)
+    r["load"] = os.getloadavg()[0]
+    cfg.loads.append(r["load"])
     return r
 
 
@@ -470,7 +477,7 @@ def summarize(rows, clients):
     return out
 
 
-def download_table(title, s, reference="libtorrent"):
+def download_table(title, s, reference="libtorrent", swarm=False):
     lines = ["### " + title, "",
              "| leecher | ok runs | MiB/s | CPU s per GiB | first piece (s) | peak RSS (MiB) |",
              "|---|---|---|---|---|---|"]
@@ -479,7 +486,10 @@ def download_table(title, s, reference="libtorrent"):
                                                       fmt(m["first"], "%.2f"), fmt(m["rss_mib"], "%.0f")))
     ref = s.get(reference)
     ours = s.get("ours")
-    if ref and ours and ours["mibps"] and ref["mibps"]:
+    if swarm and ref and ours and ours["mibps"] and ref["mibps"]:
+        lines += ["", "ours / libtorrent: rate **%.2f x** (target >= 1.2), CPU per GiB %.2f x"
+                  % (ours["mibps"] / ref["mibps"], ours["cpu_per_gib"] / ref["cpu_per_gib"])]
+    elif ref and ours and ours["mibps"] and ref["mibps"]:
         lines += ["", "ours / libtorrent: rate **%.2f x** (target >= 1.3), CPU per GiB **%.2f x** (target <= 0.5), "
                       "first piece %s s (target <= 0.2), peak RSS %s MiB (target <= 64)"
                   % (ours["mibps"] / ref["mibps"], ours["cpu_per_gib"] / ref["cpu_per_gib"],
@@ -490,114 +500,156 @@ def download_table(title, s, reference="libtorrent"):
     return lines
 
 
-def run_downloads(cfg, payloads, tracker_announce, layouts, clients):
+def run_downloads(cfg, payloads, tracker_announce, layouts, clients, seeders=("default",), count=1):
+    """Every leecher in turn from `count` libtorrent seeders of one kind (all found through the tracker).
+    count 1 is the download case; count 4 the swarm's download half."""
     sections = []
-    for layout in layouts:
-        pl = payloads[layout]
-        tdir = os.path.join(cfg.work, "run")
-        os.makedirs(tdir, exist_ok=True)
-        torrent = write_torrent(pl["torrent"], os.path.join(tdir, layout + ".torrent"), tracker_announce)
-        cfg.src_dir = pl["dir"]
-        log = os.path.join(cfg.work, "logs", "seeder-%s.log" % layout)
-        seeder = lt_peer("seed", torrent, pl["dir"], log)
-        try:
-            wait_for(lambda: lt_seeding(log), 600, "libtorrent seeder to check its files", seeder)
-            print("[%s] libtorrent seeder ready (pid %d)" % (layout, seeder.pid), flush=True)
-            rows = []
-            for run in range(cfg.runs):
-                order = clients[run % len(clients):] + clients[:run % len(clients)]
-                for c in order:
-                    if time.monotonic() > cfg.deadline:
-                        print("global time limit reached: skipping the rest", flush=True)
-                        break
-                    r = leech(c, cfg, torrent, os.path.join(cfg.work, "dl-" + c),
-                              os.path.join(cfg.work, "logs", "%s-%s-%d.log" % (layout, c, run)), cfg.timeout)
-                    rows.append(r)
-                    print("[%s run %d] %-10s %s" % (layout, run + 1, c, describe(r)), flush=True)
-        finally:
-            stop(seeder)
-        s = summarize(rows, clients)
-        cfg.summary.setdefault("download", {})[layout] = s
-        title = "Download, %s (%s, 1 MiB pieces), median of %d" % (
-            "single file" if layout == "single" else "35 files", human(cfg.size), cfg.runs)
-        sections.append(download_table(title, s))
+    for kind in seeders:
+        for layout in layouts:
+            pl = payloads[layout]
+            tdir = os.path.join(cfg.work, "run")
+            os.makedirs(tdir, exist_ok=True)
+            torrent = write_torrent(pl["torrent"], os.path.join(tdir, layout + ".torrent"), tracker_announce)
+            cfg.src_dir = pl["dir"]
+            tag = "%s-%s-x%d" % (layout, kind, count)
+            logs = [os.path.join(cfg.work, "logs", "seeder-%s-%d.log" % (tag, i)) for i in range(count)]
+            procs = []
+            try:
+                for log in logs:
+                    procs.append(lt_peer("seed", torrent, pl["dir"], log, SEEDER_KINDS[kind]))
+                for p, log in zip(procs, logs):
+                    wait_for(lambda: lt_seeding(log), 600, "libtorrent seeder to check its files", p)
+                print("[%s] %d %s(s) ready (pids %s)" % (tag, count, SEEDER_LABELS[kind], [p.pid for p in procs]), flush=True)
+                rows = []
+                for run in range(cfg.runs):
+                    order = clients[run % len(clients):] + clients[:run % len(clients)]
+                    for c in order:
+                        if time.monotonic() > cfg.deadline:
+                            print("global time limit reached: skipping the rest", flush=True)
+                            break
+                        r = leech(c, cfg, torrent, os.path.join(cfg.work, "dl-" + c),
+                                  os.path.join(cfg.work, "logs", "%s-%s-%d.log" % (tag, c, run)), cfg.timeout)
+                        rows.append(r)
+                        print("[%s run %d] %-10s %s" % (tag, run + 1, c, describe(r)), flush=True)
+            finally:
+                for p in procs:
+                    stop(p)
+            s = summarize(rows, clients)
+            cfg.summary.setdefault("download" if count == 1 else "swarm-download", {})[(layout, kind)] = s
+            title = "Download, %s (%s, 1 MiB pieces), from %s%s, median of %d" % (
+                "single file" if layout == "single" else "35 files", human(cfg.size),
+                "one " if count == 1 else "%d x " % count, SEEDER_LABELS[kind], cfg.runs)
+            sections.append(download_table(title, s, swarm=count > 1))
     return sections
 
 
 def describe(r):
     if r.get("error") and "wall" not in r:
         return "FAILED: " + r["error"]
-    text = "%.1f MiB/s, %.2f s, CPU %.2f s, first %s s, peak RSS %.0f MiB" % (
-        r["mibps"], r["wall"], r["cpu"], fmt(r["first"], "%.2f"), r["rss_mib"])
+    text = "%.1f MiB/s, %.2f s, CPU %.2f s, first %s s, peak RSS %.0f MiB, load %.1f" % (
+        r["mibps"], r["wall"], r["cpu"], fmt(r["first"], "%.2f"), r["rss_mib"], r.get("load", 0))
     return text + (" -- VERIFY FAILED: " + r["error"] if r.get("error") else ", verified")
 
 
-def run_seeding(cfg, payloads):
-    """Our seeder vs libtorrent's, each serving a libtorrent leecher that dials it (no tracker: one source only)."""
+def run_seeding(cfg, payloads, leechers=1):
+    """Our seeder against libtorrent's (default and high_performance_seed()), each serving `leechers` libtorrent
+    leechers at once that dial it (no tracker: one seeder only; with several leechers they may also trade among
+    themselves through PEX, alike for every seeder). Rate = leechers x payload / time until the last one finished;
+    seeder CPU = its /proc CPU time over that span. leechers 1 is the seeding case, 4 the swarm's seeding half."""
     pl = payloads["single"]
     cfg.src_dir = pl["dir"]
     tdir = os.path.join(cfg.work, "run")
+    os.makedirs(tdir, exist_ok=True)
     torrent = write_torrent(pl["torrent"], os.path.join(tdir, "single-notracker.torrent"), None)
+    who_all = ["ours", "libtorrent", "libtorrent-high"] + (["ours-b"] if cfg.cli_b else [])
     seeders = {}
     logs = {}
     rows = []
+    tag = "seeding" if leechers == 1 else "swarm-seeding"
     try:
-        logs["libtorrent"] = os.path.join(cfg.work, "logs", "seed-libtorrent.log")
+        logs["libtorrent"] = os.path.join(cfg.work, "logs", "%s-libtorrent.log" % tag)
         seeders["libtorrent"] = lt_peer("seed", torrent, pl["dir"], logs["libtorrent"])
-        logs["ours"] = os.path.join(cfg.work, "logs", "seed-ours.log")
+        logs["libtorrent-high"] = os.path.join(cfg.work, "logs", "%s-libtorrent-high.log" % tag)
+        seeders["libtorrent-high"] = lt_peer("seed", torrent, pl["dir"], logs["libtorrent-high"], SEEDER_KINDS["high"])
+        logs["ours"] = os.path.join(cfg.work, "logs", "%s-ours.log" % tag)
         resume = os.path.join(cfg.work, "seed-resume")
         shutil.rmtree(resume, ignore_errors=True)
         seeders["ours"] = spawn("ours-seed", [*cfg.cli, "seed", torrent, pl["dir"], "--bind", "127.0.0.1", "--port", "0",
                                               "--resume", resume], logs["ours"])
-        wait_for(lambda: lt_seeding(logs["libtorrent"]), 600, "libtorrent seeder", seeders["libtorrent"])
+        if cfg.cli_b:
+            logs["ours-b"] = os.path.join(cfg.work, "logs", "%s-ours-b.log" % tag)
+            shutil.rmtree(resume + "-b", ignore_errors=True)
+            seeders["ours-b"] = spawn("ours-b-seed", [*cfg.cli_b, "seed", torrent, pl["dir"], "--bind", "127.0.0.1", "--port", "0",
+                                                      "--resume", resume + "-b"], logs["ours-b"])
+            wait_for(lambda: re.search(r"^seeding ", read(logs["ours-b"]), re.M), 600, "our seeder b to verify", seeders["ours-b"])
+        for who in ("libtorrent", "libtorrent-high"):
+            wait_for(lambda: lt_seeding(logs[who]), 600, who + " seeder", seeders[who])
         wait_for(lambda: re.search(r"^seeding ", read(logs["ours"]), re.M), 600, "our seeder to verify", seeders["ours"])
-        ports = {"libtorrent": lt_port(logs["libtorrent"]), "ours": cli_listening(logs["ours"])}
-        print("[seeding] seeders ready: %s" % ports, flush=True)
+        ports = {"libtorrent": lt_port(logs["libtorrent"]), "libtorrent-high": lt_port(logs["libtorrent-high"]),
+                 "ours": cli_listening(logs["ours"])}
+        if cfg.cli_b:
+            ports["ours-b"] = cli_listening(logs["ours-b"])
+        print("[%s] seeders ready: %s" % (tag, ports), flush=True)
         for run in range(cfg.runs):
-            for who in (["ours", "libtorrent"] if run % 2 == 0 else ["libtorrent", "ours"]):
+            for who in who_all[run % len(who_all):] + who_all[:run % len(who_all)]:
                 if time.monotonic() > cfg.deadline:
                     break
                 sp = seeders[who]
                 cpu0 = proc_cpu_seconds(sp.pid)
-                out = os.path.join(cfg.work, "dl-seedcase")
-                shutil.rmtree(out, ignore_errors=True)
-                os.makedirs(out)
-                log = os.path.join(cfg.work, "logs", "seedcase-%s-%d.log" % (who, run))
+                outs = [os.path.join(cfg.work, "dl-seedcase-%d" % i) for i in range(leechers)]
+                llogs = [os.path.join(cfg.work, "logs", "%s-%s-%d-%d.log" % (tag, who, run, i)) for i in range(leechers)]
+                for out in outs:
+                    shutil.rmtree(out, ignore_errors=True)
+                    os.makedirs(out)
                 t0 = time.monotonic()
-                p = spawn("libtorrent-leech", ["/usr/bin/python3", LT_PEER, "--mode", "download", "--torrent", torrent,
-                                               "--save", out, "--interval", "0.05", "--max-seconds", str(int(cfg.timeout)),
-                                               "--peer", "127.0.0.1:%d" % ports[who]], log)
+                ps = [spawn("libtorrent-leech", ["/usr/bin/python3", LT_PEER, "--mode", "download", "--torrent", torrent,
+                                                 "--save", out, "--interval", "0.05", "--max-seconds", str(int(cfg.timeout)),
+                                                 "--peer", "127.0.0.1:%d" % ports[who]], log) for out, log in zip(outs, llogs)]
                 try:
-                    wait_for(lambda: '"event": "finished"' in read(log), cfg.timeout, "leecher from %s seeder" % who, p)
+                    for p, log in zip(ps, llogs):
+                        wait_for(lambda: '"event": "finished"' in read(log), max(1, t0 + cfg.timeout - time.monotonic()),
+                                 "leecher from %s seeder" % who, p)
                     wall = time.monotonic() - t0
                     cpu = proc_cpu_seconds(sp.pid) - cpu0
-                    stop(p)
-                    err = verify(pl["dir"], out)
-                    r = {"client": who, "wall": wall, "mibps": cfg.size / MiB / wall, "cpu": cpu,
-                         "cpu_per_gib": cpu / (cfg.size / GiB), "error": err}
+                    for p in ps:
+                        stop(p)
+                    err = next((e for e in (verify(pl["dir"], out) for out in outs) if e), None)
+                    total = cfg.size * leechers
+                    r = {"client": who, "wall": wall, "mibps": total / MiB / wall, "cpu": cpu,
+                         "cpu_per_gib": cpu / (total / GiB), "error": err, "load": os.getloadavg()[0]}
+                    cfg.loads.append(r["load"])
                 except RuntimeError as e:
-                    stop(p)
+                    for p in ps:
+                        stop(p)
                     r = {"client": who, "error": str(e)}
-                shutil.rmtree(out, ignore_errors=True)
+                for out in outs:
+                    shutil.rmtree(out, ignore_errors=True)
                 rows.append(r)
-                print("[seeding run %d] %-10s %s" % (run + 1, who, "FAILED: " + r["error"] if "wall" not in r else
-                                                       "%.1f MiB/s, seeder CPU %.2f s%s" % (r["mibps"], r["cpu"], ", verified" if not r["error"] else " VERIFY FAILED " + r["error"])),
+                print("[%s run %d] %-15s %s" % (tag, run + 1, who, "FAILED: " + r["error"] if "wall" not in r else
+                                                "%.1f MiB/s, seeder CPU %.2f s, load %.1f%s" % (r["mibps"], r["cpu"], r["load"], ", verified" if not r["error"] else " VERIFY FAILED " + r["error"])),
                       flush=True)
     finally:
         for p in seeders.values():
             stop(p)
-    lines = ["### Seeding to a libtorrent leecher, single file (%s), median of %d" % (human(cfg.size), cfg.runs), "",
-             "| seeder | ok runs | MiB/s | seeder CPU s per GiB |", "|---|---|---|---|"]
+    title = ("Seeding to a libtorrent leecher, single file (%s), median of %d" % (human(cfg.size), cfg.runs)) if leechers == 1 else \
+        ("Seeding to %d libtorrent leechers at once, single file (%s each), median of %d" % (leechers, human(cfg.size), cfg.runs))
+    lines = ["### " + title, "",
+             "| seeder | ok runs | MiB/s%s | seeder CPU s per GiB |" % (" (all leechers)" if leechers > 1 else ""), "|---|---|---|---|"]
     med = {}
-    for who in ("ours", "libtorrent"):
+    for who in who_all:
         ok = [r for r in rows if r["client"] == who and not r.get("error")]
         med[who] = (median([r["mibps"] for r in ok]), median([r["cpu_per_gib"] for r in ok]))
-        lines.append("| %s | %d/%d | %s | %s |" % (who, len(ok), len([r for r in rows if r["client"] == who]),
+        name = {"libtorrent": "libtorrent (default)", "libtorrent-high": "libtorrent (high_performance_seed)",
+                "ours-b": "ours, build b (--cli-b)"}.get(who, who)
+        lines.append("| %s | %d/%d | %s | %s |" % (name, len(ok), len([r for r in rows if r["client"] == who]),
                                                  fmt(med[who][0]), fmt(med[who][1], "%.2f")))
-    cfg.summary["seeding"] = med
-    if all(med[w][0] for w in med):
-        lines += ["", "ours / libtorrent: rate **%.2f x** (target >= 1.0), seeder CPU **%.2f x** (target <= 1.0)"
-                  % (med["ours"][0] / med["libtorrent"][0], med["ours"][1] / med["libtorrent"][1])]
+    cfg.summary[tag] = med
+    target = 1.0 if leechers == 1 else 1.2
+    for ref in ("libtorrent", "libtorrent-high"):
+        if med["ours"][0] and med[ref][0]:
+            lines += ["", "ours / %s: rate **%.2f x** (target >= %.1f), seeder CPU **%.2f x**%s"
+                      % (ref, med["ours"][0] / med[ref][0], target, med["ours"][1] / med[ref][1],
+                         " (target <= 1.0)" if leechers == 1 else "")]
     for r in rows:
         if r.get("error"):
             lines.append("- %s failed: %s" % (r["client"], r["error"]))
@@ -822,9 +874,9 @@ def summary_table(cfg):
     def verdict(v, ok):
         return "n/a" if v is None else ("yes" if ok(v) else "**no**")
 
-    for layout, s in (sm.get("download") or {}).items():
+    for (layout, kind), s in (sm.get("download") or {}).items():
         ours, lt = s.get("ours") or {}, s.get("libtorrent") or {}
-        label = "single file" if layout == "single" else "35 files"
+        label = ("single file" if layout == "single" else "35 files") + (", hp seeder" if kind == "high" else "")
         r = ratio(ours.get("mibps"), lt.get("mibps"))
         rows.append("| download %s: rate vs libtorrent | %s MiB/s vs %s | %s x | >= 1.3 x | %s |" % (
             label, fmt(ours.get("mibps")), fmt(lt.get("mibps")), fmt(r, "%.2f"), verdict(r, lambda v: v >= 1.3)))
@@ -837,10 +889,22 @@ def summary_table(cfg):
         m = ours.get("rss_mib")
         rows.append("| download %s: peak RSS | %s MiB | | <= 64 MiB | %s |" % (label, fmt(m, "%.0f"), verdict(m, lambda v: v <= 64)))
     if sm.get("seeding"):
-        (om, oc), (lm, lc) = sm["seeding"].get("ours", (None, None)), sm["seeding"].get("libtorrent", (None, None))
-        r, c = ratio(om, lm), ratio(oc, lc)
-        rows.append("| seeding: rate vs libtorrent seeder | %s MiB/s vs %s | %s x | >= 1.0 x | %s |" % (fmt(om), fmt(lm), fmt(r, "%.2f"), verdict(r, lambda v: v >= 1.0)))
-        rows.append("| seeding: CPU s per GiB vs libtorrent seeder | %s vs %s | %s x | <= 1.0 x | %s |" % (fmt(oc, "%.2f"), fmt(lc, "%.2f"), fmt(c, "%.2f"), verdict(c, lambda v: v <= 1.0)))
+        for ref, name in (("libtorrent", "libtorrent seeder"), ("libtorrent-high", "hp libtorrent seeder")):
+            (om, oc), (lm, lc) = sm["seeding"].get("ours", (None, None)), sm["seeding"].get(ref, (None, None))
+            r, c = ratio(om, lm), ratio(oc, lc)
+            rows.append("| seeding: rate vs %s | %s MiB/s vs %s | %s x | >= 1.0 x | %s |" % (name, fmt(om), fmt(lm), fmt(r, "%.2f"), verdict(r, lambda v: v >= 1.0)))
+            rows.append("| seeding: CPU s per GiB vs %s | %s vs %s | %s x | <= 1.0 x | %s |" % (name, fmt(oc, "%.2f"), fmt(lc, "%.2f"), fmt(c, "%.2f"), verdict(c, lambda v: v <= 1.0)))
+    for (layout, kind), s in (sm.get("swarm-download") or {}).items():
+        ours, lt = s.get("ours") or {}, s.get("libtorrent") or {}
+        r = ratio(ours.get("mibps"), lt.get("mibps"))
+        rows.append("| swarm: download %s from 4 %s seeders | %s MiB/s vs %s | %s x | >= 1.2 x | %s |" % (
+            "single file" if layout == "single" else "35 files", "hp" if kind == "high" else "default",
+            fmt(ours.get("mibps")), fmt(lt.get("mibps")), fmt(r, "%.2f"), verdict(r, lambda v: v >= 1.2)))
+    if sm.get("swarm-seeding"):
+        for ref, name in (("libtorrent", "libtorrent seeder"), ("libtorrent-high", "hp libtorrent seeder")):
+            om, lm = sm["swarm-seeding"].get("ours", (None, None))[0], sm["swarm-seeding"].get(ref, (None, None))[0]
+            r = ratio(om, lm)
+            rows.append("| swarm: seeding to 4 leechers vs %s | %s MiB/s vs %s | %s x | >= 1.2 x | %s |" % (name, fmt(om), fmt(lm), fmt(r, "%.2f"), verdict(r, lambda v: v >= 1.2)))
     if sm.get("recheck"):
         rc = sm["recheck"]
         r1, ra = ratio(rc["one"], rc["openssl1"]), ratio(rc["all"], rc["openssl1"])
@@ -857,8 +921,56 @@ def summary_table(cfg):
                                                                       verdict(sc["errors"], lambda v: v == 0 and sc["handshakes"] == cfg.scale_connections)))
     if not rows:
         return []
-    return ["### Summary against issue 6's targets (paste into the README)", "",
+    return ["### Summary against issue 17's targets (paste into the README)", "",
             "| measure | ours (vs reference) | ratio | target | met |", "|---|---|---|---|---|"] + rows + [""]
+
+
+# ---------------------------------------------------------------- machine limits
+
+def iperf3_loopback():
+    """One iperf3 stream over 127.0.0.1 for 3 s: MiB/s received, or None without iperf3."""
+    if not shutil.which("iperf3"):
+        return None
+    port = free_port()
+    log = os.path.join(CFG_WORK[0], "logs", "iperf3-server.log")
+    server = spawn("iperf3-server", ["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", str(port)], log)
+    try:
+        time.sleep(0.3)
+        out = subprocess.run(["iperf3", "-c", "127.0.0.1", "-B", "127.0.0.1", "-p", str(port), "-t", "3", "-J"],
+                             capture_output=True, text=True, timeout=30).stdout
+        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 8 / MiB
+    except (subprocess.TimeoutExpired, ValueError, KeyError):
+        return None
+    finally:
+        stop(server)
+
+
+def dd_fdatasync(work, mib):
+    """`dd if=/dev/zero bs=1M count=mib conv=fdatasync` into the work folder: MiB/s as dd reports it."""
+    path = os.path.join(work, "dd-test.bin")
+    try:
+        t0 = time.monotonic()
+        subprocess.run(["dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=%d" % mib, "conv=fdatasync"],
+                       capture_output=True, text=True, timeout=300, check=True)
+        return mib / (time.monotonic() - t0)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+
+
+CFG_WORK = [None]
+
+
+def machine_limits(cfg):
+    CFG_WORK[0] = cfg.work
+    mib = 256 if cfg.quick else 1024
+    limits = {"sha1": openssl_sha1(1), "loopback": iperf3_loopback(), "disk": dd_fdatasync(cfg.work, mib), "dd_mib": mib}
+    print("machine limits: SHA-1 %s MiB/s (one core), loopback TCP %s MiB/s, disk with fdatasync %s MiB/s; load %.1f"
+          % (fmt(limits["sha1"]), fmt(limits["loopback"]), fmt(limits["disk"]), os.getloadavg()[0]), flush=True)
+    cfg.limits = limits
+    return limits
 
 
 # ---------------------------------------------------------------- main
@@ -866,6 +978,7 @@ def summary_table(cfg):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", required=True, help="path to the built torrentedge-cli (apphost) or .dll")
+    ap.add_argument("--cli-b", default=None, help="a second build, run as client and seeder \"ours-b\" (A/B in one run)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 64M payloads, 1 run, 100 torrents and 200 connections, short time limits")
     ap.add_argument("--size", type=parse_size, default=None, help="payload size (default 1G; e.g. 256M for a quick run)")
@@ -874,7 +987,11 @@ def main():
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--timeout", type=float, default=None, help="seconds allowed per transfer (default 300)")
     ap.add_argument("--max-minutes", type=float, default=None, help="the whole run stops starting new transfers after this (default 90)")
-    ap.add_argument("--cases", default="download,seeding,recheck,scale")
+    ap.add_argument("--cases", default="download,seeding,swarm,recheck,scale",
+                    help="download, seeding, swarm (4 seeders to one leecher, one seeder to 4 leechers), recheck, scale")
+    ap.add_argument("--seeders", default="default,high",
+                    help="libtorrent seeders in the download and swarm cases: default settings, high_performance_seed()")
+    ap.add_argument("--swarm-size", type=int, default=4, help="seeders / leechers in the swarm case")
     ap.add_argument("--scale-torrents", type=int, default=None, help="torrents in the scale case (default 1000)")
     ap.add_argument("--scale-size", type=parse_size, default=parse_size("64K"), help="bytes per scale torrent (default 64K)")
     ap.add_argument("--scale-connections", type=int, default=None, help="concurrent connections in the scale case (default 1000)")
@@ -883,12 +1000,15 @@ def main():
     ap.add_argument("--clients", default="ours,libtorrent,aria2")
     cfg = ap.parse_args()
     quick = cfg.quick
-    for name, full, small in (("size", GiB, 64 * MiB), ("runs", 3, 1), ("timeout", 300, 120), ("max_minutes", 90, 15),
+    for name, full, small in (("size", GiB, 64 * MiB), ("runs", 5, 1), ("timeout", 300, 120), ("max_minutes", 90, 15),
                               ("scale_torrents", 1000, 100), ("scale_connections", 1000, 200)):
         if getattr(cfg, name) is None:
             setattr(cfg, name, small if quick else full)
     cfg.summary = {}
+    cfg.loads = []
     cfg.cli = [cfg.cli] if not cfg.cli.endswith(".dll") else ["dotnet", cfg.cli]
+    if cfg.cli_b:
+        cfg.cli_b = [cfg.cli_b] if not cfg.cli_b.endswith(".dll") else ["dotnet", cfg.cli_b]
     cfg.deadline = time.monotonic() + cfg.max_minutes * 60
     os.makedirs(os.path.join(cfg.work, "logs"), exist_ok=True)
     global pidfile
@@ -898,19 +1018,29 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = os.getloadavg()
     sections = []
+    limits = {}
     interrupted = False
     try:
         cases = cfg.cases.split(",")
-        payloads = prepare_payloads(cfg.work, cfg.size) if {"download", "seeding", "recheck"} & set(cases) else None
-        if "download" in cases:
+        limits = machine_limits(cfg)
+        payloads = prepare_payloads(cfg.work, cfg.size) if {"download", "seeding", "swarm", "recheck"} & set(cases) else None
+        if "download" in cases or "swarm" in cases:
             tracker = Tracker(cfg.work, [info_hash(p["torrent"]) for p in payloads.values()])
             try:
                 print("opentracker on %s (pid %d)" % (tracker.announce, tracker.proc.pid), flush=True)
-                sections += run_downloads(cfg, payloads, tracker.announce, cfg.layouts.split(","), cfg.clients.split(","))
+                if "download" in cases:
+                    sections += run_downloads(cfg, payloads, tracker.announce, cfg.layouts.split(","), cfg.clients.split(","),
+                                              cfg.seeders.split(","))
+                if "swarm" in cases:
+                    sections += run_downloads(cfg, payloads, tracker.announce, cfg.layouts.split(","),
+                                              [c for c in cfg.clients.split(",") if c in ("ours", "libtorrent", "ours-b")],
+                                              cfg.seeders.split(","), count=cfg.swarm_size)
             finally:
                 stop(tracker.proc)
         if "seeding" in cases:
             sections.append(run_seeding(cfg, payloads))
+        if "swarm" in cases:
+            sections.append(run_seeding(cfg, payloads, leechers=cfg.swarm_size))
         if "recheck" in cases:
             sections.append(run_recheck(cfg, payloads))
         if "scale" in cases:
@@ -934,7 +1064,13 @@ def main():
                                  else "JIT (Native AOT build failed)"),
               "- payload %s of random data in 1 MiB pieces, libtorrent 2.0.8 seeder, opentracker over HTTP, all on 127.0.0.1"
               % human(cfg.size),
-              "- figures are valid only on an otherwise idle machine (load average well below the core count)", ""]
+              "- machine limits, measured at the start: SHA-1 %s MiB/s on one core (`openssl speed -evp sha1`, 16 KiB blocks); "
+              "loopback TCP %s MiB/s (iperf3, one stream, 3 s); disk writes %s MiB/s (`dd bs=1M count=%d conv=fdatasync` in %s)"
+              % (fmt(limits.get("sha1")), fmt(limits.get("loopback")), fmt(limits.get("disk")), limits.get("dd_mib", 0), cfg.work),
+              ("- load average (1 min) after each transfer: min %.1f, median %.1f, max %.1f over %d transfers"
+               % (min(cfg.loads), median(cfg.loads), max(cfg.loads), len(cfg.loads))) if cfg.loads else "- load averages: n/a",
+              "- figures are valid only on an otherwise idle machine (load average well below the core count); "
+              "ratios come from one run with the clients alternating", ""]
     text = "\n".join(header + summary_table(cfg) + [l for s in sections for l in s + [""]])
     print("\n" + text)
     if interrupted:

@@ -28,6 +28,13 @@ public sealed record RequestQueueDepthOptions
     /// </summary>
     public TimeSpan MinQueueTime { get; init; }
 
+    /// <summary>
+    /// Until the first rate window closes, each block received adds one to the depth (TCP's slow start: the depth doubles
+    /// every round trip), instead of holding <see cref="InitialDepth"/> for a whole window. On loopback a fast seeder
+    /// otherwise spends the first second of a transfer capped at InitialDepth blocks per round trip.
+    /// </summary>
+    public bool SlowStart { get; init; }
+
     /// <summary>The minimum latency is forgotten after this long, so a route change is noticed.</summary>
     public TimeSpan MinLatencyLifetime { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -82,6 +89,7 @@ public sealed class RequestQueueDepth
             _minLatencySetAt = now;
         }
         _windowBytes += bytes;
+        if (_options.SlowStart && !_rateKnown && Depth < _options.MaxDepth) Depth++;
         Update(now);
     }
 

@@ -11,8 +11,9 @@ public sealed class AlignedBuffer
 
     internal unsafe AlignedBuffer(int capacity)
     {
-        // Pinned arrays live on the pinned object heap: the address tested here stays valid.
-        _array = GC.AllocateUninitializedArray<byte>(capacity + DirectIo.Alignment - 1, pinned: true);
+        // Pinned arrays live on the pinned object heap: the address tested here stays valid. One page more than
+        // alignment needs, so the buffer can also be used from any offset within its first page (Shifted).
+        _array = GC.AllocateUninitializedArray<byte>(capacity + 2 * DirectIo.Alignment - 1, pinned: true);
         fixed (byte* p = _array)
             _offset = (int)((DirectIo.Alignment - ((nint)p & (DirectIo.Alignment - 1))) & (DirectIo.Alignment - 1));
         Capacity = capacity;
@@ -23,6 +24,19 @@ public sealed class AlignedBuffer
     public Memory<byte> Memory => _array.AsMemory(_offset, Capacity);
 
     public Span<byte> Span => _array.AsSpan(_offset, Capacity);
+
+    /// <summary>
+    /// <paramref name="length"/> bytes (at most <see cref="Capacity"/>) starting <paramref name="shift"/> bytes
+    /// (0 to <see cref="DirectIo.Alignment"/> - 1) past the aligned start: memory at the same offset within a page as
+    /// the file offset it will be written to (see <see cref="StorageLayout.GetDirectShift"/>).
+    /// </summary>
+    public Span<byte> Shifted(int shift, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(shift);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shift, DirectIo.Alignment);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Capacity);
+        return _array.AsSpan(_offset + shift, length);
+    }
 }
 
 /// <summary>

@@ -86,6 +86,25 @@ public sealed class StorageLayout
         return PieceHashes.Span.Slice(piece * HashLength, HashLength);
     }
 
+    /// <summary>
+    /// Where within a page the bytes of piece <paramref name="piece"/> should start in memory (0 to 4095) so that its
+    /// largest file segment lies at the same offset within a page in memory as in its file: then direct I/O writes that
+    /// segment's whole pages straight from the piece buffer. In a single file, or files starting on page boundaries,
+    /// it is 0; a file starting at an odd offset would otherwise need a copy into an aligned bounce buffer per piece.
+    /// </summary>
+    public int GetDirectShift(int piece)
+    {
+        var best = -1;
+        var shift = 0;
+        foreach (var segment in Map(GetPieceOffset(piece), GetPieceLength(piece)))
+        {
+            if (Files[segment.FileIndex].IsPadding || segment.Length <= best) continue;
+            best = segment.Length;
+            shift = (int)((segment.FileOffset - segment.BufferOffset) & (DirectIo.Alignment - 1));
+        }
+        return shift;
+    }
+
     /// <summary>Offset of file <paramref name="fileIndex"/> in the torrent's byte stream.</summary>
     public long GetFileOffset(int fileIndex) => _fileOffsets[fileIndex];
 

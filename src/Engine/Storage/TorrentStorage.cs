@@ -62,6 +62,10 @@ public sealed class TorrentStorage : IPieceStore
     /// <summary>Bytes that went to disk with direct I/O (the rest went through the page cache).</summary>
     internal long DirectBytesWritten => Interlocked.Read(ref _directBytesWritten);
 
+    /// <summary>Bytes copied into an aligned bounce buffer before a direct write (memory and file offsets out of step).</summary>
+    internal long BounceBytesCopied => Interlocked.Read(ref _bounceBytesCopied);
+    private long _bounceBytesCopied;
+
     /// <summary>Absolute root directory all files live under.</summary>
     public string Root { get; }
 
@@ -172,6 +176,7 @@ public sealed class TorrentStorage : IPieceStore
             try
             {
                 body.CopyTo(bounce.Span);
+                Interlocked.Add(ref _bounceBytesCopied, body.Length);
                 result = DirectIo.TryWrite(direct, bounce.Span[..body.Length], fileOffset);
             }
             finally

@@ -19,10 +19,11 @@ internal sealed class ActivePiece
     private readonly bool[] _filled;
     private bool _sealed;
 
-    public ActivePiece(int index, int length, int blockLength)
+    public ActivePiece(int index, int length, int blockLength, int shift = 0)
     {
         Index = index;
         Length = length;
+        Shift = shift;
         _blockLength = blockLength;
         _filled = new bool[(length + blockLength - 1) / blockLength];
         Buffer = AlignedBufferPool.Shared.Rent(length);
@@ -30,7 +31,12 @@ internal sealed class ActivePiece
 
     public int Index { get; }
     public int Length { get; }
+    /// <summary>Where the piece starts past the buffer's aligned start (<see cref="StorageLayout.GetDirectShift"/>).</summary>
+    public int Shift { get; }
+    /// <summary>The pooled buffer, to return; the piece's bytes are <see cref="Data"/>.</summary>
     public AlignedBuffer Buffer { get; }
+    /// <summary>The piece's bytes in <see cref="Buffer"/>.</summary>
+    public Span<byte> Data => Buffer.Shifted(Shift, Length);
 
     /// <summary>
     /// Copies a received block into the buffer (session thread). False if it does not fit, the piece is sealed or
@@ -43,7 +49,7 @@ internal sealed class ActivePiece
         lock (_gate)
         {
             if (_sealed || _filled[block]) return false;
-            data.CopyTo(Buffer.Span[begin..]);
+            data.CopyTo(Data[begin..]);
             _filled[block] = true;
             return true;
         }

@@ -7,6 +7,7 @@ using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.PiecePicking;
 using TorrentEdge.Engine.Protocol;
+using TorrentEdge.Engine.Storage;
 
 namespace TorrentEdge.Engine.Torrents;
 
@@ -454,47 +455,63 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         }
     }
 
+    /// <summary>
+    /// Most bytes read from storage at once for one peer: queued requests for consecutive blocks of one piece are read
+    /// with one call (peers ask for a piece's blocks in order), 8 blocks at 16 KiB.
+    /// </summary>
+    internal const int UploadReadSize = 8 * BlockRequest.StandardBlockLength;
+
     private async Task UploadLoopAsync(CancellationToken ct)
     {
         // Rented on the first request, so peers that never ask hold no block buffer.
         byte[]? buffer = null;
+        var batch = new BlockRequest[UploadReadSize / BlockRequest.StandardBlockLength];
         try
         {
             while (await _uploadSignal.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                buffer ??= ArrayPool<byte>.Shared.Rent(BlockRequest.StandardBlockLength);
+                buffer ??= ArrayPool<byte>.Shared.Rent(UploadReadSize);
                 _uploadSignal.Reader.TryRead(out _);
                 while (true)
                 {
-                    BlockRequest block;
-                    lock (_uploadLock)
-                    {
-                        if (!_uploads.TryDequeue(out block)) break;
-                    }
+                    var count = TakeUploadBatch(batch, buffer.Length, out var bytes);
+                    if (count == 0) break;
                     var storage = _torrent.Storage;
-                    if (storage is null || block.Length > buffer.Length) continue;
-                    await _torrent.UploadLimiter.ConsumeAsync(block.Length, ct).ConfigureAwait(false);
-                    var offset = (long)block.PieceIndex * storage.Layout.PieceLength + block.Begin;
+                    if (storage is null) continue;
+                    await _torrent.UploadLimiter.ConsumeAsync(bytes, ct).ConfigureAwait(false);
+                    var first = batch[0];
+                    var offset = (long)first.PieceIndex * storage.Layout.PieceLength + first.Begin;
                     int read;
                     try
                     {
-                        read = await storage.ReadAsync(offset, buffer.AsMemory(0, block.Length), ct).ConfigureAwait(false);
+                        // Files on disk are read in place on this task: a read of recently used data is a copy out of
+                        // the page cache, cheaper than the thread-pool hop RandomAccess.ReadAsync makes for it on Linux
+                        // (where it blocks a pool thread the same way).
+                        read = storage is TorrentStorage files
+                            ? files.Read(offset, buffer.AsSpan(0, bytes))
+                            : await storage.ReadAsync(offset, buffer.AsMemory(0, bytes), ct).ConfigureAwait(false);
                     }
                     catch (IOException)
                     {
                         read = -1; // gone, unreadable or refused (a link): the same as short for the peer and the piece
                     }
-                    if (read != block.Length)
+                    if (read != bytes)
                     {
                         // The file changed under us (truncated, deleted): send nothing, and have the loop take the piece
                         // off what we have and check it again, instead of failing the same way at every request.
-                        _torrent.Post(new ReadFailedMessage(block.PieceIndex));
+                        _torrent.Post(new ReadFailedMessage(first.PieceIndex));
                         continue;
                     }
-                    await WaitForRoomAsync(ct).ConfigureAwait(false);
-                    Send(PeerMessage.Piece(block.PieceIndex, block.Begin, buffer.AsMemory(0, block.Length)));
-                    Interlocked.Add(ref _uploaded, block.Length);
-                    _torrent.Host.Metrics.BytesUploaded(block.Length);
+                    var at = 0;
+                    for (var i = 0; i < count; i++)
+                    {
+                        var block = batch[i];
+                        await WaitForRoomAsync(ct).ConfigureAwait(false);
+                        Send(PeerMessage.Piece(block.PieceIndex, block.Begin, buffer.AsMemory(at, block.Length)));
+                        at += block.Length;
+                    }
+                    Interlocked.Add(ref _uploaded, bytes);
+                    _torrent.Host.Metrics.BytesUploaded(bytes);
                 }
             }
         }
@@ -509,5 +526,36 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Takes the next queued request and those right after it that continue it in the same piece, up to
+    /// <paramref name="capacity"/> bytes and the batch's length; requests too large for the buffer are dropped.
+    /// </summary>
+    private int TakeUploadBatch(BlockRequest[] batch, int capacity, out int bytes)
+    {
+        bytes = 0;
+        var count = 0;
+        lock (_uploadLock)
+        {
+            while (count < batch.Length && _uploads.TryPeek(out var next))
+            {
+                if (next.Length > capacity)
+                {
+                    if (count > 0) break;
+                    _uploads.Dequeue();
+                    continue;
+                }
+                if (count > 0)
+                {
+                    var last = batch[count - 1];
+                    if (next.PieceIndex != last.PieceIndex || next.Begin != last.Begin + last.Length || bytes + next.Length > capacity) break;
+                }
+                _uploads.Dequeue();
+                batch[count++] = next;
+                bytes += next.Length;
+            }
+        }
+        return count;
     }
 }

@@ -89,10 +89,11 @@ internal sealed class PieceTracker
     }
 
     /// <summary>The buffer of a piece a request was just picked for, made when it has none yet.</summary>
-    public ActivePiece Activate(int index, int length)
+    /// <remarks>With <paramref name="layout"/> the buffer is laid out for direct writes of the piece's largest file segment.</remarks>
+    public ActivePiece Activate(int index, int length, StorageLayout? layout = null)
     {
         if (GetActive(index) is { } piece) return piece;
-        piece = new ActivePiece(index, length, BlockRequest.StandardBlockLength);
+        piece = new ActivePiece(index, length, BlockRequest.StandardBlockLength, layout?.GetDirectShift(index) ?? 0);
         ActiveList.Add(piece);
         Volatile.Write(ref _active[index], piece);
         return piece;

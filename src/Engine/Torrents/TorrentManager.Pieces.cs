@@ -272,7 +272,7 @@ public sealed partial class TorrentManager
             var passed = false;
             try
             {
-                var data = piece.Buffer.Span[..piece.Length];
+                var data = piece.Data;
                 passed = storage.VerifyPiece(piece.Index, data);
                 token.ThrowIfCancellationRequested();
                 if (passed) storage.Write(offset, data);
@@ -409,6 +409,7 @@ public sealed partial class TorrentManager
         MaxDepth = MaxRequestDepth,
         InitialDepth = 32,
         MinQueueTime = TimeSpan.FromMilliseconds(500),
+        SlowStart = true,
     };
 
     private const int MaxRequestDepth = 500;
@@ -447,7 +448,7 @@ public sealed partial class TorrentManager
         for (var i = 0; i < n; i++)
         {
             var block = _picked[i];
-            _pieces.Activate(block.PieceIndex, picker.GetPieceLength(block.PieceIndex));
+            _pieces.Activate(block.PieceIndex, picker.GetPieceLength(block.PieceIndex), Storage?.Layout);
             peer.Outstanding.Add(block, now);
             peer.Send(PeerMessage.Request(block));
         }

@@ -55,6 +55,9 @@ def main():
                    help="keep connections between seeds (close_redundant_connections off), so a seed can pass another on in PEX")
     p.add_argument("--no-seeding-dials", action="store_true",
                    help="a seed dials nobody (seeding_outgoing_connections off): every connection to it is the other side's")
+    p.add_argument("--high-performance", action="store_true",
+                   help="start from lt.high_performance_seed() (what seedboxes run) instead of the default settings; "
+                        "the loopback settings below still apply")
     a = p.parse_args()
 
     settings = {
@@ -117,6 +120,10 @@ def main():
             "dht_announce_interval": 5,
             "alert_mask": settings["alert_mask"] | lt.alert.category_t.dht_notification,
         })
+    if a.high_performance:
+        base = lt.high_performance_seed()
+        base.update(settings)
+        settings = base
     ses = lt.session(settings)
 
     # Wait for the listen socket so the port can be reported (port 0 = any free port).

@@ -64,6 +64,33 @@ public class RequestQueueDepthTests
     }
 
     [Fact]
+    public void SlowStart_BeforeTheFirstRateWindow_DepthGrowsByOnePerBlock()
+    {
+        var time = new FakeTimeProvider();
+        var options = new RequestQueueDepthOptions { MinDepth = 16, MaxDepth = 500, InitialDepth = 32, SlowStart = true };
+        var depth = new RequestQueueDepth(time, options);
+        for (var i = 0; i < 100; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            depth.BlockReceived(Block, TimeSpan.FromMilliseconds(1));
+        }
+        Assert.Equal(132, depth.Depth);
+        for (var i = 0; i < 1000; i++) depth.BlockReceived(Block, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(500, depth.Depth);
+        var without = new RequestQueueDepth(time, options with { SlowStart = false });
+        for (var i = 0; i < 100; i++) without.BlockReceived(Block, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(32, without.Depth);
+    }
+
+    [Fact]
+    public void SlowStart_AfterTheFirstWindow_TheMeasurementDecides()
+    {
+        // 64 KiB/s at 200 ms: slow start grows the depth during the first second, the measured product then takes over.
+        var options = RequestQueueDepthOptions.Default with { SlowStart = true };
+        Assert.InRange(Simulate(64 * 1024, TimeSpan.FromMilliseconds(200), rounds: 100, options).Depth, 2, 3);
+    }
+
+    [Fact]
     public void Adaptive_SlowLink_StaysShallow()
     {
         // 64 KiB/s at 200 ms: BDP under one block.

@@ -78,6 +78,48 @@ public class DirectWriteTests
     }
 
     [Fact]
+    public async Task Write_FilesStartingMidPiece_PiecesShiftedByTheLayout_NoBounceCopyForTheirLargestSegment()
+    {
+        // Files at odd offsets: a piece laid out at GetDirectShift in its buffer writes its largest segment's pages
+        // direct without the bounce copy; without the shift every piece's body is copied first.
+        using var data = new StorageTestData(64 * 1024, ("a.bin", 5000), ("b.bin", 300_001), ("c.bin", 200_003));
+        var direct = FileSystemTakesDirectIo(data.Root);
+        await using var plain = new TorrentStorage(data.Layout, data.Root);
+        await WritePiecesFromAlignedBuffersAsync(data, plain);
+        var copiedPlain = plain.BounceBytesCopied;
+        await plain.DisposeAsync();
+
+        using var again = new StorageTestData(64 * 1024, ("a.bin", 5000), ("b.bin", 300_001), ("c.bin", 200_003));
+        await using var storage = new TorrentStorage(again.Layout, again.Root);
+        long largest = 0;
+        for (var p = 0; p < again.Layout.PieceCount; p++)
+        {
+            var length = again.Layout.GetPieceLength(p);
+            var buffer = AlignedBufferPool.Shared.Rent(length);
+            var piece = buffer.Shifted(again.Layout.GetDirectShift(p), length);
+            again.Piece(p).CopyTo(piece);
+            storage.Write(again.Layout.GetPieceOffset(p), piece);
+            AlignedBufferPool.Shared.Return(buffer);
+            var biggest = 0;
+            foreach (var s in again.Layout.Map(again.Layout.GetPieceOffset(p), length)) biggest = Math.Max(biggest, s.Length);
+            largest += biggest;
+        }
+
+        if (direct)
+        {
+            Assert.True(copiedPlain > 400_000, $"copied {copiedPlain} without the shift");
+            Assert.True(storage.BounceBytesCopied <= again.Content.Length - largest, $"copied {storage.BounceBytesCopied} with it");
+        }
+        long at = 0;
+        foreach (var file in again.Layout.Files)
+        {
+            Assert.Equal(again.Content.AsSpan((int)at, (int)file.Length).ToArray(), File.ReadAllBytes(Path.Combine(again.Root, file.RelativePath)));
+            at += file.Length;
+        }
+        Assert.True((await storage.RecheckAsync(null, 2, Ct)).AllTrue);
+    }
+
+    [Fact]
     public async Task Write_MemoryNotOnABoundary_IsCopiedAndStillWrittenDirect()
     {
         using var data = new StorageTestData(8 * Block, ("one.bin", 16 * Block));

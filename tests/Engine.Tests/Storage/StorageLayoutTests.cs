@@ -13,6 +13,20 @@ public class StorageLayoutTests
     }
 
     [Fact]
+    public void GetDirectShift_SingleFile_Zero_FileAtOddOffset_ItsOffsetWithinAPage()
+    {
+        Assert.Equal(0, Layout(65536, 1_000_000).GetDirectShift(3));
+        // One byte, then a large file: its bytes sit one past a page boundary in the torrent, file offsets start at 0.
+        var layout = Layout(65536, 1, 1_000_000);
+        Assert.Equal(4095, layout.GetDirectShift(0)); // the large file's segment (65,535 bytes) decides
+        Assert.Equal(4095, layout.GetDirectShift(5)); // wholly inside it at file offset 5 x 65536 - 1
+        // Two segments in one piece: the larger one's alignment wins.
+        var split = Layout(65536, 60_000, 5_536 + 65536);
+        Assert.Equal(0, split.GetDirectShift(0)); // 60,000 bytes of the first file, at file offset 0
+        Assert.Equal((65536 - 60_000) & 4095, split.GetDirectShift(1));
+    }
+
+    [Fact]
     public void Constructor_OddSizes_ComputesTotalsAndLastPiece()
     {
         var layout = Layout(16, 5, 0, 30, 0, 1);
