@@ -59,6 +59,8 @@ public sealed partial class TorrentManager
         // Other ids are extensions we never announced: ignored, as BEP 10 allows for ids we do not know.
     }
 
+    void IBlockExchangeOwner.ProtocolError(PeerSession peer) => ProtocolError(peer);
+
     /// <summary>The peer broke the protocol: counted and disconnected.</summary>
     private void ProtocolError(PeerSession peer)
     {
@@ -184,14 +186,7 @@ public sealed partial class TorrentManager
         DisplayName = metainfo.Name;
         InitialisePieces(metainfo);
         Host.Emit(new MetadataReceivedEvent(InfoHash, Now, metainfo.Name, metainfo.TotalLength));
-        foreach (var p in _peers)
-        {
-            if (p.PendingBitfield is { } pending)
-            {
-                p.PendingBitfield = null;
-                OnBitfield(p, pending);
-            }
-        }
+        _exchange.ApplyPendingBitfields();
         StartCheck(forceRecheck: false);
     }
 }

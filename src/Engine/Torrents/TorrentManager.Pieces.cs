@@ -1,6 +1,5 @@
 using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Metainfo;
-using TorrentEdge.Engine.PiecePicking;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Storage.Resume;
@@ -20,30 +19,7 @@ public sealed partial class TorrentManager
         if (_filePriorities.Length != m.Files.Count)
             _filePriorities = Enumerable.Repeat(FilePriority.Normal, m.Files.Count).ToArray();
         ComputeWanted();
-        ResetPicker();
-    }
-
-    /// <summary>
-    /// A fresh picker over what we have now (after the metadata arrives and after each file check), with the
-    /// piece priorities and every connected peer's pieces counted again. Requests in flight are forgotten: a
-    /// block that still arrives finds no buffer and is dropped.
-    /// </summary>
-    private void ResetPicker()
-    {
-        var m = Metainfo!;
-        foreach (var p in _peers)
-        {
-            p.Outstanding.Clear();
-            p.CountedAvailability = false;
-        }
-        var settings = new PiecePickerSettings { Sequential = Sequential, MaxActivePieces = _pieces.MaxActivePieces };
-        _picker = new PiecePicker(m.TotalLength, m.PieceLength, settings, _pieces.Have, _random);
-        _picker.SetPriorities(_pieces.Priorities);
-        foreach (var p in _peers)
-        {
-            EnsurePeerHave(p);
-            CountAvailability(p);
-        }
+        _exchange.ResetPicker();
     }
 
     private static StorageLayout LayoutOf(TorrentMetainfo m) =>
@@ -54,7 +30,7 @@ public sealed partial class TorrentManager
     {
         var m = Metainfo!;
         _pieces.ComputeWanted(m, _filePriorities);
-        _picker?.SetPriorities(_pieces.Priorities);
+        _exchange.PrioritiesChanged();
         if (Storage is not null)
             for (var f = 0; f < m.Files.Count; f++)
                 Storage.SetSkipped(f, _filePriorities[f] == FilePriority.Skip);
@@ -69,7 +45,7 @@ public sealed partial class TorrentManager
         _resumeSchedule.MarkDirty();
         if (_state is TorrentState.Seeding or TorrentState.Finished or TorrentState.Downloading)
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
-        foreach (var p in _peers) UpdateInterest(p);
+        _exchange.UpdateInterestAll();
         PublishStatus();
     }
 
@@ -195,7 +171,7 @@ public sealed partial class TorrentManager
         }
         // Start the piece state afresh from what is on disk.
         _pieces.LoadChecked(result.Have);
-        ResetPicker();
+        _exchange.ResetPicker();
         // Resume data that was just trusted is what a save would write again (one fsync'd save per torrent made
         // starting 1,000 torrents slow); anything learnt from a recheck is saved.
         if (result.FromResume) _resumeSchedule.MarkClean();
@@ -205,64 +181,32 @@ public sealed partial class TorrentManager
         if (!_allowedToRun) { SetState(TorrentState.Queued); return; }
         SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
         if (_resumeSchedule.IsDirty) SaveResume();
-        foreach (var p in _peers)
-        {
-            UpdateInterest(p);
-            _needRequests.Add(p);
-        }
+        _exchange.RefreshAll();
         ConnectToCandidates();
         StartTrackers();
     }
 
     // ---- receiving blocks and hashing ----
 
-    private void OnBlockReceived(PeerSession peer, in PeerEvent work)
+    TorrentMetainfo? IBlockExchangeOwner.Metainfo => Metainfo;
+
+    TorrentState IBlockExchangeOwner.State => _state;
+
+    bool IBlockExchangeOwner.StorageOpen => Storage is not null;
+
+    void IBlockExchangeOwner.BlockDownloaded(int length)
     {
-        var block = new BlockRequest(work.Index, work.Begin, work.Length);
-        var requested = peer.Outstanding.Remove(block, out var sentAt);
-        var piece = work.Piece!;
-        if (_picker is not { } picker) return;
-        if (!ReferenceEquals(GetActivePiece(work.Index), piece))
-        {
-            // Copied into a buffer already let go: as good as dropped.
-            if (requested) picker.ReturnBlock(peer, block);
-            return;
-        }
-        if (requested) peer.QueueDepth?.BlockReceived(work.Length, Host.TimeProvider.GetElapsedTime(sentAt));
-        peer.LastBlockAt = Host.TimeProvider.GetTimestamp();
-        peer.Snubbed = false;
-        var outcome = picker.BlockReceived(peer, block, _cancellations, out var cancelCount);
-        // Endgame: whoever else was asked for this block need not send it.
-        for (var i = 0; i < cancelCount; i++)
-        {
-            var other = (PeerSession)_cancellations[i].Peer;
-            if (other.Outstanding.Cancel(block)) other.Send(PeerMessage.Cancel(block));
-            _needRequests.Add(other);
-        }
-        _cancellations.AsSpan(0, cancelCount).Clear();
-        if (outcome is not (BlockOutcome.Accepted or BlockOutcome.PieceComplete)) return;
-        peer.Downloaded += work.Length;
-        _downloaded += work.Length;
-        Host.Metrics.BytesDownloaded(work.Length);
-        if (outcome == BlockOutcome.PieceComplete) CompletePiece(piece);
+        _downloaded += length;
+        Host.Metrics.BytesDownloaded(length);
     }
 
-    private void OnBlockDropped(PeerSession peer, in PeerEvent work)
-    {
-        var block = new BlockRequest(work.Index, work.Begin, work.Length);
-        if (!peer.Outstanding.Remove(block, out _)) return;
-        _picker?.ReturnBlock(peer, block);
-        _needRequests.Add(peer);
-    }
+    void IBlockExchangeOwner.PieceCompleted(ActivePiece piece) => CompletePiece(piece);
 
     private void CompletePiece(ActivePiece piece)
     {
         _pieces.StartHashing(piece);
         var storage = Storage!;
-        var contributorCount = _picker!.GetContributors(piece.Index, _contributors);
-        var contributors = new PeerSession[contributorCount];
-        for (var i = 0; i < contributorCount; i++) contributors[i] = (PeerSession)_contributors[i];
-        _contributors.AsSpan().Clear();
+        var contributors = _exchange.TakeContributors(piece.Index);
         var offset = (long)piece.Index * Metainfo!.PieceLength;
         var token = _stopping.Token;
         // Hash and write on the thread pool: the loop and the sockets never wait for SHA-1 or the disk.
@@ -307,7 +251,7 @@ public sealed partial class TorrentManager
         if (!result.Passed)
         {
             _pieces.States[index] = PieceState.Missing;
-            _picker?.PieceFailed(index);
+            _exchange.PieceFailed(index);
             _hashFailures++;
             Host.Metrics.HashFailed();
             var blamed = result.Contributors.Length == 1 ? result.Contributors[0] : null;
@@ -319,17 +263,12 @@ public sealed partial class TorrentManager
             return;
         }
         _pieces.States[index] = PieceState.Have;
-        _picker?.PieceVerified(index);
+        _exchange.PieceVerified(index);
         _pieces.Have![index] = true;
         _verifiedBatch.Add(index);
         _resumeSchedule.MarkDirty();
         Host.Metrics.PieceVerified();
-        foreach (var p in _peers)
-        {
-            p.Send(PeerMessage.Have(index));
-            // Only a peer that had this piece can have become uninteresting.
-            if (p.AmInterested && p.PeerHave is { } h && h[index]) UpdateInterest(p);
-        }
+        _exchange.AnnounceHave(index);
         if (WantedDone() && _state == TorrentState.Downloading)
         {
             _completedAt = Now;
@@ -386,86 +325,16 @@ public sealed partial class TorrentManager
         _resumeSchedule.MarkDirty();
         // The picker's idea of what is wanted comes from the have-set it was built over: build it again.
         _pieces.ReleaseAll();
-        ResetPicker();
+        _exchange.ResetPicker();
         if (_state is TorrentState.Seeding or TorrentState.Finished && _pieces.Wanted[index] && !_seedLimitReached)
         {
             _completedAt = null;
             SetState(TorrentState.Downloading);
         }
-        foreach (var p in _peers)
-        {
-            UpdateInterest(p);
-            _needRequests.Add(p);
-        }
+        _exchange.RefreshAll();
         PublishStatus();
     }
 
-
-    // ---- picking ----
-
-    private static readonly RequestQueueDepthOptions QueueDepthOptions = new()
-    {
-        MinDepth = 16,
-        MaxDepth = MaxRequestDepth,
-        InitialDepth = 32,
-        MinQueueTime = TimeSpan.FromMilliseconds(500),
-    };
-
-    private const int MaxRequestDepth = 500;
-    private PiecePicker? _picker;
-    private readonly BlockRequest[] _picked = new BlockRequest[MaxRequestDepth];
-    private readonly PeerBlockRequest[] _cancellations = new PeerBlockRequest[PiecePickerSettings.Default.MaxDuplicateRequests + 1];
-    private readonly IPieceRequester[] _contributors = new IPieceRequester[64];
-
-    /// <summary>
-    /// Under a download limit a peer may have at most one second of the limited rate outstanding: what is
-    /// requested arrives whether or not the limiter lets us read it yet, so a deeper pipeline is a burst.
-    /// </summary>
-    private int DownloadLimitDepth()
-    {
-        var torrent = DownloadLimiter.Torrent.BytesPerSecond;
-        var global = DownloadLimiter.Global.BytesPerSecond;
-        var rate = torrent == 0 ? global : global == 0 ? torrent : Math.Min(torrent, global);
-        return rate == 0 ? int.MaxValue : (int)Math.Max(1, rate / BlockRequest.StandardBlockLength);
-    }
-
-    /// <summary>Fills the peer's request pipeline up to its adaptive depth with blocks the picker chooses.</summary>
-    private void RequestMore(PeerSession peer)
-    {
-        if (_state != TorrentState.Downloading || peer.IsClosed || Storage is null || _picker is not { } picker || peer.PeerHave is null) return;
-        if (peer.PeerChoking && peer.AllowedFastFromPeer.Count == 0) return;
-        var room = Math.Min(Math.Min(peer.Snubbed ? 1 : peer.RequestDepth, DownloadLimitDepth()) - peer.Outstanding.Count, _picked.Length);
-        if (room <= 0) return;
-        // Buffers of pieces the picker let go are otherwise returned on the next tick; at the cap they go now, so
-        // what the loop holds stays within the cap too.
-        if (_pieces.ActiveList.Count >= _pieces.MaxActivePieces) SweepActivePieces();
-        var n = picker.PickBlocks(peer, _picked.AsSpan(0, room));
-        if (n == 0) return;
-        var now = Host.TimeProvider.GetTimestamp();
-        // The snub clock starts when the peer has something to answer, not at the last block long ago.
-        if (peer.Outstanding.Count == 0) peer.LastBlockAt = now;
-        for (var i = 0; i < n; i++)
-        {
-            var block = _picked[i];
-            _pieces.Activate(block.PieceIndex, picker.GetPieceLength(block.PieceIndex));
-            peer.Outstanding.Add(block, now);
-            peer.Send(PeerMessage.Request(block));
-        }
-    }
-
-    /// <summary>Gives the peer's requests and its pieces back to the picker (it choked us, went away or is snubbed).</summary>
-    private void ReleaseRequests(PeerSession peer)
-    {
-        peer.Outstanding.Clear();
-        if (_picker is not null && peer.PeerHave is not null) _picker.PeerGone(peer);
-    }
-
-    /// <summary>Returns the buffers of pieces the picker let go with nothing received (their requester left or choked).</summary>
-    private void SweepActivePieces()
-    {
-        if (_picker is not { } picker) return;
-        _pieces.Sweep(picker);
-    }
 
     // ---- resume data ----
 

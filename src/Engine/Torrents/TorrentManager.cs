@@ -16,7 +16,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// events, hash verdicts, ticks, commands), so its state has one writer and needs no locks. Network, disk and hashing
 /// run off the loop and post their results back; peers, metadata and trackers are components it owns.
 /// </summary>
-public sealed partial class TorrentManager : IAsyncDisposable
+public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwner
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private readonly LoopQueue _queue;
@@ -48,6 +48,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private DateTimeOffset _lastProgressEvent;
     private DateTimeOffset? _completedAt;
     private readonly ResumeSchedule _resumeSchedule;
+    private readonly BlockExchange _exchange;
     private bool _disposed;
 
     private FilePriority[] _filePriorities = [];
@@ -72,6 +73,8 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SuperSeed = options.SuperSeed;
         Encryption = options.Encryption ?? host.Options.Encryption;
         (UploadLimiter, DownloadLimiter) = host.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
+        _exchange = new BlockExchange(this, infoHash, host.TimeProvider, host.Metrics, _pieces, _peers, DownloadLimiter,
+            new SuperSeeding(options.SuperSeed, _random), _random, options.Sequential);
         AddedAt = host.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
