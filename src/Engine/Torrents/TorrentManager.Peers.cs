@@ -131,7 +131,7 @@ public sealed partial class TorrentManager
     private void OnPeerClosed(PeerSession peer)
     {
         Host.ReleaseConnection();
-        _uploadedClosed += peer.Uploaded;
+        _stats.PeerClosed(peer);
         _roster.Closed(peer, peer.Registered);
         if (!peer.Registered) return;
         peer.Registered = false;
@@ -162,20 +162,7 @@ public sealed partial class TorrentManager
     private void OnTick()
     {
         _ticks++;
-        long uploadedNow = _uploadedBase + _uploadedClosed;
-        foreach (var p in _peers)
-        {
-            p.DownloadRate = p.Downloaded - p.DownloadedAtLastTick;
-            p.DownloadedAtLastTick = p.Downloaded;
-            var up = p.Uploaded;
-            p.UploadRate = up - p.UploadedAtLastTick;
-            p.UploadedAtLastTick = up;
-            uploadedNow += up;
-        }
-        _downloadRate = _downloaded - _downloadedAtLastTick;
-        _downloadedAtLastTick = _downloaded;
-        _uploadRate = Math.Max(0, uploadedNow - _uploadedAtLastTick);
-        _uploadedAtLastTick = uploadedNow;
+        _stats.Tick(_peers);
         _exchange.Tick();
         if (_ticks % 5 == 0) ConnectToCandidates();
         // Starved of peers: ask the trackers again as soon as their min interval allows.
@@ -198,7 +185,7 @@ public sealed partial class TorrentManager
             _verifiedBatch.Clear();
         }
         // An idle seed has nothing new to say every second.
-        var idleSeed = _state is TorrentState.Seeding or TorrentState.Finished && _uploadRate == 0;
+        var idleSeed = _state is TorrentState.Seeding or TorrentState.Finished && _stats.UploadRate == 0;
         if (_state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata &&
             !idleSeed && Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
         {

@@ -10,7 +10,6 @@ public sealed partial class TorrentManager
 {
     private bool _checking;
     private DateTimeOffset? _restoredCompletedAt;
-    private Task _resumeSave = Task.CompletedTask;
     private readonly PieceTracker _pieces = new();
 
     private void InitialisePieces(TorrentMetainfo m)
@@ -21,9 +20,6 @@ public sealed partial class TorrentManager
         ComputeWanted();
         _exchange.ResetPicker();
     }
-
-    private static StorageLayout LayoutOf(TorrentMetainfo m) =>
-        StorageLayout.FromMetainfo(m);
 
     /// <summary>Wanted pieces and piece priorities from the file priorities, for the picker and the storage.</summary>
     private void ComputeWanted()
@@ -67,90 +63,13 @@ public sealed partial class TorrentManager
             foreach (var p in _peers) p.Close();
             // A recheck that is interrupted must happen again at the next start, not be skipped by
             // trusting the resume data it was asked to distrust. Queued behind any save in flight.
-            if (Host.ResumeStore is { } resumeStore)
-            {
-                var hex = InfoHash.ToHex();
-                QueueResumeWrite(() =>
-                {
-                    resumeStore.Delete(hex);
-                    return Task.CompletedTask;
-                });
-            }
+            if (Host.ResumeStore is { } resumeStore) _storageWork.DeleteResume(resumeStore, InfoHash.ToHex());
         }
-        var existing = Storage;
-        var priorities = _filePriorities.ToArray();
-        var stores = Host.PieceStores;
-        var resumes = Host.ResumeStore;
-        var parallelism = Host.Options.RecheckParallelism;
-        var infoHash = InfoHash.ToHex();
-        var savePath = SavePath;
-        var fenced = Host.Options.StorageFence is not null;
-        var token = _stopping.Token;
-        // Off the loop, this task reads only what was copied above and writes nothing of the torrent's: everything it
+        // Off the loop, the check reads only what is copied here and writes nothing of the torrent's: everything it
         // learns goes back to the loop in one CheckDoneMessage (the loop is the only writer of its fields).
-        var task = Task.Run(async () =>
-        {
-            IPieceStore? storage = existing;
-            try
-            {
-                storage ??= stores.Open(LayoutOf(m), savePath, fenced ? () => MayWrite : null);
-                for (var f = 0; f < priorities.Length; f++) storage.SetSkipped(f, priorities[f] == FilePriority.Skip);
-                BitField? have = null;
-                var fromResume = false;
-                ResumeCounters? counters = null;
-                BitField? savedHave = null;
-                if (!forceRecheck && resumes is not null)
-                {
-                    var loaded = await resumes.LoadAsync(infoHash, token).ConfigureAwait(false);
-                    if (loaded.Data is { } data && data.CheckConsistency(storage.Layout, storage.ObserveFiles()).IsTrusted)
-                    {
-                        have = data.GetBitField();
-                        fromResume = true;
-                    }
-                    // Counters carry over whatever the files' state, so seed ratio and seed time limits hold across restarts.
-                    if (loaded.Data is { } d2)
-                    {
-                        counters = new ResumeCounters(d2.Uploaded, d2.Downloaded, d2.SeedingTime, d2.CompletedAt);
-                        savedHave = d2.GetBitField();
-                    }
-                }
-                if (have is null)
-                {
-                    // Nothing on disk means nothing to hash: skip reading sparse nothing.
-                    var anyFile = storage.ObserveFiles().Any(o => o.Exists && o.Size > 0);
-                    have = anyFile
-                        ? await storage.RecheckAsync(null, parallelism, token).ConfigureAwait(false)
-                        : new BitField(m.PieceCount);
-                    if (counters is { } c && savedHave is not null)
-                    {
-                        counters = c with { Downloaded = c.Downloaded + VerifiedSinceSave(storage.Layout, have, savedHave) };
-                    }
-                }
-                Post(new CheckDoneMessage(have, storage, null, fromResume, counters));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Post(new CheckDoneMessage(new BitField(m.PieceCount), storage, e.Message));
-            }
-        });
-        Track(task);
-    }
-
-    /// <summary>
-    /// The bytes of the pieces on disk that the resume data did not list. An owner that wrote files after its last save
-    /// counted their download only in memory (a kill -9, or a replica that lost the torrent, loses that count); the
-    /// recheck finds the pieces, so they are not fetched again, and without this the downloaded counter (the statistics
-    /// built on it) would fall short of what came off the wire by up to a save interval of traffic.
-    /// </summary>
-    internal static long VerifiedSinceSave(StorageLayout layout, BitField have, BitField saved)
-    {
-        if (saved.Length != have.Length) return 0;
-        long bytes = 0;
-        for (var i = have.NextSet(0); i >= 0 && i < have.Length; i = have.NextSet(i + 1))
-        {
-            if (!saved[i]) bytes += layout.GetPieceLength(i);
-        }
-        return bytes;
+        _storageWork.StartCheck(new CheckRequest(m, Storage, _filePriorities.ToArray(), Host.PieceStores, Host.ResumeStore,
+            Host.Options.RecheckParallelism, InfoHash.ToHex(), SavePath, Host.Options.StorageFence is not null ? () => MayWrite : null,
+            forceRecheck));
     }
 
     private void OnCheckDone(CheckDoneMessage result)
@@ -159,9 +78,7 @@ public sealed partial class TorrentManager
         Storage = result.Storage;
         if (result.Counters is { } counters)
         {
-            _uploadedBase = counters.Uploaded;
-            _downloaded = counters.Downloaded;
-            Interlocked.Exchange(ref _seedMilliseconds, (long)counters.SeedingTime.TotalMilliseconds);
+            _stats.Restore(counters.Uploaded, counters.Downloaded, counters.SeedingTime);
             _restoredCompletedAt = counters.CompletedAt;
         }
         if (result.Error is not null)
@@ -196,7 +113,7 @@ public sealed partial class TorrentManager
 
     void IBlockExchangeOwner.BlockDownloaded(int length)
     {
-        _downloaded += length;
+        _stats.BlockAccepted(length);
         Host.Metrics.BytesDownloaded(length);
     }
 
@@ -207,35 +124,7 @@ public sealed partial class TorrentManager
         _pieces.StartHashing(piece);
         var storage = Storage!;
         var contributors = _exchange.TakeContributors(piece.Index);
-        var offset = (long)piece.Index * Metainfo!.PieceLength;
-        var token = _stopping.Token;
-        // Hash and write on the thread pool: the loop and the sockets never wait for SHA-1 or the disk.
-        var task = Task.Run(() =>
-        {
-            string? writeError = null;
-            var passed = false;
-            try
-            {
-                var data = piece.Buffer.Span[..piece.Length];
-                passed = storage.VerifyPiece(piece.Index, data);
-                token.ThrowIfCancellationRequested();
-                if (passed) storage.Write(offset, data);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                writeError = e.Message;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            finally
-            {
-                AlignedBufferPool.Shared.Return(piece.Buffer);
-            }
-            Post(new PieceHashedMessage(piece.Index, passed, contributors, writeError));
-        });
-        Track(task);
+        _storageWork.HashAndWrite(storage, piece, (long)piece.Index * Metainfo!.PieceLength, contributors);
     }
 
     private void OnPieceHashed(PieceHashedMessage result)
@@ -291,24 +180,7 @@ public sealed partial class TorrentManager
         _pieces.States[index] = PieceState.Hashing;
         _pieces.Have[index] = false;
         Host.Emit(new PieceReadFailedEvent(InfoHash, Now, index));
-        var token = _stopping.Token;
-        Track(Task.Run(async () =>
-        {
-            bool passed;
-            try
-            {
-                passed = await storage.VerifyPieceOnDiskAsync(index, token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                passed = false;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            Post(new PieceRecheckedMessage(index, passed));
-        }, CancellationToken.None));
+        _storageWork.RecheckPiece(storage, index);
     }
 
     /// <summary>The verdict on a piece a read failed for: ours again if it still hashes right, else downloaded again.</summary>
@@ -349,59 +221,9 @@ public sealed partial class TorrentManager
         // would trust that and download them again.
         if (!_pieces.HaveChecked) return;
         _resumeSchedule.Saved();
-        var storage = Storage;
-        var have = _pieces.Have.Clone();
-        var priorities = _filePriorities.ToArray();
-        var downloaded = _downloaded;
-        var uploaded = UploadedNow(); // not the last snapshot, which may be a second old
-        var paused = _userPaused;
-        var queuePriority = QueuePriority;
-        var completedAt = _completedAt;
-        var addedAt = AddedAt;
-        var seedingTime = SeedTime;
-        var savePath = SavePath;
-        var infoHash = InfoHash.ToHex();
-        // Flush first so the sizes and times recorded are those of data that is really on disk.
-        QueueResumeWrite(async () =>
-        {
-            await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            var data = ResumeData.Create(infoHash, have, storage.ObserveFiles(), priorities) with
-            {
-                SavePath = savePath,
-                Downloaded = downloaded,
-                Uploaded = uploaded,
-                Paused = paused,
-                QueuePriority = queuePriority,
-                CompletedAt = completedAt,
-                AddedAt = addedAt,
-                SeedingTime = seedingTime,
-            };
-            await store.SaveAsync(data, CancellationToken.None).ConfigureAwait(false);
-        });
+        // The uploaded count is taken now, not from the last snapshot, which may be a second old.
+        _storageWork.SaveResume(store, Storage, new ResumeSnapshot(InfoHash.ToHex(), _pieces.Have.Clone(), _filePriorities.ToArray(),
+            SavePath, _stats.Downloaded, UploadedNow(), _userPaused, QueuePriority, _completedAt, AddedAt, SeedTime));
     }
 
-    /// <summary>
-    /// Runs a write to the resume store off the loop, after the one before it: writes run one after another, so
-    /// a slow earlier save never lands over a later save or delete.
-    /// </summary>
-    private void QueueResumeWrite(Func<Task> write)
-    {
-        var previous = _resumeSave;
-        var task = Task.Run(async () =>
-        {
-            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            // A fenced engine leaves the resume data to the torrent's new holder: saving ours would roll theirs back.
-            if (!MayWrite) return;
-            try
-            {
-                await write().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                // The next save tries again; a restart without resume data rechecks.
-            }
-        });
-        _resumeSave = task;
-        Track(task);
-    }
 }

@@ -36,19 +36,14 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     private bool _allowedToRun;
     private bool _userPaused;
     private string? _error;
-    private long _downloaded;
-    private long _uploadedBase;
-    private long _uploadedClosed;
-    private long _downloadedAtLastTick;
-    private long _uploadedAtLastTick;
-    private long _downloadRate;
-    private long _uploadRate;
+    private readonly TransferStats _stats = new();
     private int _hashFailures;
     private int _ticks;
     private DateTimeOffset _lastProgressEvent;
     private DateTimeOffset? _completedAt;
     private readonly ResumeSchedule _resumeSchedule;
     private readonly BlockExchange _exchange;
+    private readonly StorageWork _storageWork;
     private bool _disposed;
 
     private FilePriority[] _filePriorities = [];
@@ -75,6 +70,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         (UploadLimiter, DownloadLimiter) = host.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
         _exchange = new BlockExchange(this, infoHash, host.TimeProvider, host.Metrics, _pieces, _peers, DownloadLimiter,
             new SuperSeeding(options.SuperSeed, _random), _random, options.Sequential);
+        _storageWork = new StorageWork(Post, Track, () => MayWrite, _stopping.Token);
         AddedAt = host.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
@@ -181,8 +177,6 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
 
     // ---- queue ----
 
-    private long _seedMilliseconds; // written by the loop, read by the queue
-    private DateTimeOffset _lastSeedTickAt;
     private bool _seedLimitReached;
     private bool _seedLimitReported;
 
@@ -194,7 +188,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     internal TimeSpan? SeedTimeLimit { get; }
 
     /// <summary>Time spent seeding since the torrent was added.</summary>
-    internal TimeSpan SeedTime => TimeSpan.FromMilliseconds(Interlocked.Read(ref _seedMilliseconds));
+    internal TimeSpan SeedTime => _stats.SeedTime;
 
     internal QueueEntry<TorrentManager> ToQueueEntry(long order)
     {
@@ -223,11 +217,8 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     /// <summary>On each tick: counts seeding time and asks the queue to look again once a seed limit is reached.</summary>
     private void TrackSeeding()
     {
-        var now = Now;
         var seeding = _state is TorrentState.Seeding or TorrentState.Finished && !_seedLimitReached;
-        if (seeding && _lastSeedTickAt != default)
-            Interlocked.Add(ref _seedMilliseconds, (long)(now - _lastSeedTickAt).TotalMilliseconds);
-        _lastSeedTickAt = now;
+        _stats.CountSeeding(seeding, Now);
         if (!seeding || _seedLimitReported) return;
         if (QueuePolicy.IsPastSeedLimits(ToQueueEntry(0), Host.QueueLimits))
         {
@@ -504,12 +495,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     private void PublishStatus() => Volatile.Write(ref _status, BuildStatus());
 
     /// <summary>Payload bytes uploaded since the torrent was added, including before restarts (loop).</summary>
-    private long UploadedNow()
-    {
-        var uploaded = _uploadedBase + _uploadedClosed;
-        foreach (var p in _peers) uploaded += p.Uploaded;
-        return uploaded;
-    }
+    private long UploadedNow() => _stats.Uploaded(_peers);
 
     private TorrentStatus BuildStatus()
     {
@@ -543,10 +529,10 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
             PieceCount = Metainfo?.PieceCount ?? 0,
             PiecesHave = _pieces.Have?.TrueCount ?? 0,
             Progress = wanted == 0 ? (Metainfo is null ? 0 : 1) : (double)done / wanted,
-            Downloaded = _downloaded,
+            Downloaded = _stats.Downloaded,
             Uploaded = uploaded,
-            DownloadRate = _downloadRate,
-            UploadRate = _uploadRate,
+            DownloadRate = _stats.DownloadRate,
+            UploadRate = _stats.UploadRate,
             Peers = _peers.Count,
             EncryptedPeers = _peers.Count(p => p.Connection.IsEncrypted),
             // Known: every address heard of (trackers, PEX, magnets) plus connected peers that dialled in from elsewhere.
