@@ -9,8 +9,7 @@ public sealed partial class TorrentManager
 {
     private bool _statusDirty;
 
-    private bool IsTransferring => !_seedLimitReached &&
-        _state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata;
+    private bool IsTransferring => _lifecycle.IsTransferring;
 
     // ---- candidates and connections ----
 
@@ -23,7 +22,7 @@ public sealed partial class TorrentManager
     private void ConnectToCandidates()
     {
         if (!IsTransferring || _disposed) return;
-        if (_state is TorrentState.Finished or TorrentState.Seeding && !Host.Options.SeedsDialPeers) return;
+        if (!_lifecycle.DialsPeers(Host.Options.SeedsDialPeers)) return;
         foreach (var c in _roster.Dialable())
         {
             if (_roster.IsFull) break;
@@ -166,7 +165,7 @@ public sealed partial class TorrentManager
         _exchange.Tick();
         if (_ticks % 5 == 0) ConnectToCandidates();
         // Starved of peers: ask the trackers again as soon as their min interval allows.
-        if (_peers.Count == 0 && _state is TorrentState.Downloading or TorrentState.FetchingMetadata) _announcer?.RequestAnnounce();
+        if (_peers.Count == 0 && _lifecycle.WantsPeers) _announcer?.RequestAnnounce();
         AnnounceIfDue();
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         SendPex();
@@ -185,8 +184,8 @@ public sealed partial class TorrentManager
             _verifiedBatch.Clear();
         }
         // An idle seed has nothing new to say every second.
-        var idleSeed = _state is TorrentState.Seeding or TorrentState.Finished && _stats.UploadRate == 0;
-        if (_state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Finished or TorrentState.FetchingMetadata &&
+        var idleSeed = _lifecycle.IsSeeding && _stats.UploadRate == 0;
+        if (_lifecycle.ReportsProgress &&
             !idleSeed && Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
         {
             _lastProgressEvent = Now;

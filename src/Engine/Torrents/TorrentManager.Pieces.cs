@@ -8,7 +8,6 @@ namespace TorrentEdge.Engine.Torrents;
 
 public sealed partial class TorrentManager
 {
-    private bool _checking;
     private DateTimeOffset? _restoredCompletedAt;
     private readonly PieceTracker _pieces = new();
 
@@ -39,7 +38,7 @@ public sealed partial class TorrentManager
         _filePriorities = priorities;
         ComputeWanted();
         _resumeSchedule.MarkDirty();
-        if (_state is TorrentState.Seeding or TorrentState.Finished or TorrentState.Downloading)
+        if (_lifecycle.IsSeeding || _lifecycle.IsDownloading)
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
         _exchange.UpdateInterestAll();
         PublishStatus();
@@ -53,8 +52,8 @@ public sealed partial class TorrentManager
     /// </summary>
     private void StartCheck(bool forceRecheck)
     {
-        if (Metainfo is null || _checking) return;
-        _checking = true;
+        if (Metainfo is null || _lifecycle.Checking) return;
+        _lifecycle.Checking = true;
         _pieces.HaveChecked = false;
         var m = Metainfo;
         SetState(TorrentState.Checking);
@@ -74,7 +73,7 @@ public sealed partial class TorrentManager
 
     private void OnCheckDone(CheckDoneMessage result)
     {
-        _checking = false;
+        _lifecycle.Checking = false;
         Storage = result.Storage;
         if (result.Counters is { } counters)
         {
@@ -94,8 +93,11 @@ public sealed partial class TorrentManager
         if (result.FromResume) _resumeSchedule.MarkClean();
         else _resumeSchedule.MarkDirty();
         if (WantedDone() && _completedAt is null) _completedAt = _restoredCompletedAt ?? Now;
-        if (_userPaused) { SetState(TorrentState.Paused); return; }
-        if (!_allowedToRun) { SetState(TorrentState.Queued); return; }
+        if (_lifecycle.CheckDone() is { } waiting)
+        {
+            Apply(waiting);
+            return;
+        }
         SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
         if (_resumeSchedule.IsDirty) SaveResume();
         _exchange.RefreshAll();
@@ -107,7 +109,7 @@ public sealed partial class TorrentManager
 
     TorrentMetainfo? IBlockExchangeOwner.Metainfo => Metainfo;
 
-    TorrentState IBlockExchangeOwner.State => _state;
+    TorrentState IBlockExchangeOwner.State => _lifecycle.State;
 
     bool IBlockExchangeOwner.StorageOpen => Storage is not null;
 
@@ -158,7 +160,7 @@ public sealed partial class TorrentManager
         _resumeSchedule.MarkDirty();
         Host.Metrics.PieceVerified();
         _exchange.AnnounceHave(index);
-        if (WantedDone() && _state == TorrentState.Downloading)
+        if (WantedDone() && _lifecycle.IsDownloading)
         {
             _completedAt = Now;
             PublishStatus();
@@ -198,7 +200,7 @@ public sealed partial class TorrentManager
         // The picker's idea of what is wanted comes from the have-set it was built over: build it again.
         _pieces.ReleaseAll();
         _exchange.ResetPicker();
-        if (_state is TorrentState.Seeding or TorrentState.Finished && _pieces.Wanted[index] && !_seedLimitReached)
+        if (_lifecycle.IsSeeding && _pieces.Wanted[index] && !_lifecycle.SeedLimitReached)
         {
             _completedAt = null;
             SetState(TorrentState.Downloading);
@@ -223,7 +225,7 @@ public sealed partial class TorrentManager
         _resumeSchedule.Saved();
         // The uploaded count is taken now, not from the last snapshot, which may be a second old.
         _storageWork.SaveResume(store, Storage, new ResumeSnapshot(InfoHash.ToHex(), _pieces.Have.Clone(), _filePriorities.ToArray(),
-            SavePath, _stats.Downloaded, UploadedNow(), _userPaused, QueuePriority, _completedAt, AddedAt, SeedTime));
+            SavePath, _stats.Downloaded, UploadedNow(), _lifecycle.UserPaused, QueuePriority, _completedAt, AddedAt, SeedTime));
     }
 
 }

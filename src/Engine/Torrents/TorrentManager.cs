@@ -32,10 +32,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     private Task? _loop;
     private Task? _ticker;
     private TorrentStatus _status;
-    private TorrentState _state = TorrentState.Queued;
-    private bool _allowedToRun;
-    private bool _userPaused;
-    private string? _error;
+    private readonly TorrentLifecycle _lifecycle;
     private readonly TransferStats _stats = new();
     private int _hashFailures;
     private int _ticks;
@@ -60,7 +57,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         Metainfo = metainfo;
         SavePath = Path.GetFullPath(savePath);
         QueuePriority = options.QueuePriority;
-        _userPaused = options.Paused;
+        _lifecycle = new TorrentLifecycle(options.Paused);
         AddedOrder = host.NextAddedOrder();
         SeedRatioLimit = options.SeedRatioLimit;
         SeedTimeLimit = options.SeedTimeLimit;
@@ -125,7 +122,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
 
     internal bool IsComplete => _pieces.Have is not null && WantedDone();
 
-    internal bool UserPaused => _userPaused;
+    internal bool UserPaused => _lifecycle.UserPaused;
 
     internal int ConnectedPeers => _peers.Count;
 
@@ -177,7 +174,6 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
 
     // ---- queue ----
 
-    private bool _seedLimitReached;
     private bool _seedLimitReported;
 
     /// <summary>Order of addition to the engine; breaks ties in the queue.</summary>
@@ -195,7 +191,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         var status = Status;
         var size = Metainfo?.TotalLength ?? 0;
         var want = UserPaused ? TorrentWant.Paused
-            : status.State is TorrentState.Seeding or TorrentState.Finished || Volatile.Read(ref _seedLimitReached) ? TorrentWant.Seed
+            : status.State is TorrentState.Seeding or TorrentState.Finished || _lifecycle.SeedLimitReached ? TorrentWant.Seed
             : TorrentWant.Download;
         return new QueueEntry<TorrentManager>(this, QueuePriority, order, want,
             SeedRatio: size > 0 ? (double)status.Uploaded / size : 0, SeedTime: SeedTime,
@@ -206,18 +202,12 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     internal Task FinishSeedingAsync(CancellationToken cancellationToken) =>
         RunCommandAsync(t => t.DoFinishSeeding(), cancellationToken);
 
-    private void DoFinishSeeding()
-    {
-        if (_seedLimitReached || _userPaused || _state == TorrentState.Error) return;
-        Volatile.Write(ref _seedLimitReached, true);
-        StopTransfers();
-        SetState(TorrentState.Finished);
-    }
+    private void DoFinishSeeding() => Apply(_lifecycle.FinishSeeding());
 
     /// <summary>On each tick: counts seeding time and asks the queue to look again once a seed limit is reached.</summary>
     private void TrackSeeding()
     {
-        var seeding = _state is TorrentState.Seeding or TorrentState.Finished && !_seedLimitReached;
+        var seeding = _lifecycle.CountsSeedTime;
         _stats.CountSeeding(seeding, Now);
         if (!seeding || _seedLimitReported) return;
         if (QueuePolicy.IsPastSeedLimits(ToQueueEntry(0), Host.QueueLimits))
@@ -248,7 +238,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
 
     internal void Start(bool allowedToRun)
     {
-        _allowedToRun = allowedToRun;
+        _lifecycle.Initialise(allowedToRun);
         _loop = Task.Run(RunLoopAsync);
         _ticker = Task.Run(TickAsync);
         Post(new CommandMessage(t => t.OnStarted()));
@@ -325,9 +315,15 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     {
         Host.Emit(new TorrentAddedEvent(InfoHash, Now, DisplayName));
         if (Metainfo is not null) InitialisePieces(Metainfo);
-        if (_userPaused) SetState(TorrentState.Paused);
-        else if (!_allowedToRun) SetState(TorrentState.Queued);
-        else Begin();
+        Apply(_lifecycle.Started());
+    }
+
+    /// <summary>Carries out a lifecycle decision: stop transfers, enter a state, begin (in that order).</summary>
+    private void Apply(in LifecycleStep step)
+    {
+        if (step.StopTransfers) StopTransfers();
+        if (step.Enter is { } state) SetState(state);
+        if (step.Begin) Begin();
     }
 
     /// <summary>Starts or continues transfers: check the files when needed, else download or seed.</summary>
@@ -341,7 +337,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
             return;
         }
         if (Storage is null) StartCheck(forceRecheck: false);
-        else if (_seedLimitReached && WantedDone()) SetState(TorrentState.Finished);
+        else if (_lifecycle.SeedLimitReached && WantedDone()) SetState(TorrentState.Finished);
         else
         {
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
@@ -350,35 +346,11 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         }
     }
 
-    private void DoPause()
-    {
-        if (_userPaused) return;
-        _userPaused = true;
-        StopTransfers();
-        SetState(TorrentState.Paused);
-    }
+    private void DoPause() => Apply(_lifecycle.Pause());
 
-    private void DoResume()
-    {
-        if (!_userPaused && _state is not TorrentState.Error) return;
-        _userPaused = false;
-        _error = null;
-        if (_allowedToRun) Begin();
-        else SetState(TorrentState.Queued);
-    }
+    private void DoResume() => Apply(_lifecycle.Resume());
 
-    private void DoSetAllowed(bool allowed)
-    {
-        if (_allowedToRun == allowed) return;
-        _allowedToRun = allowed;
-        if (_userPaused || _state == TorrentState.Error) return;
-        if (allowed) Begin();
-        else
-        {
-            StopTransfers();
-            SetState(TorrentState.Queued);
-        }
-    }
+    private void DoSetAllowed(bool allowed) => Apply(_lifecycle.SetAllowed(allowed));
 
     private void StopTransfers()
     {
@@ -390,9 +362,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
 
     private void Fail(string message)
     {
-        _error = message;
-        StopTransfers();
-        SetState(TorrentState.Error);
+        Apply(_lifecycle.Fail(message));
         Host.Emit(new TorrentErrorEvent(InfoHash, Now, message));
     }
 
@@ -483,9 +453,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
 
     private void SetState(TorrentState state)
     {
-        var from = _state;
-        if (from == state) return;
-        _state = state;
+        if (!_lifecycle.TryEnter(state, out var from)) return;
         PublishStatus();
         Host.Emit(new TorrentStateChangedEvent(InfoHash, Now, from, state));
         if (state == TorrentState.Seeding) Host.Emit(new TorrentSeedingEvent(InfoHash, Now));
@@ -521,7 +489,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         {
             InfoHash = InfoHash,
             Name = DisplayName,
-            State = _state,
+            State = _lifecycle.State,
             HasMetadata = Metainfo is not null,
             BytesDone = done,
             BytesWanted = wanted,
@@ -544,7 +512,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
             BannedPeers = _roster.BannedCount,
             QueuePriority = QueuePriority,
             FileBytesDone = fileDone,
-            Error = _error,
+            Error = _lifecycle.Error,
             CompletedAt = _completedAt,
             SeedingTime = SeedTime,
         };
