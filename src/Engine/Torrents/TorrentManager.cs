@@ -232,6 +232,9 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     /// <summary>The loop's queue, which sessions stop reading for while it is full.</summary>
     internal LoopQueue Queue => _queue;
 
+    /// <summary>The most items the loop's queue has held (<see cref="EngineOptions.MaxLoopQueueLength"/> plus one per connection at most).</summary>
+    public int LoopQueueHighWater => _queue.HighWater;
+
     internal ActivePiece? GetActivePiece(int index) => _pieces.GetActive(index);
 
     // ---- lifecycle ----
