@@ -68,7 +68,6 @@ internal sealed class BlockExchange
     private readonly IBlockExchangeOwner _owner;
     private readonly InfoHash _infoHash;
     private readonly TimeProvider _time;
-    private readonly EngineMetrics _metrics;
     private readonly PieceTracker _pieces;
     private readonly List<PeerSession> _peers;
     private readonly BandwidthLimiter _downloadLimiter;
@@ -83,13 +82,12 @@ internal sealed class BlockExchange
     private PiecePicker? _picker;
     private Choker? _choker;
 
-    public BlockExchange(IBlockExchangeOwner owner, InfoHash infoHash, TimeProvider time, EngineMetrics metrics, PieceTracker pieces,
+    public BlockExchange(IBlockExchangeOwner owner, InfoHash infoHash, TimeProvider time, PieceTracker pieces,
         List<PeerSession> peers, BandwidthLimiter downloadLimiter, SuperSeeding superSeeding, Random random, bool sequential)
     {
         _owner = owner;
         _infoHash = infoHash;
         _time = time;
-        _metrics = metrics;
         _pieces = pieces;
         _peers = peers;
         _downloadLimiter = downloadLimiter;

@@ -65,7 +65,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         SuperSeed = options.SuperSeed;
         Encryption = options.Encryption ?? host.Options.Encryption;
         (UploadLimiter, DownloadLimiter) = host.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
-        _exchange = new BlockExchange(this, infoHash, host.TimeProvider, host.Metrics, _pieces, _peers, DownloadLimiter,
+        _exchange = new BlockExchange(this, infoHash, host.TimeProvider, _pieces, _peers, DownloadLimiter,
             new SuperSeeding(options.SuperSeed, _random), _random, options.Sequential);
         _storageWork = new StorageWork(Post, Track, () => MayWrite, _stopping.Token);
         AddedAt = host.TimeProvider.GetUtcNow();
