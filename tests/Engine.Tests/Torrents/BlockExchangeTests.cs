@@ -165,12 +165,37 @@ public sealed class BlockExchangeTests : IAsyncLifetime
         Assert.False(peer.AmInterested);
     }
 
+    [Fact]
+    public void BlockReceivedAndTopUp_Steady_AllocateNothing()
+    {
+        var peer = UnchokedSeed();
+        var data = new ReadOnlySequence<byte>(new byte[Block]);
+        // Piece 0 warms up the writer and the picker; pieces 1 and 2 are measured block by block, with the top-ups between.
+        Deliver(peer, 0, 0);
+        Deliver(peer, 0, Block);
+        _exchange.TopUp();
+        var pieces = new[] { _pieces.GetActive(1)!, _pieces.GetActive(2)! };
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var piece in pieces)
+        {
+            for (var begin = 0; begin < PieceLength; begin += Block)
+            {
+                piece.TryCopy(begin, data);
+                _exchange.Handle(new PeerEvent(peer, PeerEventKind.BlockReceived, piece.Index, begin, Block, Piece: piece));
+                _exchange.TopUp();
+            }
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(3, _owner.Completed.Count);
+        Assert.Equal(0, allocated);
+    }
+
     private sealed class FakeOwner : IBlockExchangeOwner
     {
         public TorrentMetainfo? Metainfo { get; init; }
         public TorrentState State { get; set; } = TorrentState.Downloading;
         public bool StorageOpen => true;
-        public List<ActivePiece> Completed { get; } = [];
+        public List<ActivePiece> Completed { get; } = new(4);
         public long Downloaded { get; private set; }
         public List<(PeerSession, StrikeReason)> Strikes { get; } = [];
         public List<PeerSession> ProtocolErrors { get; } = [];
