@@ -16,7 +16,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// events, hash verdicts, ticks, commands), so its state has one writer and needs no locks. Network, disk and hashing
 /// run off the loop and post their results back; peers, metadata and trackers are components it owns.
 /// </summary>
-public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwner
+public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwner, IMetadataExchangeOwner
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private readonly LoopQueue _queue;
@@ -41,6 +41,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     private readonly ResumeSchedule _resumeSchedule;
     private readonly BlockExchange _exchange;
     private readonly StorageWork _storageWork;
+    private readonly MetadataExchange _metadataExchange;
     private bool _disposed;
 
     private FilePriority[] _filePriorities = [];
@@ -68,6 +69,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         _exchange = new BlockExchange(this, infoHash, host.TimeProvider, _pieces, _peers, DownloadLimiter,
             new SuperSeeding(options.SuperSeed, _random), _random, options.Sequential);
         _storageWork = new StorageWork(Post, Track, () => MayWrite, _stopping.Token);
+        _metadataExchange = new MetadataExchange(infoHash, this);
         AddedAt = host.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
