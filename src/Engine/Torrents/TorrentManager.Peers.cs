@@ -7,8 +7,6 @@ namespace TorrentEdge.Engine.Torrents;
 
 public sealed partial class TorrentManager
 {
-    private bool _statusDirty;
-
     private bool IsTransferring => _lifecycle.IsTransferring;
 
     // ---- candidates and connections ----
@@ -124,7 +122,7 @@ public sealed partial class TorrentManager
         _exchange.PeerRegistered(peer);
         if (peer.SupportsExtensionProtocol) SendExtensionHandshake(peer);
         _exchange.Advertise(peer);
-        _statusDirty = true;
+        _reports.MarkDirty();
     }
 
     private void OnPeerClosed(PeerSession peer)
@@ -136,7 +134,7 @@ public sealed partial class TorrentManager
         peer.Registered = false;
         _exchange.PeerClosed(peer);
         _peerExchange?.Forget(peer);
-        _statusDirty = true;
+        _reports.MarkDirty();
     }
 
     /// <summary>Holds <paramref name="offence"/> against the peer's address; three strikes ban it (and its peer id).</summary>
@@ -170,7 +168,7 @@ public sealed partial class TorrentManager
         if (_ticks % 2 == 0 && Metainfo is null) RequestMetadata(tick: true);
         SendPex();
         if (_resumeSchedule.IsDue) SaveResume();
-        RefreshSnapshots();
+        _reports.Refresh(_peers, Metainfo?.PieceCount ?? 0, _pieces.Have);
         PublishStatus();
         TrackSeeding();
         EmitProgress();
@@ -178,31 +176,13 @@ public sealed partial class TorrentManager
 
     private void EmitProgress()
     {
-        if (_verifiedBatch.Count > 0)
-        {
-            Host.Emit(new PiecesVerifiedEvent(InfoHash, Now, _verifiedBatch.ToArray()));
-            _verifiedBatch.Clear();
-        }
-        // An idle seed has nothing new to say every second.
-        var idleSeed = _lifecycle.IsSeeding && _stats.UploadRate == 0;
-        if (_lifecycle.ReportsProgress &&
-            !idleSeed && Now - _lastProgressEvent >= TimeSpan.FromSeconds(1))
-        {
-            _lastProgressEvent = Now;
-            Host.Emit(new ProgressEvent(InfoHash, Now, Status));
-        }
+        _reports.EmitEvents(Host, InfoHash, Now, _lifecycle.ReportsProgress, idleSeed: _lifecycle.IsSeeding && _stats.UploadRate == 0);
     }
 
     /// <summary>After a batch of work: top up the request pipelines of peers whose state changed.</summary>
     private void AfterBatch()
     {
-        // Peer arrivals and departures come in bursts: one status snapshot per batch, not one per peer
-        // (each snapshot walks every peer, so per-peer snapshots cost O(peers²) over a burst).
-        if (_statusDirty)
-        {
-            _statusDirty = false;
-            PublishStatus();
-        }
+        if (_reports.TakeDirty()) PublishStatus();
         _exchange.TopUp();
     }
 }

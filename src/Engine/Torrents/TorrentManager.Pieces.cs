@@ -156,7 +156,7 @@ public sealed partial class TorrentManager
         _pieces.States[index] = PieceState.Have;
         _exchange.PieceVerified(index);
         _pieces.Have![index] = true;
-        _verifiedBatch.Add(index);
+        _reports.PieceVerified(index);
         _resumeSchedule.MarkDirty();
         Host.Metrics.PieceVerified();
         _exchange.AnnounceHave(index);

@@ -28,20 +28,18 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     private readonly Random _random = new();
     private int _tickPending;
     private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
-    private readonly List<int> _verifiedBatch = [];
     private Task? _loop;
     private Task? _ticker;
-    private TorrentStatus _status;
     private readonly TorrentLifecycle _lifecycle;
     private readonly TransferStats _stats = new();
     private int _hashFailures;
     private int _ticks;
-    private DateTimeOffset _lastProgressEvent;
     private DateTimeOffset? _completedAt;
     private readonly ResumeSchedule _resumeSchedule;
     private readonly BlockExchange _exchange;
     private readonly StorageWork _storageWork;
     private readonly MetadataExchange _metadataExchange;
+    private readonly TorrentReports _reports;
     private bool _disposed;
 
     private FilePriority[] _filePriorities = [];
@@ -76,7 +74,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         if (options.FilePriorities is { } fp) _filePriorities = [.. fp];
         // Peers given with a magnet are its x.pe; with a .torrent they were named by hand.
         foreach (var peer in options.Peers ?? []) AddCandidate(peer, metainfo is null ? PeerSource.Magnet : PeerSource.Manual);
-        _status = BuildStatus();
+        _reports = new TorrentReports(BuildStatus());
     }
 
     /// <summary>The engine, seen through the little a torrent needs of it.</summary>
@@ -118,7 +116,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
     internal FrameLimits FrameLimits => Metainfo is null ? FrameLimits.Default : FrameLimits.Default.ForPieceCount(Metainfo.PieceCount);
 
     /// <summary>The latest snapshot; reading it takes no lock.</summary>
-    public TorrentStatus Status => Volatile.Read(ref _status);
+    public TorrentStatus Status => _reports.Status;
 
     public TorrentState State => Status.State;
 
@@ -465,7 +463,7 @@ public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwn
         Host.OnTorrentStateChanged(this);
     }
 
-    private void PublishStatus() => Volatile.Write(ref _status, BuildStatus());
+    private void PublishStatus() => _reports.Publish(BuildStatus());
 
     /// <summary>Payload bytes uploaded since the torrent was added, including before restarts (loop).</summary>
     private long UploadedNow() => _stats.Uploaded(_peers);
