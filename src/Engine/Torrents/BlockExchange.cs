@@ -3,6 +3,7 @@ using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.PiecePicking;
 using TorrentEdge.Engine.Protocol;
+using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Throttling;
 
 namespace TorrentEdge.Engine.Torrents;
@@ -23,8 +24,8 @@ internal interface IBlockExchangeOwner
 
     TorrentState State { get; }
 
-    /// <summary>The files are open (a check has finished); blocks are requested only then.</summary>
-    bool StorageOpen { get; }
+    /// <summary>The layout of the open files; null until a check has finished, and blocks are requested only then.</summary>
+    StorageLayout? StorageLayout { get; }
 
     /// <summary>A piece's last block arrived: hash and write it.</summary>
     void PieceCompleted(ActivePiece piece);
@@ -584,7 +585,7 @@ internal sealed class BlockExchange
     /// <summary>Fills the peer's request pipeline up to its adaptive depth with blocks the picker chooses.</summary>
     private void RequestMore(PeerSession peer)
     {
-        if (_owner.State != TorrentState.Downloading || peer.IsClosed || !_owner.StorageOpen || _picker is not { } picker || peer.PeerHave is null) return;
+        if (_owner.State != TorrentState.Downloading || peer.IsClosed || _owner.StorageLayout is null || _picker is not { } picker || peer.PeerHave is null) return;
         if (peer.PeerChoking && peer.AllowedFastFromPeer.Count == 0) return;
         var room = Math.Min(Math.Min(peer.Snubbed ? 1 : peer.RequestDepth, DownloadLimitDepth()) - peer.Outstanding.Count, _picked.Length);
         if (room <= 0) return;

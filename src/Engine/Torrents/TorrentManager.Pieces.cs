@@ -111,7 +111,7 @@ public sealed partial class TorrentManager
 
     TorrentState IBlockExchangeOwner.State => _lifecycle.State;
 
-    bool IBlockExchangeOwner.StorageOpen => Storage is not null;
+    StorageLayout? IBlockExchangeOwner.StorageLayout => Storage?.Layout;
 
     void IBlockExchangeOwner.BlockDownloaded(int length)
     {

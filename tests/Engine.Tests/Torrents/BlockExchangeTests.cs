@@ -194,7 +194,7 @@ public sealed class BlockExchangeTests : IAsyncLifetime
     {
         public TorrentMetainfo? Metainfo { get; init; }
         public TorrentState State { get; set; } = TorrentState.Downloading;
-        public bool StorageOpen => true;
+        public StorageLayout? StorageLayout { get; } = StorageLayout.FromMetainfo(Meta);
         public List<ActivePiece> Completed { get; } = new(4);
         public long Downloaded { get; private set; }
         public List<(PeerSession, StrikeReason)> Strikes { get; } = [];
