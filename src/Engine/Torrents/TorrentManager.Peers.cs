@@ -1,5 +1,4 @@
 using System.Net;
-using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Protocol;
 

@@ -1,8 +1,5 @@
-using TorrentEdge.Engine.Common;
 using TorrentEdge.Engine.Metainfo;
-using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Storage;
-using TorrentEdge.Engine.Storage.Resume;
 
 namespace TorrentEdge.Engine.Torrents;
 

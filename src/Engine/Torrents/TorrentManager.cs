@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using TorrentEdge.Engine.Common;
-using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Queueing;
 using TorrentEdge.Engine.Storage;
-using TorrentEdge.Engine.Storage.Resume;
 using TorrentEdge.Engine.Throttling;
 
 namespace TorrentEdge.Engine.Torrents;
