@@ -307,11 +307,11 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
     /// <summary>A torrent found no half-open slot: when one frees, torrents are asked to dial again (not only on their next tick).</summary>
     internal void DialsDeferred() => Volatile.Write(ref _dialsDeferred, 1);
 
-    /// <summary>Dials in progress (for tests and metrics).</summary>
-    internal int HalfOpenConnections => Volatile.Read(ref _halfOpen);
+    /// <summary>Outgoing dials in progress, against <see cref="EngineOptions.MaxHalfOpenConnections"/>.</summary>
+    public int HalfOpenConnections => Volatile.Read(ref _halfOpen);
 
-    /// <summary>Incoming connections waiting for their handshake (for tests and metrics).</summary>
-    internal int PendingIncomingConnections => Volatile.Read(ref _pendingIncoming);
+    /// <summary>Incoming connections waiting for their handshake, against <see cref="EngineOptions.MaxPendingIncomingConnections"/>.</summary>
+    public int PendingIncomingConnections => Volatile.Read(ref _pendingIncoming);
 
     private async Task AcceptLoopAsync(IPeerListener listener, CancellationToken cancellationToken)
     {

@@ -22,14 +22,9 @@ namespace TorrentEdge.Engine.Torrents;
 /// </remarks>
 public sealed partial class TorrentManager
 {
-    /// <summary>Our id for ut_metadata messages sent to us.</summary>
-    private const byte LocalUtMetadataId = 3;
-    private readonly List<int> _metadataMissing = [];
-    private MetadataFetcher<PeerSession>? _metadataFetcher;
+    private const byte LocalUtMetadataId = MetadataExchange.LocalId;
     private int _protocolErrors;
     private int _metadataHashFailures;
-
-    private MetadataFetcher<PeerSession> Fetcher => _metadataFetcher ??= new MetadataFetcher<PeerSession>(InfoHash);
 
     private void SendExtensionHandshake(PeerSession peer)
     {
@@ -54,10 +49,14 @@ public sealed partial class TorrentManager
             return;
         }
         if (extendedId == 0) OnExtensionHandshake(peer, payload);
-        else if (extendedId == LocalUtMetadataId) OnUtMetadata(peer, payload);
+        else if (extendedId == LocalUtMetadataId) _metadataExchange.OnMessage(peer, payload);
         else if (extendedId == LocalUtPexId) OnUtPex(peer, payload);
         // Other ids are extensions we never announced: ignored, as BEP 10 allows for ids we do not know.
     }
+
+    void IBlockExchangeOwner.ProtocolError(PeerSession peer) => ProtocolError(peer);
+
+    void IMetadataExchangeOwner.ProtocolError(PeerSession peer) => ProtocolError(peer);
 
     /// <summary>The peer broke the protocol: counted and disconnected.</summary>
     private void ProtocolError(PeerSession peer)
@@ -84,91 +83,23 @@ public sealed partial class TorrentManager
         if (Metainfo is null) RequestMetadata(tick: false);
     }
 
-    private void OnUtMetadata(PeerSession peer, byte[] payload)
+    private void RequestMetadata(bool tick) => _metadataExchange.RequestRound(_peers, tick);
+
+    TorrentMetainfo? IMetadataExchangeOwner.Metainfo => Metainfo;
+
+    void IMetadataExchangeOwner.MetadataForged(PeerSession[] contributors)
     {
-        if (!MetadataMessage.TryParse(payload, out var message))
+        _metadataHashFailures++;
+        foreach (var peer in contributors)
         {
-            ProtocolError(peer);
-            return;
+            Strike(peer, StrikeReason.MetadataHashFailed);
+            peer.Close();
         }
-        switch (message.Type)
-        {
-            case MetadataMessageType.Request:
-                ServeMetadata(peer, message.Piece);
-                break;
-            case MetadataMessageType.Data:
-                OnMetadataData(peer, message);
-                break;
-            default: // reject: ask someone else next round
-                peer.MetadataRequested = false;
-                break;
-        }
+        PublishStatus();
     }
 
-    private void OnMetadataData(PeerSession peer, in MetadataMessage message)
+    bool IMetadataExchangeOwner.MetadataArrived(byte[] bytes)
     {
-        if (Metainfo is not null) return; // unsolicited: ignore
-        switch (Fetcher.OnData(peer, message))
-        {
-            case MetadataDataOutcome.ProtocolError:
-                ProtocolError(peer);
-                break;
-            case MetadataDataOutcome.Complete:
-                OnMetadataComplete();
-                break;
-        }
-    }
-
-    private void ServeMetadata(PeerSession peer, int piece)
-    {
-        if (peer.RemoteUtMetadataId == 0) return;
-        MetadataMessage response;
-        if (Metainfo?.InfoBytes is not { } info || piece >= MetadataMessage.PieceCount(info.Length))
-        {
-            response = MetadataMessage.Reject(piece);
-        }
-        else
-        {
-            var offset = piece * MetadataMessage.PieceLength;
-            response = MetadataMessage.DataPiece(piece, info.Length, info.Slice(offset, MetadataMessage.GetPieceLength(info.Length, piece)));
-        }
-        SendMetadata(peer, response);
-    }
-
-    private static void SendMetadata(PeerSession peer, in MetadataMessage message)
-    {
-        // Rare (a handful per connection), so a body array per message is fine.
-        var body = new byte[message.BodyLength];
-        message.EncodeBody(body);
-        peer.Send(PeerMessage.Extended(peer.RemoteUtMetadataId, body));
-    }
-
-    /// <summary>
-    /// Asks a peer that offers ut_metadata of the size being fetched for the pieces still missing (the fetcher chooses
-    /// the size and the peer). <paramref name="tick"/>: a periodic round, which counts towards a size's silence.
-    /// </summary>
-    private void RequestMetadata(bool tick)
-    {
-        if (Metainfo is not null) return;
-        var source = Fetcher.NextRound(_peers, tick, _metadataMissing);
-        if (source is null) return;
-        foreach (var piece in _metadataMissing) SendMetadata(source, MetadataMessage.Request(piece));
-    }
-
-    private void OnMetadataComplete()
-    {
-        if (!Fetcher.TakeCompleted(out var bytes, out var contributors))
-        {
-            // Someone sent a wrong piece: discard it all and distrust everyone who contributed; the next round starts over.
-            _metadataHashFailures++;
-            foreach (var peer in contributors)
-            {
-                Strike(peer, StrikeReason.MetadataHashFailed);
-                peer.Close();
-            }
-            PublishStatus();
-            return;
-        }
         TorrentMetainfo metainfo;
         try
         {
@@ -177,21 +108,14 @@ public sealed partial class TorrentManager
         catch (MetainfoException e)
         {
             Fail("the metadata from peers is invalid: " + e.Message);
-            return;
+            return false;
         }
-        _metadataFetcher = null;
         Metainfo = metainfo;
         DisplayName = metainfo.Name;
         InitialisePieces(metainfo);
         Host.Emit(new MetadataReceivedEvent(InfoHash, Now, metainfo.Name, metainfo.TotalLength));
-        foreach (var p in _peers)
-        {
-            if (p.PendingBitfield is { } pending)
-            {
-                p.PendingBitfield = null;
-                OnBitfield(p, pending);
-            }
-        }
+        _exchange.ApplyPendingBitfields();
         StartCheck(forceRecheck: false);
+        return true;
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class TorrentManager
     {
         var left = Status.BytesWanted - Status.BytesDone;
         if (Metainfo is null) left = Math.Max(1, left);
-        return new AnnounceStats(Status.Uploaded, _downloaded, Math.Max(0, left));
+        return new AnnounceStats(Status.Uploaded, _stats.Downloaded, Math.Max(0, left));
     }
 
     private void AnnounceIfDue()

@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using TorrentEdge.Engine.Common;
-using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Queueing;
 using TorrentEdge.Engine.Storage;
-using TorrentEdge.Engine.Storage.Resume;
 using TorrentEdge.Engine.Throttling;
 
 namespace TorrentEdge.Engine.Torrents;
@@ -16,7 +13,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// events, hash verdicts, ticks, commands), so its state has one writer and needs no locks. Network, disk and hashing
 /// run off the loop and post their results back; peers, metadata and trackers are components it owns.
 /// </summary>
-public sealed partial class TorrentManager : IAsyncDisposable
+public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwner, IMetadataExchangeOwner
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private readonly LoopQueue _queue;
@@ -28,26 +25,18 @@ public sealed partial class TorrentManager : IAsyncDisposable
     private readonly Random _random = new();
     private int _tickPending;
     private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
-    private readonly List<int> _verifiedBatch = [];
     private Task? _loop;
     private Task? _ticker;
-    private TorrentStatus _status;
-    private TorrentState _state = TorrentState.Queued;
-    private bool _allowedToRun;
-    private bool _userPaused;
-    private string? _error;
-    private long _downloaded;
-    private long _uploadedBase;
-    private long _uploadedClosed;
-    private long _downloadedAtLastTick;
-    private long _uploadedAtLastTick;
-    private long _downloadRate;
-    private long _uploadRate;
+    private readonly TorrentLifecycle _lifecycle;
+    private readonly TransferStats _stats = new();
     private int _hashFailures;
     private int _ticks;
-    private DateTimeOffset _lastProgressEvent;
     private DateTimeOffset? _completedAt;
     private readonly ResumeSchedule _resumeSchedule;
+    private readonly BlockExchange _exchange;
+    private readonly StorageWork _storageWork;
+    private readonly MetadataExchange _metadataExchange;
+    private readonly TorrentReports _reports;
     private bool _disposed;
 
     private FilePriority[] _filePriorities = [];
@@ -64,7 +53,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         Metainfo = metainfo;
         SavePath = Path.GetFullPath(savePath);
         QueuePriority = options.QueuePriority;
-        _userPaused = options.Paused;
+        _lifecycle = new TorrentLifecycle(options.Paused);
         AddedOrder = host.NextAddedOrder();
         SeedRatioLimit = options.SeedRatioLimit;
         SeedTimeLimit = options.SeedTimeLimit;
@@ -72,13 +61,17 @@ public sealed partial class TorrentManager : IAsyncDisposable
         SuperSeed = options.SuperSeed;
         _encryption = options.Encryption ?? host.Options.Encryption;
         (UploadLimiter, DownloadLimiter) = host.RateLimits.CreateForTorrent(options.UploadRateLimit, options.DownloadRateLimit);
+        _exchange = new BlockExchange(this, infoHash, host.TimeProvider, _pieces, _peers, DownloadLimiter,
+            new SuperSeeding(options.SuperSeed, _random), _random, options.Sequential);
+        _storageWork = new StorageWork(Post, Track, () => MayWrite, _stopping.Token);
+        _metadataExchange = new MetadataExchange(infoHash, this);
         AddedAt = host.TimeProvider.GetUtcNow();
         DisplayName = metainfo?.Name ?? options.DisplayName ?? infoHash.ToHex();
         Trackers = metainfo?.AnnounceTiers ?? options.Trackers ?? [];
         if (options.FilePriorities is { } fp) _filePriorities = [.. fp];
         // Peers given with a magnet are its x.pe; with a .torrent they were named by hand.
         foreach (var peer in options.Peers ?? []) AddCandidate(peer, metainfo is null ? PeerSource.Magnet : PeerSource.Manual);
-        _status = BuildStatus();
+        _reports = new TorrentReports(BuildStatus());
     }
 
     /// <summary>The engine, seen through the little a torrent needs of it.</summary>
@@ -139,13 +132,13 @@ public sealed partial class TorrentManager : IAsyncDisposable
     internal FrameLimits FrameLimits => Metainfo is null ? FrameLimits.Default : FrameLimits.Default.ForPieceCount(Metainfo.PieceCount);
 
     /// <summary>The latest snapshot; reading it takes no lock.</summary>
-    public TorrentStatus Status => Volatile.Read(ref _status);
+    public TorrentStatus Status => _reports.Status;
 
     public TorrentState State => Status.State;
 
     internal bool IsComplete => _pieces.Have is not null && WantedDone();
 
-    internal bool UserPaused => _userPaused;
+    internal bool UserPaused => _lifecycle.UserPaused;
 
     internal int ConnectedPeers => _peers.Count;
 
@@ -197,9 +190,6 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     // ---- queue ----
 
-    private long _seedMilliseconds; // written by the loop, read by the queue
-    private DateTimeOffset _lastSeedTickAt;
-    private bool _seedLimitReached;
     private bool _seedLimitReported;
 
     /// <summary>Order of addition to the engine; breaks ties in the queue.</summary>
@@ -210,14 +200,14 @@ public sealed partial class TorrentManager : IAsyncDisposable
     internal TimeSpan? SeedTimeLimit { get; }
 
     /// <summary>Time spent seeding since the torrent was added.</summary>
-    internal TimeSpan SeedTime => TimeSpan.FromMilliseconds(Interlocked.Read(ref _seedMilliseconds));
+    internal TimeSpan SeedTime => _stats.SeedTime;
 
     internal QueueEntry<TorrentManager> ToQueueEntry(long order)
     {
         var status = Status;
         var size = Metainfo?.TotalLength ?? 0;
         var want = UserPaused ? TorrentWant.Paused
-            : status.State is TorrentState.Seeding or TorrentState.Finished || Volatile.Read(ref _seedLimitReached) ? TorrentWant.Seed
+            : status.State is TorrentState.Seeding or TorrentState.Finished || _lifecycle.SeedLimitReached ? TorrentWant.Seed
             : TorrentWant.Download;
         return new QueueEntry<TorrentManager>(this, QueuePriority, order, want,
             SeedRatio: size > 0 ? (double)status.Uploaded / size : 0, SeedTime: SeedTime,
@@ -228,22 +218,13 @@ public sealed partial class TorrentManager : IAsyncDisposable
     internal Task FinishSeedingAsync(CancellationToken cancellationToken) =>
         RunCommandAsync(t => t.DoFinishSeeding(), cancellationToken);
 
-    private void DoFinishSeeding()
-    {
-        if (_seedLimitReached || _userPaused || _state == TorrentState.Error) return;
-        Volatile.Write(ref _seedLimitReached, true);
-        StopTransfers();
-        SetState(TorrentState.Finished);
-    }
+    private void DoFinishSeeding() => Apply(_lifecycle.FinishSeeding());
 
     /// <summary>On each tick: counts seeding time and asks the queue to look again once a seed limit is reached.</summary>
     private void TrackSeeding()
     {
-        var now = Now;
-        var seeding = _state is TorrentState.Seeding or TorrentState.Finished && !_seedLimitReached;
-        if (seeding && _lastSeedTickAt != default)
-            Interlocked.Add(ref _seedMilliseconds, (long)(now - _lastSeedTickAt).TotalMilliseconds);
-        _lastSeedTickAt = now;
+        var seeding = _lifecycle.CountsSeedTime;
+        _stats.CountSeeding(seeding, Now);
         if (!seeding || _seedLimitReported) return;
         if (QueuePolicy.IsPastSeedLimits(ToQueueEntry(0), Host.QueueLimits))
         {
@@ -267,13 +248,16 @@ public sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>The loop's queue, which sessions stop reading for while it is full.</summary>
     internal LoopQueue Queue => _queue;
 
+    /// <summary>The most items the loop's queue has held (<see cref="EngineOptions.MaxLoopQueueLength"/> plus one per connection at most).</summary>
+    public int LoopQueueHighWater => _queue.HighWater;
+
     internal ActivePiece? GetActivePiece(int index) => _pieces.GetActive(index);
 
     // ---- lifecycle ----
 
     internal void Start(bool allowedToRun)
     {
-        _allowedToRun = allowedToRun;
+        _lifecycle.Initialise(allowedToRun);
         _loop = Task.Run(RunLoopAsync);
         _ticker = Task.Run(TickAsync);
         Post(new CommandMessage(t => t.OnStarted()));
@@ -350,9 +334,15 @@ public sealed partial class TorrentManager : IAsyncDisposable
     {
         Host.Emit(new TorrentAddedEvent(InfoHash, Now, DisplayName));
         if (Metainfo is not null) InitialisePieces(Metainfo);
-        if (_userPaused) SetState(TorrentState.Paused);
-        else if (!_allowedToRun) SetState(TorrentState.Queued);
-        else Begin();
+        Apply(_lifecycle.Started());
+    }
+
+    /// <summary>Carries out a lifecycle decision: stop transfers, enter a state, begin (in that order).</summary>
+    private void Apply(in LifecycleStep step)
+    {
+        if (step.StopTransfers) StopTransfers();
+        if (step.Enter is { } state) SetState(state);
+        if (step.Begin) Begin();
     }
 
     /// <summary>Starts or continues transfers: check the files when needed, else download or seed.</summary>
@@ -366,7 +356,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             return;
         }
         if (Storage is null) StartCheck(forceRecheck: false);
-        else if (_seedLimitReached && WantedDone()) SetState(TorrentState.Finished);
+        else if (_lifecycle.SeedLimitReached && WantedDone()) SetState(TorrentState.Finished);
         else
         {
             SetState(WantedDone() ? CompleteState() : TorrentState.Downloading);
@@ -375,35 +365,11 @@ public sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
-    private void DoPause()
-    {
-        if (_userPaused) return;
-        _userPaused = true;
-        StopTransfers();
-        SetState(TorrentState.Paused);
-    }
+    private void DoPause() => Apply(_lifecycle.Pause());
 
-    private void DoResume()
-    {
-        if (!_userPaused && _state is not TorrentState.Error) return;
-        _userPaused = false;
-        _error = null;
-        if (_allowedToRun) Begin();
-        else SetState(TorrentState.Queued);
-    }
+    private void DoResume() => Apply(_lifecycle.Resume());
 
-    private void DoSetAllowed(bool allowed)
-    {
-        if (_allowedToRun == allowed) return;
-        _allowedToRun = allowed;
-        if (_userPaused || _state == TorrentState.Error) return;
-        if (allowed) Begin();
-        else
-        {
-            StopTransfers();
-            SetState(TorrentState.Queued);
-        }
-    }
+    private void DoSetAllowed(bool allowed) => Apply(_lifecycle.SetAllowed(allowed));
 
     private void StopTransfers()
     {
@@ -415,9 +381,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private void Fail(string message)
     {
-        _error = message;
-        StopTransfers();
-        SetState(TorrentState.Error);
+        Apply(_lifecycle.Fail(message));
         Host.Emit(new TorrentErrorEvent(InfoHash, Now, message));
     }
 
@@ -508,24 +472,17 @@ public sealed partial class TorrentManager : IAsyncDisposable
 
     private void SetState(TorrentState state)
     {
-        var from = _state;
-        if (from == state) return;
-        _state = state;
+        if (!_lifecycle.TryEnter(state, out var from)) return;
         PublishStatus();
         Host.Emit(new TorrentStateChangedEvent(InfoHash, Now, from, state));
         if (state == TorrentState.Seeding) Host.Emit(new TorrentSeedingEvent(InfoHash, Now));
         Host.OnTorrentStateChanged(this);
     }
 
-    private void PublishStatus() => Volatile.Write(ref _status, BuildStatus());
+    private void PublishStatus() => _reports.Publish(BuildStatus());
 
     /// <summary>Payload bytes uploaded since the torrent was added, including before restarts (loop).</summary>
-    private long UploadedNow()
-    {
-        var uploaded = _uploadedBase + _uploadedClosed;
-        foreach (var p in _peers) uploaded += p.Uploaded;
-        return uploaded;
-    }
+    private long UploadedNow() => _stats.Uploaded(_peers);
 
     private TorrentStatus BuildStatus()
     {
@@ -551,7 +508,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
         {
             InfoHash = InfoHash,
             Name = DisplayName,
-            State = _state,
+            State = _lifecycle.State,
             HasMetadata = Metainfo is not null,
             BytesDone = done,
             BytesWanted = wanted,
@@ -559,10 +516,10 @@ public sealed partial class TorrentManager : IAsyncDisposable
             PieceCount = Metainfo?.PieceCount ?? 0,
             PiecesHave = _pieces.Have?.TrueCount ?? 0,
             Progress = wanted == 0 ? (Metainfo is null ? 0 : 1) : (double)done / wanted,
-            Downloaded = _downloaded,
+            Downloaded = _stats.Downloaded,
             Uploaded = uploaded,
-            DownloadRate = _downloadRate,
-            UploadRate = _uploadRate,
+            DownloadRate = _stats.DownloadRate,
+            UploadRate = _stats.UploadRate,
             Peers = _peers.Count,
             EncryptedPeers = _peers.Count(p => p.Connection.IsEncrypted),
             // Known: every address heard of (trackers, PEX, magnets) plus connected peers that dialled in from elsewhere.
@@ -574,7 +531,7 @@ public sealed partial class TorrentManager : IAsyncDisposable
             BannedPeers = _roster.BannedCount,
             QueuePriority = QueuePriority,
             FileBytesDone = fileDone,
-            Error = _error,
+            Error = _lifecycle.Error,
             CompletedAt = _completedAt,
             SeedingTime = SeedTime,
         };

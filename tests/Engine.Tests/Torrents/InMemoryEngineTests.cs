@@ -79,7 +79,7 @@ public sealed class InMemoryEngineTests() : TempFolderTest("te-inmemory-")
         Assert.False(Directory.Exists(seedPath));
         Assert.False(Directory.Exists(leechPath));
         // The queue's bound held: its capacity, plus one item per connection, plus the loop's own few messages.
-        Assert.True(t.Queue.HighWater <= maxLoopQueueLength + 1 + 8, $"high water {t.Queue.HighWater}");
+        Assert.True(t.LoopQueueHighWater <= maxLoopQueueLength + 1 + 8, $"high water {t.LoopQueueHighWater}");
     }
 
     [Fact]
