@@ -9,6 +9,8 @@ internal interface IRosterPeer
 {
     IPEndPoint? EndPoint { get; }
     PeerId PeerId { get; }
+    /// <summary>The other side dialled us.</summary>
+    bool IsIncoming { get; }
 }
 
 /// <summary>
@@ -99,13 +101,45 @@ internal sealed class PeerRoster<TPeer> where TPeer : class, IRosterPeer
     /// The handshake finished: the connection joins <see cref="Connected"/>, unless its address or id is banned or the
     /// same peer is already connected (then false: close it).
     /// </summary>
-    public bool TryRegister(TPeer peer)
+    public bool TryRegister(TPeer peer) => TryRegister(peer, ourId: null, out _);
+
+    /// <summary>
+    /// As <see cref="TryRegister(TPeer)"/>, with a rule for two peers that dialled each other at once (both learnt of
+    /// each other from LSD, PEX or a tracker in the same moment). Deciding by arrival order lets each side keep a
+    /// different connection and close the one the other kept, so neither is left with a working one. Both sides instead
+    /// keep the connection dialled by the greater peer id: when that is the new one, it replaces the registered one,
+    /// which comes back in <paramref name="replaced"/> for the caller to retire and close.
+    /// </summary>
+    public bool TryRegister(TPeer peer, PeerId? ourId, out TPeer? replaced)
     {
+        replaced = null;
         Pending.Remove(peer);
-        if (IsBanned(peer.PeerId) || IsBanned(peer.EndPoint) || !_peerIds.Add(peer.PeerId)) return false;
+        if (IsBanned(peer.PeerId) || IsBanned(peer.EndPoint)) return false;
+        if (!_peerIds.Add(peer.PeerId))
+        {
+            if (ourId is not { } us || !NewOneWins(peer, us)) return false;
+            replaced = Connected.Find(p => p.PeerId.Equals(peer.PeerId));
+            if (replaced is null) return false;
+            Connected.Remove(replaced);
+        }
         Connected.Add(peer);
         if (peer.EndPoint is { } ep && Candidates.TryGet(ep, out var c)) c.Failures = 0;
         return true;
+    }
+
+    // A crossed pair (one dialled by each side) is decided by id. A peer that dials us again from the same address
+    // does so because its end of the first connection is gone (our end may not have noticed yet): the new one wins.
+    // From another address the first is kept, so nobody who learnt a peer's id can push it off.
+    private bool NewOneWins(TPeer peer, PeerId us)
+    {
+        var existing = Connected.Find(p => p.PeerId.Equals(peer.PeerId));
+        if (existing is null) return false;
+        if (existing.IsIncoming && peer.IsIncoming)
+            return existing.EndPoint is { } a && peer.EndPoint is { } b && a.Address.Equals(b.Address);
+        if (existing.IsIncoming == peer.IsIncoming) return false;
+        var weDialledTheNewOne = !peer.IsIncoming;
+        var oursIsGreater = us.Span.SequenceCompareTo(peer.PeerId.Span) > 0;
+        return weDialledTheNewOne == oursIsGreater;
     }
 
     /// <summary>
@@ -122,8 +156,8 @@ internal sealed class PeerRoster<TPeer> where TPeer : class, IRosterPeer
             c.NextAttemptTicks = Now + (long)Backoff(c.Failures).TotalMilliseconds;
         }
         if (!registered) return;
-        Connected.Remove(peer);
-        _peerIds.Remove(peer.PeerId);
+        // A connection replaced by a crossed one is no longer listed, and its id now belongs to the winner.
+        if (Connected.Remove(peer)) _peerIds.Remove(peer.PeerId);
     }
 
     /// <summary>The wait before dialling again after <paramref name="failures"/> failed dials in a row, jittered.</summary>

@@ -111,10 +111,18 @@ public sealed partial class TorrentManager
             return;
         }
         // Checked here too, so a banned address is refused whichever side dialled.
-        if (!_roster.TryRegister(peer))
+        if (!_roster.TryRegister(peer, Host.PeerId, out var replaced))
         {
             peer.Close();
             return;
+        }
+        if (replaced is not null)
+        {
+            // Retired here, while the roster and the exchange agree; its Closed event later finds it unregistered.
+            replaced.Registered = false;
+            _exchange.PeerClosed(replaced);
+            _peerExchange?.Forget(replaced);
+            replaced.Close();
         }
         peer.Registered = true;
         peer.ConnectedAt = Host.TimeProvider.GetUtcNow();

@@ -52,9 +52,16 @@ public sealed class LocalDiscoveryEngineTests() : TempFolderTest("te-lsd-")
         await seeder.StartAsync(ct);
         await leecher.StartAsync(ct);
         var leech = await leecher.AddAsync(meta, new AddTorrentOptions { SavePath = "/leech" }, ct);
-        await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = "/seed" }, ct);
+        var seed = await seeder.AddAsync(meta, new AddTorrentOptions { SavePath = "/seed" }, ct);
 
-        await EngineTestKit.WaitForAsync(leech, s => s.State == TorrentState.Seeding, ct);
+        try
+        {
+            await EngineTestKit.WaitForAsync(leech, s => s.State == TorrentState.Seeding, ct);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nseeder: {seed.Status}\nseeder peers: {string.Join("; ", seed.PeerInfos.Select(p => p.ToString()))}\nleecher peers: {string.Join("; ", leech.PeerInfos.Select(p => p.ToString()))}", e);
+        }
         Assert.Equal(data, stores.Get(meta, "/leech").Contents.ToArray());
         // No tracker, no peer given: the seeder's announce (made when its torrent started) is how they met.
         Assert.True(leecher.LocalDiscovery!.Counters.Peers >= 1);

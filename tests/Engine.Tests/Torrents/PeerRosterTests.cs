@@ -8,10 +8,11 @@ namespace TorrentEdge.Engine.Tests.Torrents;
 /// <summary>The peer roster alone, on a fake clock: bans, their expiry, and the back-off of failed dials.</summary>
 public sealed class PeerRosterTests
 {
-    private sealed class Peer(IPEndPoint endPoint, PeerId? id = null) : IRosterPeer
+    private sealed class Peer(IPEndPoint endPoint, PeerId? id = null, bool incoming = false) : IRosterPeer
     {
         public IPEndPoint? EndPoint { get; } = endPoint;
         public PeerId PeerId { get; } = id ?? PeerId.Generate("-XX0001-");
+        public bool IsIncoming { get; } = incoming;
     }
 
     private static readonly IPAddress Host = IPAddress.Parse("192.0.2.44");
@@ -104,6 +105,60 @@ public sealed class PeerRosterTests
         var sameIdElsewhere = new Peer(new IPEndPoint(IPAddress.Parse("198.51.100.9"), 6881), offender.PeerId);
         Assert.False(roster.TryRegister(sameIdElsewhere));
         Assert.Empty(roster.Connected);
+    }
+
+    // Two peers that dial each other at once must keep the same one of the two connections, whichever arrives first.
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void TryRegister_CrossedConnections_BothSidesKeepTheOneTheGreaterIdDialled(bool ourIdGreater, bool outgoingFirst)
+    {
+        var low = PeerId.FromBytes(Enumerable.Repeat((byte)'a', 20).ToArray());
+        var high = PeerId.FromBytes(Enumerable.Repeat((byte)'z', 20).ToArray());
+        var (us, them) = ourIdGreater ? (high, low) : (low, high);
+        var (roster, _) = Roster();
+        var outgoing = new Peer(new IPEndPoint(Host, 7001), them, incoming: false);
+        var incoming = new Peer(new IPEndPoint(Host, 50123), them, incoming: true);
+        var (first, second) = outgoingFirst ? (outgoing, incoming) : (incoming, outgoing);
+
+        Assert.True(roster.TryRegister(first, us, out var none));
+        Assert.Null(none);
+        var secondKept = roster.TryRegister(second, us, out var replaced);
+
+        var winner = ourIdGreater ? outgoing : incoming;
+        Assert.Equal([winner], roster.Connected);
+        Assert.Equal(secondKept, ReferenceEquals(second, winner));
+        Assert.Same(secondKept ? first : null, replaced);
+        // The loser's close later must not free the winner's id: a third connection of that peer is still a duplicate.
+        roster.Closed(replaced ?? second, registered: false);
+        Assert.False(roster.TryRegister(new Peer(new IPEndPoint(Host, 7001), them, incoming: true), null, out _));
+    }
+
+    [Fact]
+    public void TryRegister_SamePeerDialsUsAgainFromItsAddress_NewOneReplacesTheOld()
+    {
+        var (roster, _) = Roster();
+        var id = PeerId.Generate("-XX0001-");
+        var first = new Peer(new IPEndPoint(Host, 50001), id, incoming: true);
+        var again = new Peer(new IPEndPoint(Host, 50002), id, incoming: true);
+        Assert.True(roster.TryRegister(first, PeerId.Generate(), out _));
+        Assert.True(roster.TryRegister(again, PeerId.Generate(), out var replaced));
+        Assert.Same(first, replaced);
+        Assert.Equal([again], roster.Connected);
+    }
+
+    [Fact]
+    public void TryRegister_SameIdFromAnotherAddress_FirstKept()
+    {
+        var (roster, _) = Roster();
+        var id = PeerId.Generate("-XX0001-");
+        var first = new Peer(new IPEndPoint(Host, 50001), id, incoming: true);
+        Assert.True(roster.TryRegister(first, PeerId.Generate(), out _));
+        Assert.False(roster.TryRegister(new Peer(new IPEndPoint(IPAddress.Parse("198.51.100.9"), 50002), id, incoming: true), PeerId.Generate(), out var replaced));
+        Assert.Null(replaced);
+        Assert.Equal([first], roster.Connected);
     }
 
     [Fact]
