@@ -81,7 +81,9 @@ results=$(mktemp -d)
 status=0
 echo "== test: web UI unit tests (node --test, src/WebUi/test)"
 ui_log=$(mktemp)
-(cd src/WebUi && npm run --silent test:ci) >"$ui_log" 2>&1 || status=$?
+ui_status=0
+(cd src/WebUi && npm run --silent test:ci) >"$ui_log" 2>&1 || ui_status=$?
+((ui_status == 0)) || status=$ui_status
 grep -E '^(not ok|# (tests|pass|fail))' "$ui_log" || true
 ui_pass=$(awk '/^# pass /{print $3}' "$ui_log"); ui_fail=$(awk '/^# fail /{print $3}' "$ui_log")
 # A runner that could not start counts as one failure rather than none.
@@ -91,7 +93,9 @@ rm -f "$ui_log"
 # counts as a failed test in the summary line; the inputs are kept in the output folder it prints.
 echo "== fuzz: benchmarks/fuzz.sh --target all --seconds 8"
 fuzz_log=$(mktemp)
-benchmarks/fuzz.sh --target all --seconds 8 --no-build 2>&1 | tee "$fuzz_log" || status=1
+fuzz_status=0
+benchmarks/fuzz.sh --target all --seconds 8 --no-build 2>&1 | tee "$fuzz_log" || fuzz_status=1
+((fuzz_status == 0)) || status=1
 fuzz_fail=$(awk '$1 ~ /^[a-z-]+$/ && $6 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/ { f += $6 + $7 } /did not start/ { f++ } END { print f + 0 }' "$fuzz_log")
 fuzz_pass=$(awk '$1 ~ /^[a-z-]+$/ && $6 == "0" && $7 == "0" { p++ } END { print p + 0 }' "$fuzz_log")
 # A fuzz run that printed nothing at all (no afl-fuzz, no build) counts as one failure rather than none.
@@ -100,10 +104,12 @@ rm -f "$fuzz_log"
 echo "== test"
 # One test project at a time (-m:1): the interop and AppHost tests start real processes and
 # would starve each other on a 2-core machine.
-dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
+dotnet test TorrentEdge.sln -c Release --no-build -m:1 --blame-hang-timeout 10m --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || test_status=$?
+((${test_status:-0} == 0)) || status=$test_status
 
-# One closing line over all projects, in the plain form CI reads.
-awk -v uip="$ui_pass" -v uif="$ui_fail" -v fzp="$fuzz_pass" -v fzf="$fuzz_fail" '
+# One closing line over all projects, in the plain form CI reads. It is printed last, after the skipped and the failed
+# tests, so that the tail of the log (all a CI page may show) says what failed.
+summary=$(awk -v uip="$ui_pass" -v uif="$ui_fail" -v fzp="$fuzz_pass" -v fzf="$fuzz_fail" '
   # Count each test assembly once, whatever dotnet test repeats.
   /(Passed|Failed|Skipped)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
     line = $0; gsub(",", "", line); n = split(line, w, " +"); dll = w[n-1]
@@ -111,7 +117,7 @@ awk -v uip="$ui_pass" -v uif="$ui_fail" -v fzp="$fuzz_pass" -v fzf="$fuzz_fail" 
       if (w[i] == "Failed:") f[dll] = w[i+1]; if (w[i] == "Passed:") p[dll] = w[i+1]; if (w[i] == "Skipped:") s[dll] = w[i+1]
     }
   }
-  END { tp = uip + fzp; tf = uif + fzf; for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log"
+  END { tp = uip + fzp; tf = uif + fzf; for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log")
 # The console logger names skipped tests without their reasons; the TRX files hold them.
 /usr/bin/python3 - "$results" <<'PY' || true
 import glob, sys, xml.etree.ElementTree as ET
@@ -120,6 +126,17 @@ for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
     for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
         reason = r.findtext("t:Output/t:ErrorInfo/t:Message", default="(no reason given)", namespaces=ns)
         print(f"  skipped {r.get('testName')}: {reason.strip()}")
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        message = (r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns) or "").strip()
+        trace = (r.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=ns) or "").strip()
+        print(f"  FAILED {r.get('testName')} ({trx.rsplit('/', 1)[-1]}):")
+        for line in (message.splitlines()[:12] + trace.splitlines()[:6]):
+            print(f"    {line[:300]}")
 PY
+grep -E '^\s*(Failed|Passed|Skipped)! +- ' "$log" || true
+grep -E 'The active test run was aborted|Test host process crashed|blame' "$log" | head -5 || true
+echo "stages: web UI tests exit ${ui_status}, fuzz exit ${fuzz_status}, dotnet test exit ${test_status:-0}"
+echo "$summary"
 rm -rf "$log" "$results"
 exit $status
