@@ -35,7 +35,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
 
     private const int SendHighWater = 512 * 1024;
 
-    private readonly TorrentManager _torrent;
+    private readonly IPeerSessionOwner _torrent;
     private readonly CancellationTokenSource _cts;
     private readonly Lock _sendLock = new();
     private PeerWireWriter _front;
@@ -51,7 +51,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     private int _receivedBlockBytes; // receive task only
     private int _closed;
 
-    public PeerSession(TorrentManager torrent, IPeerConnection connection, CancellationToken cancellationToken)
+    public PeerSession(IPeerSessionOwner torrent, IPeerConnection connection, CancellationToken cancellationToken)
     {
         _torrent = torrent;
         Connection = connection;
@@ -61,7 +61,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
         // blocks. 2 x 16 KiB per connection was most of what 1,000 incoming connections allocated.
         _front = new PeerWireWriter(connection, 1024);
         _back = new PeerWireWriter(connection, 1024);
-        _lastReceiveTicks = torrent.Host.TimeProvider.NowMilliseconds();
+        _lastReceiveTicks = torrent.TimeProvider.NowMilliseconds();
         LastSendTicks = _lastReceiveTicks;
     }
 
@@ -208,7 +208,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             reader.Limits = _torrent.FrameLimits;
             sender = SendLoopAsync(ct);
             uploader = UploadLoopAsync(ct);
-            Volatile.Write(ref _lastReceiveTicks, _torrent.Host.TimeProvider.NowMilliseconds());
+            Volatile.Write(ref _lastReceiveTicks, _torrent.TimeProvider.NowMilliseconds());
             _torrent.Post(new PeerEvent(this, PeerEventKind.Connected));
             while (!ct.IsCancellationRequested)
             {
@@ -223,7 +223,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                 {
                     break;
                 }
-                Volatile.Write(ref _lastReceiveTicks, _torrent.Host.TimeProvider.NowMilliseconds());
+                Volatile.Write(ref _lastReceiveTicks, _torrent.TimeProvider.NowMilliseconds());
                 if (_receivedBlockBytes > 0)
                 {
                     // Not reading on until the limit allows it lets TCP slow the sender down.
@@ -270,7 +270,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
 
     private void ReleaseHalfOpenSlot()
     {
-        if (HoldsHalfOpenSlot && Interlocked.Exchange(ref _halfOpenReleased, 1) == 0) _torrent.Host.ReleaseHalfOpen();
+        if (HoldsHalfOpenSlot && Interlocked.Exchange(ref _halfOpenReleased, 1) == 0) _torrent.ReleaseHalfOpen();
     }
 
     /// <summary>Ends the connection (any thread).</summary>
@@ -353,7 +353,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             if (IsClosed) return;
             _front.Write(message);
         }
-        LastSendTicks = _torrent.Host.TimeProvider.NowMilliseconds();
+        LastSendTicks = _torrent.TimeProvider.NowMilliseconds();
         _sendSignal.Writer.TryWrite(true);
     }
 
@@ -511,7 +511,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                         at += block.Length;
                     }
                     Interlocked.Add(ref _uploaded, bytes);
-                    _torrent.Host.Metrics.BytesUploaded(bytes);
+                    _torrent.Metrics.BytesUploaded(bytes);
                 }
             }
         }

@@ -1,12 +1,28 @@
 using System.Net;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Protocol;
+using TorrentEdge.Engine.Storage;
+using TorrentEdge.Engine.Throttling;
 
 namespace TorrentEdge.Engine.Torrents;
 
 public sealed partial class TorrentManager
 {
     private bool IsTransferring => _lifecycle.IsTransferring;
+
+    // ---- what a session sees of its torrent (IPeerSessionOwner): called from the sessions' tasks, never the loop's state ----
+
+    TimeProvider IPeerSessionOwner.TimeProvider => Host.TimeProvider;
+    EngineMetrics IPeerSessionOwner.Metrics => Host.Metrics;
+    FrameLimits IPeerSessionOwner.FrameLimits => FrameLimits;
+    LoopQueue IPeerSessionOwner.Queue => Queue;
+    BandwidthLimiter IPeerSessionOwner.DownloadLimiter => DownloadLimiter;
+    BandwidthLimiter IPeerSessionOwner.UploadLimiter => UploadLimiter;
+    IPieceStore? IPeerSessionOwner.Storage => Storage;
+    ActivePiece? IPeerSessionOwner.GetActivePiece(int index) => GetActivePiece(index);
+    bool IPeerSessionOwner.Post(in LoopItem item) => Post(item);
+    bool IPeerSessionOwner.Post(TorrentMessage message) => Post(message);
+    void IPeerSessionOwner.ReleaseHalfOpen() => Host.ReleaseHalfOpen();
 
     // ---- candidates and connections ----
 

@@ -13,7 +13,7 @@ namespace TorrentEdge.Engine.Torrents;
 /// events, hash verdicts, ticks, commands), so its state has one writer and needs no locks. Network, disk and hashing
 /// run off the loop and post their results back; peers, metadata and trackers are components it owns.
 /// </summary>
-public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwner, IMetadataExchangeOwner
+public sealed partial class TorrentManager : IAsyncDisposable, IBlockExchangeOwner, IMetadataExchangeOwner, IPeerSessionOwner
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private readonly LoopQueue _queue;
