@@ -122,6 +122,7 @@ public static class DispatchCost
         public string? Name { get; init; }
         public IReadOnlyList<PeerStatus>? Peers { get; init; }
         public byte[]? PieceBitfield { get; init; }
+        public int PieceCount { get; init; }
     }
 
     private static TorrentProgressed Progress(int files, int trackers, int peers) => new(
