@@ -8,6 +8,10 @@ using static TorrentEdge.ServiceDefaults.Tests.Messaging.KafkaTestSupport;
 
 namespace TorrentEdge.ServiceDefaults.Tests.Messaging;
 
+// These tests publish without a cancellation token on purpose: that is the path under test (the WaitAsync around each
+// task still ends with the test's token).
+#pragma warning disable xUnit1051
+
 /// <summary>
 /// Publishing without a cancellation token (PeerWorker's outbox does so): the message goes out with a delivery callback
 /// instead of Confluent.Kafka's ProduceAsync, and the task must still say what happened to it.
@@ -42,7 +46,7 @@ public sealed class KafkaIntegrationEventPublisherTests : IDisposable
 
         // Handed over one after another without awaiting, as the outbox does.
         var sends = pings.Select((p, i) => publisher.PublishSerializedAsync(Topic, "key-" + (i % 3), p, IntegrationEventJson.SerializeToUtf8Bytes(p))).ToList();
-        await Task.WhenAll(sends).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        await Task.WhenAll(sends).WaitAsync(KafkaTestSupport.Timeout, TestContext.Current.CancellationToken);
 
         using var reader = Consumer(_kafka, "raw-reader");
         reader.Subscribe(Topic);
@@ -67,7 +71,7 @@ public sealed class KafkaIntegrationEventPublisherTests : IDisposable
 
         var send = publisher.PublishSerializedAsync(Topic, "key", ping, IntegrationEventJson.SerializeToUtf8Bytes(ping));
 
-        var error = await Assert.ThrowsAnyAsync<KafkaException>(() => send.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAnyAsync<KafkaException>(() => send.WaitAsync(KafkaTestSupport.Timeout, TestContext.Current.CancellationToken));
         Assert.Equal(ErrorCode.MsgSizeTooLarge, error.Error.Code);
     }
 
@@ -77,7 +81,7 @@ public sealed class KafkaIntegrationEventPublisherTests : IDisposable
         using var host = BuildHost();
         var publisher = host.Services.GetRequiredService<IIntegrationEventPublisher>();
         var first = new TestPinged("first");
-        await publisher.PublishSerializedAsync(Topic, "key", first, IntegrationEventJson.SerializeToUtf8Bytes(first)).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        await publisher.PublishSerializedAsync(Topic, "key", first, IntegrationEventJson.SerializeToUtf8Bytes(first)).WaitAsync(KafkaTestSupport.Timeout, TestContext.Current.CancellationToken);
         _kafka.SetAllBrokers(up: false);
         try
         {
@@ -85,7 +89,7 @@ public sealed class KafkaIntegrationEventPublisherTests : IDisposable
 
             var send = publisher.PublishSerializedAsync(Topic, "key", lost, IntegrationEventJson.SerializeToUtf8Bytes(lost));
 
-            var error = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(() => send.WaitAsync(Timeout, TestContext.Current.CancellationToken));
+            var error = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(() => send.WaitAsync(KafkaTestSupport.Timeout, TestContext.Current.CancellationToken));
             Assert.True(error.Error.IsError);
             Assert.Equal("key", error.DeliveryResult.Message.Key);
         }
