@@ -3,7 +3,7 @@ using System.Globalization;
 namespace TorrentEdge.LiveEvents.Benchmarks;
 
 /// <summary>
-/// <c>all [clients] [events] [rate]</c> (issue 20's figures in one run), <c>kafka [events] [torrents] [partitions] [batch]</c> or <c>fanout [clients] [events] [transport] [rate]</c>, <c>cache [torrents] [page size]</c>; see benchmarks/README.md.
+/// <c>all [clients] [events] [rate]</c> (issue 20's figures in one run), <c>kafka [events] [torrents] [partitions] [batch]</c> or <c>fanout [clients] [events] [transport] [rate]</c>, <c>cache [torrents] [page size]</c>, <c>dispatch [iterations]</c> (the bridge's costs per message, without Kafka); see benchmarks/README.md.
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -17,6 +17,7 @@ public static class BenchmarkProgram
             "kafka" => await KafkaThroughput.RunAsync(Arg(1, 40_000), Arg(2, 1000), Arg(3, 8), Arg(4, 512)),
             "all" => await AllAsync(Arg(1, 1000), Arg(2, 100), Arg(3, 50)),
             "cache" => await CacheBenchmark.RunAsync(Arg(1, 1000), Arg(2, 50)),
+            "dispatch" => await DispatchCost.RunAsync(Arg(1, 200_000)),
             "fanout" => await FanOut.RunAsync(Arg(1, 1000), Arg(2, 100), args.Length > 3 ? args[3] : "socketio", Arg(4, 20)),
             _ => Usage(),
         };
@@ -38,7 +39,7 @@ public static class BenchmarkProgram
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: all [clients] [events] [events a second] | kafka [events] [torrents] [partitions] [journal batch] | fanout [clients] [events] [socketio|signalr] [events a second] | cache [torrents] [page size]");
+        Console.Error.WriteLine("usage: all [clients] [events] [events a second] | kafka [events] [torrents] [partitions] [journal batch] | fanout [clients] [events] [socketio|signalr] [events a second] | cache [torrents] [page size] | dispatch [iterations]");
         return 2;
     }
 }

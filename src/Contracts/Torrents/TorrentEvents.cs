@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace TorrentEdge.Contracts.Torrents;
 
 // What actually happens to torrents, published by PeerWorker to Topics.TorrentEvents keyed by info-hash.
@@ -57,6 +59,15 @@ public sealed record TorrentProgressed(
 
     /// <summary>The number of pieces <see cref="PieceBitfield"/> covers (0 until the metadata is known).</summary>
     public int PieceCount { get; init; }
+
+    // For System.Text.Json only: it fills the properties through their init setters. With the 15-parameter constructor
+    // it collects every value boxed first and calls the constructor through an array, the costlier path (a progress
+    // event is the bulk of what consumers read). A property missing from the JSON keeps its default either way.
+    [JsonConstructor]
+    private TorrentProgressed()
+        : this(default!, default!, default, default, default, default, default, default, default, default, default, default, default, default!, default!)
+    {
+    }
 }
 
 /// <summary>
@@ -76,11 +87,27 @@ public sealed record PeerStatus(
     long DownloadedBytes,
     long UploadedBytes,
     bool PeerChoking,
-    bool AmChoking);
+    bool AmChoking)
+{
+    // For System.Text.Json only, as TorrentProgressed's: a busy torrent's progress event carries many of these.
+    [JsonConstructor]
+    private PeerStatus()
+        : this(default!, default!, default!, default, default, default, default, default, default, default, default, default)
+    {
+    }
+}
 
 public sealed record FileProgress(string Path, long Length, long VerifiedBytes, FilePriority Priority);
 
-public sealed record TrackerStatus(string Url, string Health, int Seeders, int Leechers, string? LastError);
+public sealed record TrackerStatus(string Url, string Health, int Seeders, int Leechers, string? LastError)
+{
+    // For System.Text.Json only, as TorrentProgressed's (five parameters already take the costlier path).
+    [JsonConstructor]
+    private TrackerStatus()
+        : this(default!, default!, default, default, default)
+    {
+    }
+}
 
 /// <summary>A batch of pieces that passed their hash check.</summary>
 public sealed record TorrentPiecesVerified(string InfoHash, IReadOnlyList<string> Owners, IReadOnlyList<int> Pieces, int VerifiedCount, int PieceCount)

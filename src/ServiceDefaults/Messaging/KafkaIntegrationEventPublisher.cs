@@ -22,16 +22,28 @@ internal sealed class KafkaIntegrationEventPublisher(KafkaProducerHost host, Mes
         return PublishSerializedAsync(topic, key, @event, IntegrationEventJson.SerializeToUtf8Bytes(@event), cancellationToken);
     }
 
-    public async Task PublishSerializedAsync(string topic, string key, IntegrationEvent @event, byte[] utf8Json, CancellationToken cancellationToken = default)
+    public Task PublishSerializedAsync(string topic, string key, IntegrationEvent @event, byte[] utf8Json, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(@event);
         ArgumentNullException.ThrowIfNull(utf8Json);
 
-        // The runtime type, so an event passed as its base type still travels as what it is.
-        var type = @event.GetType();
-        // Not even the activity's name is built when nobody listens.
+        if (!MessagingTelemetry.ActivitySource.HasListeners() && !cancellationToken.CanBeCanceled)
+        {
+            return ProduceUntracedAsync(topic, Message(key, @event, utf8Json));
+        }
+        return ProduceAsync(topic, key, @event, utf8Json, cancellationToken);
+    }
+
+    /// <summary>
+    /// When someone listens for activities, or with a cancellation token: Confluent.Kafka's ProduceAsync, whose task hands
+    /// each acknowledgement to the thread pool.
+    /// </summary>
+    private async Task ProduceAsync(string topic, string key, IntegrationEvent @event, byte[] utf8Json, CancellationToken cancellationToken)
+    {
+        // Started here, in the async method, so that it is Activity.Current only until this publish ends; not even its
+        // name is built when nobody listens.
         using var activity = MessagingTelemetry.ActivitySource.HasListeners()
             ? MessagingTelemetry.ActivitySource.StartActivity(topic + " publish", ActivityKind.Producer)
             : null;
@@ -42,7 +54,56 @@ internal sealed class KafkaIntegrationEventPublisher(KafkaProducerHost host, Mes
             activity.SetTag("messaging.kafka.message.key", key);
             activity.SetTag("messaging.message.id", @event.Id.ToString());
         }
+        try
+        {
+            var result = await host.Producer.ProduceAsync(topic, Message(key, @event, utf8Json), cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("messaging.destination.partition.id", result.Partition.Value);
+            activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
+            telemetry.Published(topic);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
 
+    /// <summary>
+    /// Otherwise (PeerWorker's outbox hands thousands over at once): produced with a delivery callback that completes
+    /// the task. Its continuations still run on the thread pool, but only a task someone already awaits has one, so the
+    /// outbox, which awaits its batch's tasks in order, resumes once for the many acknowledged meanwhile instead of
+    /// once per event, and no async method per event waits in between.
+    /// </summary>
+    private Task ProduceUntracedAsync(string topic, Message<string, byte[]> message)
+    {
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            host.Producer.Produce(topic, message, report =>
+            {
+                // On librdkafka's polling thread: nothing here may block.
+                if (report.Error.IsError)
+                {
+                    delivered.TrySetException(new ProduceException<string, byte[]>(report.Error,
+                        new DeliveryResult<string, byte[]> { TopicPartitionOffset = report.TopicPartitionOffset, Status = report.Status, Message = message }));
+                    return;
+                }
+                telemetry.Published(topic);
+                delivered.TrySetResult();
+            });
+        }
+        catch (Exception ex)
+        {
+            // As from ProduceAsync: a message refused at once (too large, queue full) fails the task.
+            return Task.FromException(ex);
+        }
+        return delivered.Task;
+    }
+
+    private static Message<string, byte[]> Message(string key, IntegrationEvent @event, byte[] utf8Json)
+    {
+        // The runtime type, so an event passed as its base type still travels as what it is.
+        var type = @event.GetType();
         var messageId = new byte[36];
         @event.Id.TryFormat(messageId, out _);
         var version = @event.SchemaVersion;
@@ -54,20 +115,7 @@ internal sealed class KafkaIntegrationEventPublisher(KafkaProducerHost host, Mes
             { KafkaHeaders.ContentType, JsonContentType },
         };
         TraceContext.Inject(Activity.Current, headers);
-
-        var message = new Message<string, byte[]> { Key = key, Value = utf8Json, Headers = headers };
-        try
-        {
-            var result = await host.Producer.ProduceAsync(topic, message, cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("messaging.destination.partition.id", result.Partition.Value);
-            activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
-            telemetry.Published(topic);
-        }
-        catch (Exception ex)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
+        return new Message<string, byte[]> { Key = key, Value = utf8Json, Headers = headers };
     }
 }
 

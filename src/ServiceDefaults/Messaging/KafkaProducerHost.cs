@@ -24,6 +24,9 @@ internal sealed class KafkaProducerHost : IDisposable
                 EnableIdempotence = true,
                 Acks = Acks.All,
                 LingerMs = 5,
+                // Publishers read only the partition, offset and error of a delivery report; by default Confluent.Kafka
+                // also copies every header, the timestamp and the status out of librdkafka for each message.
+                DeliveryReportFields = "none",
             };
             o.ApplySettings(config, o.ProducerSettings);
             o.ConfigureProducer?.Invoke(config);

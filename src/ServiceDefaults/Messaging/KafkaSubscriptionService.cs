@@ -198,6 +198,9 @@ internal sealed partial class KafkaSubscriptionService(
             HeartbeatIntervalMs = Math.Max(100, Math.Min(3000, sessionMs / 3)),
             MaxPollIntervalMs = Math.Max(sessionMs, (int)options.MaxPollInterval.TotalMilliseconds),
             EnablePartitionEof = false,
+            // Only the headers are marshalled into each ConsumeResult: the topic is the subscription's (no string per
+            // message) and the timestamp is not used.
+            ConsumeResultFields = "headers",
         };
         messaging.ApplySettings(config, messaging.ConsumerSettings);
         messaging.ConfigureConsumer?.Invoke(config);
@@ -358,11 +361,27 @@ internal sealed partial class KafkaSubscriptionService(
             await HandleAsync(parsed, cancellationToken).ConfigureAwait(false);
             lock (_handledGate)
             {
-                _handled[parsed.Result.TopicPartition] = parsed.Result.Offset + 1;
+                _handled[PartitionOf(parsed.Result)] = parsed.Result.Offset + 1;
                 _offsetsStored = true;
             }
             Interlocked.Decrement(ref _unhandled);
         }
+    }
+
+    // ConsumeResults carry no topic (ConsumeResultFields): the subscription's one topic, one instance per partition.
+    private TopicPartition[] _partitions = [];
+
+    private TopicPartition PartitionOf(ConsumeResult<string?, byte[]?> result)
+    {
+        var partition = result.Partition.Value;
+        var partitions = _partitions;
+        if (partition >= partitions.Length)
+        {
+            var grown = new TopicPartition[partition + 1];
+            partitions.CopyTo(grown, 0);
+            _partitions = partitions = grown;
+        }
+        return partitions[partition] ??= new TopicPartition(options.Topic, result.Partition);
     }
 
     /// <summary>
@@ -410,7 +429,7 @@ internal sealed partial class KafkaSubscriptionService(
 
         var source = Pipe.Execute<PublishContext>(context =>
         {
-            context.Headers.Set(KafkaHeaders.SourceTopic, result.Topic);
+            context.Headers.Set(KafkaHeaders.SourceTopic, options.Topic);
             context.Headers.Set(KafkaHeaders.SourcePartition, result.Partition.Value);
             context.Headers.Set(KafkaHeaders.SourceOffset, result.Offset.Value);
             context.Headers.Set(KafkaHeaders.SourceKey, result.Message.Key);
@@ -453,14 +472,14 @@ internal sealed partial class KafkaSubscriptionService(
         }
         headers.Add(KafkaHeaders.Error, Encoding.UTF8.GetBytes(error));
         headers.Add(KafkaHeaders.ErrorType, Encoding.UTF8.GetBytes(errorType));
-        headers.Add(KafkaHeaders.OriginalTopic, Encoding.UTF8.GetBytes(result.Topic));
+        headers.Add(KafkaHeaders.OriginalTopic, Encoding.UTF8.GetBytes(options.Topic));
         headers.Add(KafkaHeaders.OriginalPartition, Encoding.UTF8.GetBytes(result.Partition.Value.ToString(CultureInfo.InvariantCulture)));
         headers.Add(KafkaHeaders.OriginalOffset, Encoding.UTF8.GetBytes(result.Offset.Value.ToString(CultureInfo.InvariantCulture)));
         headers.Add(KafkaHeaders.ConsumerGroup, Encoding.UTF8.GetBytes(options.GroupId));
 
-        var deadLetterTopic = result.Topic + Topics.DeadLetterSuffix;
+        var deadLetterTopic = options.Topic + Topics.DeadLetterSuffix;
         var message = new Message<string, byte[]> { Key = result.Message.Key!, Value = result.Message.Value!, Headers = headers };
-        LogDeadLettering(logger, result.Topic, result.Partition.Value, result.Offset.Value, deadLetterTopic, error);
+        LogDeadLettering(logger, options.Topic, result.Partition.Value, result.Offset.Value, deadLetterTopic, error);
 
         // Never drop: until the dead-letter copy is acknowledged the offset stays unstored, and we keep trying.
         var delay = TimeSpan.FromMilliseconds(200);
