@@ -43,18 +43,46 @@ public sealed class SuiteApp : IAsyncDisposable
     public static async Task<SuiteApp> StartAsync(string dataDir, IReadOnlyList<string> args,
         Action<IDistributedApplicationTestingBuilder>? configure, CancellationToken cancellationToken, bool awaitStart = true)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--data-dir", dataDir, .. args], cancellationToken);
-        configure?.Invoke(builder);
-        var app = await builder.BuildAsync(cancellationToken);
-        var suite = new SuiteApp(app, dataDir);
-        suite._watchers.Add(suite.WatchAsync(app.Services.GetRequiredService<ResourceNotificationService>(), app.Services.GetRequiredService<ResourceLoggerService>()));
-        suite._started = app.StartAsync(suite._stop.Token);
-        if (awaitStart)
+        // Once in a CI run, DCP's API server did not answer Aspire's request to create a resource within Aspire's own
+        // 2-minute timeout (TimeoutRejectedException from KubernetesService.CreateAsync, before any service started).
+        // That is the orchestrator failing to start, not the suite misbehaving, so the start is tried once more; any
+        // other failure, or a second one, fails the test.
+        for (var attempt = 1; ; attempt++)
         {
-            await suite._started.WaitAsync(cancellationToken);
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--data-dir", dataDir, .. args], cancellationToken);
+            configure?.Invoke(builder);
+            var app = await builder.BuildAsync(cancellationToken);
+            var suite = new SuiteApp(app, dataDir);
+            suite._watchers.Add(suite.WatchAsync(app.Services.GetRequiredService<ResourceNotificationService>(), app.Services.GetRequiredService<ResourceLoggerService>()));
+            suite._started = app.StartAsync(suite._stop.Token);
+            if (!awaitStart)
+            {
+                return suite;
+            }
+            try
+            {
+                await suite._started.WaitAsync(cancellationToken);
+                return suite;
+            }
+            catch (Exception e) when (attempt == 1 && IsOrchestratorTimeout(e) && !cancellationToken.IsCancellationRequested)
+            {
+                Console.WriteLine($"The orchestrator did not start the suite ({e.GetType().Name}: {e.Message}); starting it once more.");
+                try
+                {
+                    await suite.DisposeAsync();
+                }
+                catch (Exception disposeError)
+                {
+                    Console.WriteLine($"Stopping the failed start: {disposeError.GetType().Name}: {disposeError.Message}");
+                }
+            }
         }
-        return suite;
     }
+
+    // Matched by name: Polly is Aspire's dependency, not one of these tests'.
+    private static bool IsOrchestratorTimeout(Exception e) =>
+        e.GetType().FullName == "Polly.Timeout.TimeoutRejectedException"
+        && e.ToString().Contains("Aspire.Hosting.Dcp", StringComparison.Ordinal);
 
     /// <summary>Adds environment to a project resource of the model before it starts.</summary>
     public static void SetEnvironment(IDistributedApplicationTestingBuilder builder, string resource, IReadOnlyDictionary<string, string> environment)
