@@ -11,8 +11,14 @@ export function Labels({ t }: { t: Torrent }) {
   const { api, store, toast } = useServices();
   const [category, setCategory] = useState(t.category ?? '');
   const [tags, setTags] = useState(formatTags(t.tags));
+  // Live updates of the torrent must not overwrite what the user is typing: the fields follow the server's values only
+  // until the user edits them (a browser test once saw its typed category replaced by the old one mid-edit).
+  const [edited, setEdited] = useState(false);
   const [known, setKnown] = useState<string[]>([]);
-  useEffect(() => { setCategory(t.category ?? ''); setTags(formatTags(t.tags)); }, [t.infoHash, t.category, formatTags(t.tags)]);
+  useEffect(() => { setCategory(t.category ?? ''); setTags(formatTags(t.tags)); setEdited(false); }, [t.infoHash]);
+  useEffect(() => {
+    if (!edited) { setCategory(t.category ?? ''); setTags(formatTags(t.tags)); }
+  }, [t.category, formatTags(t.tags)]);
   useEffect(() => { api.categories().then(setKnown).catch(() => {}); }, []);
   const save = async (e: Event) => {
     e.preventDefault();
@@ -20,17 +26,20 @@ export function Labels({ t }: { t: Torrent }) {
       const saved = await api.setLabels(t.infoHash, category.trim(), parseTags(tags));
       const current = store.torrents.get(t.infoHash);
       if (current) store.upsert({ ...current, category: saved.category, tags: saved.tags });
+      setCategory(saved.category ?? '');
+      setTags(formatTags(saved.tags));
+      setEdited(false);
       toast('Category and tags saved.');
     } catch (err) { toast(errorMessage(err), true); }
   };
   return (
     <form class="labels-form" onSubmit={save} aria-label="Category and tags">
       <label>Category
-        <input name="category" list="known-categories" value={category} onInput={e => setCategory((e.target as HTMLInputElement).value)} />
+        <input name="category" list="known-categories" value={category} onInput={e => { setCategory((e.target as HTMLInputElement).value); setEdited(true); }} />
       </label>
       <datalist id="known-categories">{known.map(c => <option value={c} />)}</datalist>
       <label>Tags (comma-separated)
-        <input name="tags" value={tags} onInput={e => setTags((e.target as HTMLInputElement).value)} />
+        <input name="tags" value={tags} onInput={e => { setTags((e.target as HTMLInputElement).value); setEdited(true); }} />
       </label>
       <button type="submit">Save labels</button>
     </form>
