@@ -6,16 +6,33 @@ import type { Torrent } from '../model.ts';
 import { errorMessage } from '../problems.ts';
 import { useServices } from './common.tsx';
 
+// What the user typed and has not saved, per torrent: kept outside the component because the detail panel can be
+// re-mounted by a live update while the user types (a browser test saw a typed category lost that way).
+const drafts = new Map<string, { category: string; tags: string }>();
+
 /** The user's category and tags of a torrent, edited in place (the same ones qBittorrent and Transmission clients set). */
 export function Labels({ t }: { t: Torrent }) {
   const { api, store, toast } = useServices();
-  const [category, setCategory] = useState(t.category ?? '');
-  const [tags, setTags] = useState(formatTags(t.tags));
+  const draft = drafts.get(t.infoHash);
+  const [category, setCategoryState] = useState(draft?.category ?? t.category ?? '');
+  const [tags, setTagsState] = useState(draft?.tags ?? formatTags(t.tags));
   // Live updates of the torrent must not overwrite what the user is typing: the fields follow the server's values only
-  // until the user edits them (a browser test once saw its typed category replaced by the old one mid-edit).
-  const [edited, setEdited] = useState(false);
+  // until the user edits them.
+  const [edited, setEdited] = useState(draft !== undefined);
+  const setCategory = (value: string) => { setCategoryState(value); if (drafts.has(t.infoHash)) drafts.get(t.infoHash)!.category = value; };
+  const setTags = (value: string) => { setTagsState(value); if (drafts.has(t.infoHash)) drafts.get(t.infoHash)!.tags = value; };
+  const edit = (field: 'category' | 'tags', value: string) => {
+    const next = { category, tags, ...drafts.get(t.infoHash), [field]: value };
+    drafts.set(t.infoHash, next);
+    setCategoryState(next.category);
+    setTagsState(next.tags);
+    setEdited(true);
+  };
   const [known, setKnown] = useState<string[]>([]);
-  useEffect(() => { setCategory(t.category ?? ''); setTags(formatTags(t.tags)); setEdited(false); }, [t.infoHash]);
+  useEffect(() => {
+    const d = drafts.get(t.infoHash);
+    setCategoryState(d?.category ?? t.category ?? ''); setTagsState(d?.tags ?? formatTags(t.tags)); setEdited(d !== undefined);
+  }, [t.infoHash]);
   useEffect(() => {
     if (!edited) { setCategory(t.category ?? ''); setTags(formatTags(t.tags)); }
   }, [t.category, formatTags(t.tags)]);
@@ -26,8 +43,9 @@ export function Labels({ t }: { t: Torrent }) {
       const saved = await api.setLabels(t.infoHash, category.trim(), parseTags(tags));
       const current = store.torrents.get(t.infoHash);
       if (current) store.upsert({ ...current, category: saved.category, tags: saved.tags });
-      setCategory(saved.category ?? '');
-      setTags(formatTags(saved.tags));
+      drafts.delete(t.infoHash);
+      setCategoryState(saved.category ?? '');
+      setTagsState(formatTags(saved.tags));
       setEdited(false);
       toast('Category and tags saved.');
     } catch (err) { toast(errorMessage(err), true); }
@@ -35,11 +53,11 @@ export function Labels({ t }: { t: Torrent }) {
   return (
     <form class="labels-form" onSubmit={save} aria-label="Category and tags">
       <label>Category
-        <input name="category" list="known-categories" value={category} onInput={e => { setCategory((e.target as HTMLInputElement).value); setEdited(true); }} />
+        <input name="category" list="known-categories" value={category} onInput={e => edit('category', (e.target as HTMLInputElement).value)} />
       </label>
       <datalist id="known-categories">{known.map(c => <option value={c} />)}</datalist>
       <label>Tags (comma-separated)
-        <input name="tags" value={tags} onInput={e => { setTags((e.target as HTMLInputElement).value); setEdited(true); }} />
+        <input name="tags" value={tags} onInput={e => edit('tags', (e.target as HTMLInputElement).value)} />
       </label>
       <button type="submit">Save labels</button>
     </form>
