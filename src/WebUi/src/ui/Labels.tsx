@@ -13,29 +13,17 @@ const drafts = new Map<string, { category: string; tags: string }>();
 /** The user's category and tags of a torrent, edited in place (the same ones qBittorrent and Transmission clients set). */
 export function Labels({ t }: { t: Torrent }) {
   const { api, store, toast } = useServices();
+  // The fields show the user's unsaved draft when there is one, else the server's values, so live updates move them
+  // only until the user edits them.
+  const [, redraw] = useState(0);
   const draft = drafts.get(t.infoHash);
-  const [category, setCategoryState] = useState(draft?.category ?? t.category ?? '');
-  const [tags, setTagsState] = useState(draft?.tags ?? formatTags(t.tags));
-  // Live updates of the torrent must not overwrite what the user is typing: the fields follow the server's values only
-  // until the user edits them.
-  const [edited, setEdited] = useState(draft !== undefined);
-  const setCategory = (value: string) => { setCategoryState(value); if (drafts.has(t.infoHash)) drafts.get(t.infoHash)!.category = value; };
-  const setTags = (value: string) => { setTagsState(value); if (drafts.has(t.infoHash)) drafts.get(t.infoHash)!.tags = value; };
+  const category = draft?.category ?? t.category ?? '';
+  const tags = draft?.tags ?? formatTags(t.tags);
   const edit = (field: 'category' | 'tags', value: string) => {
-    const next = { category, tags, ...drafts.get(t.infoHash), [field]: value };
-    drafts.set(t.infoHash, next);
-    setCategoryState(next.category);
-    setTagsState(next.tags);
-    setEdited(true);
+    drafts.set(t.infoHash, { category, tags, [field]: value });
+    redraw(n => n + 1);
   };
   const [known, setKnown] = useState<string[]>([]);
-  useEffect(() => {
-    const d = drafts.get(t.infoHash);
-    setCategoryState(d?.category ?? t.category ?? ''); setTagsState(d?.tags ?? formatTags(t.tags)); setEdited(d !== undefined);
-  }, [t.infoHash]);
-  useEffect(() => {
-    if (!edited) { setCategory(t.category ?? ''); setTags(formatTags(t.tags)); }
-  }, [t.category, formatTags(t.tags)]);
   useEffect(() => { api.categories().then(setKnown).catch(() => {}); }, []);
   const save = async (e: Event) => {
     e.preventDefault();
@@ -44,9 +32,7 @@ export function Labels({ t }: { t: Torrent }) {
       const current = store.torrents.get(t.infoHash);
       if (current) store.upsert({ ...current, category: saved.category, tags: saved.tags });
       drafts.delete(t.infoHash);
-      setCategoryState(saved.category ?? '');
-      setTagsState(formatTags(saved.tags));
-      setEdited(false);
+      redraw(n => n + 1);
       toast('Category and tags saved.');
     } catch (err) { toast(errorMessage(err), true); }
   };
