@@ -120,18 +120,41 @@ summary=$(awk -v uip="$ui_pass" -v uif="$ui_fail" -v fzp="$fuzz_pass" -v fzf="$f
   END { tp = uip + fzp; tf = uif + fzf; for (d in p) { tp += p[d]; tf += f[d]; ts += s[d] }; printf "tests: %d passed, %d failed, %d skipped\n", tp, tf, ts }' "$log")
 # The console logger names skipped tests without their reasons; the TRX files hold them.
 /usr/bin/python3 - "$results" <<'PY' || true
-import glob, sys, xml.etree.ElementTree as ET
+import glob, re, sys, xml.etree.ElementTree as ET
+from collections import defaultdict
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+# Skipped tests grouped by reason (one reason usually covers many: no MongoDB here), each group naming a few.
+skipped = defaultdict(list)
 for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
     for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
         reason = r.findtext("t:Output/t:ErrorInfo/t:Message", default="(no reason given)", namespaces=ns)
-        print(f"  skipped {r.get('testName')}: {reason.strip()}")
+        skipped[reason.strip()].append(r.get("testName"))
+for reason, names in skipped.items():
+    print(f"  skipped {len(names)}: {reason}")
+    for name in names[:3]:
+        print(f"    e.g. {name}")
+# A failure's message often ends in the services' log: besides its head, the lines that say what went wrong or what the
+# Kafka group did, and the test's own timeline (its output), so that a failure seen only in CI explains itself.
+notable = re.compile(r"\b(warn|fail|crit|error|exception|partitions? |assigned|revoked|owning|giving up|rebalanc|outbox|published spec|started [0-9a-f]{40}|stopped [0-9a-f]{40})", re.I)
 for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
     for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
-        message = (r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns) or "").strip()
-        trace = (r.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=ns) or "").strip()
+        message = (r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns) or "").strip().splitlines()
+        trace = (r.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=ns) or "").strip().splitlines()
+        output = (r.findtext("t:Output/t:StdOut", default="", namespaces=ns) or "").strip().splitlines()
         print(f"  FAILED {r.get('testName')} ({trx.rsplit('/', 1)[-1]}):")
-        for line in (message.splitlines()[:12] + trace.splitlines()[:6]):
+        for line in message[:12]:
+            print(f"    {line[:300]}")
+        rest = [line for line in message[12:] if notable.search(line)]
+        if rest:
+            print(f"    -- {len(rest)} notable lines of the rest of the message, the last 80:")
+            for line in rest[-80:]:
+                print(f"    {line[:300]}")
+        if output:
+            print(f"    -- the test's output, the last 40 of {len(output)} lines:")
+            for line in output[-40:]:
+                print(f"    {line[:300]}")
+        print("    -- stack:")
+        for line in trace[:6]:
             print(f"    {line[:300]}")
 PY
 grep -E '^\s*(Failed|Passed|Skipped)! +- ' "$log" || true

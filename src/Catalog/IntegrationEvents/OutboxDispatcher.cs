@@ -154,7 +154,7 @@ public sealed partial class OutboxDispatcher(
     [LoggerMessage(Level = LogLevel.Information, Message = "Publishing the desired state of all {Count} torrents again (start)")]
     private static partial void LogRepublishing(ILogger logger, long count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Published spec of {InfoHash} at revision {Revision}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published spec of {InfoHash} at revision {Revision}")]
     private static partial void LogPublished(ILogger logger, string infoHash, long revision);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing torrent specs failed; retrying in {Backoff}")]

@@ -30,7 +30,7 @@ public enum QueueState
 /// <param name="SeedTime">Time spent seeding so far.</param>
 /// <param name="SeedRatioLimit">Overrides <see cref="QueueLimits.SeedRatioLimit"/> for this torrent.</param>
 /// <param name="SeedTimeLimit">Overrides <see cref="QueueLimits.SeedTimeLimit"/> for this torrent.</param>
-public sealed record QueueEntry<TKey>(
+public readonly record struct QueueEntry<TKey>(
     TKey Key,
     QueuePriority Priority,
     long AddedOrder,
@@ -98,9 +98,8 @@ public static class QueuePolicy
     }
 
     /// <summary>Whether a complete torrent has reached its seed ratio or seed time limit.</summary>
-    public static bool IsPastSeedLimits<TKey>(QueueEntry<TKey> entry, QueueLimits limits)
+    public static bool IsPastSeedLimits<TKey>(in QueueEntry<TKey> entry, QueueLimits limits)
     {
-        ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(limits);
         var ratio = entry.SeedRatioLimit ?? limits.SeedRatioLimit;
         var time = entry.SeedTimeLimit ?? limits.SeedTimeLimit;

@@ -72,6 +72,7 @@ public sealed class KafkaMessagingOptions
     /// <summary>Applies the pass-through settings to a client's config; throws naming a reserved property.</summary>
     internal void ApplySettings(ClientConfig config, IReadOnlyDictionary<string, string> roleSettings)
     {
+        config.SocketTimeoutMs ??= KafkaClientDefaults.SocketTimeoutMs;
         foreach (var (key, value) in ClientSettings.Concat(roleSettings))
         {
             if (ReservedSettings.Contains(key))
@@ -93,6 +94,20 @@ public sealed class KafkaMessagingOptions
         ? throw new InvalidOperationException(
             $"Kafka is not configured: set ConnectionStrings:{DefaultConnectionName} (ConnectionStrings__{DefaultConnectionName}) to the bootstrap servers.")
         : BootstrapServers;
+}
+
+/// <summary>Client settings every Kafka client of ours starts from (a service's pass-through settings still override them).</summary>
+internal static class KafkaClientDefaults
+{
+    /// <summary>
+    /// socket.timeout.ms: 15 s instead of librdkafka's 60 s. A broker that stops answering without closing the connection
+    /// (a crashed host, a cut-off network; the embedded cluster's brokers after an outage, measured here) leaves a request
+    /// in flight until this timeout, and nothing on that connection moves before it: after a 30 s outage of every broker,
+    /// fetches, a produce and then a metadata request each hung for 60 s, and the workers' events reached Catalog only
+    /// 90 s after the brokers were back. Fetches are long polls of fetch.wait.max.ms (500 ms), JoinGroup has its own longer
+    /// timeout, and a produce is retried by its outbox, so 15 s leaves a slow broker ample room.
+    /// </summary>
+    public const int SocketTimeoutMs = 15_000;
 }
 
 /// <summary>One consumer group on one topic, dispatching to the MassTransit consumers of the service (named options per subscription).</summary>

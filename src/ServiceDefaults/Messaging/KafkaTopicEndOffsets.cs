@@ -76,6 +76,7 @@ public sealed class KafkaTopicEndOffsets(IOptions<KafkaMessagingOptions> options
         var clientId = (o.ClientId ?? environment.ApplicationName) + "-offsets";
         // The consumer never subscribes or commits: it only asks for watermarks, so its group id joins no group.
         var consumer = new ConsumerConfig { BootstrapServers = o.RequireBootstrapServers(), ClientId = clientId, GroupId = clientId, EnableAutoCommit = false };
+        o.ApplySettings(consumer, o.ConsumerSettings);
         o.ConfigureConsumer?.Invoke(consumer);
         // The admin client connects as the consumers do (security settings included), without their consumer-only keys.
         var admin = new AdminClientConfig(consumer.Where(kv => kv.Key is not ("group.id" or "enable.auto.commit")).ToDictionary());

@@ -14,7 +14,7 @@ namespace TorrentEdge.AppHost.Tests;
 /// replicas to their processes, and on dispose stops the app and kills anything of its data folder still alive.
 /// Linked into tests/EndToEnd.Tests.
 /// </summary>
-public sealed class SuiteApp : IAsyncDisposable
+public sealed partial class SuiteApp : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new();
     private readonly ConcurrentQueue<string> _log = new();
@@ -212,11 +212,24 @@ public sealed class SuiteApp : IAsyncDisposable
     {
         try
         {
+            var skipping = false;
             await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(_stop.Token))
             {
-                foreach (var line in batch)
+                foreach (var entry in batch)
                 {
-                    _log.Enqueue($"{resourceId} | {line.Content}");
+                    // The services colour their console (Aspire lets them): the codes are dropped so the text can be matched.
+                    var content = AnsiCodes().Replace(entry.Content, "");
+                    // Per-request entries (several lines each) would push everything else out of the bounded log that a
+                    // failing test prints: what the services decided is what explains a failure.
+                    if (IsEntryStart(content))
+                    {
+                        skipping = IsPerRequestEntry(content);
+                    }
+                    if (!skipping)
+                    {
+                        _log.Enqueue($"{resourceId} | {content}");
+                        WriteToLogFile($"{resourceId} | {content}");
+                    }
                 }
                 while (_log.Count > 4000 && _log.TryDequeue(out _))
                 {
@@ -227,6 +240,49 @@ public sealed class SuiteApp : IAsyncDisposable
         {
         }
     }
+
+    // With TORRENTEDGE_TEST_SUITE_LOGS set to a folder, every suite writes its whole (filtered) console there, unbounded:
+    // for chasing a failure that the bounded tail does not explain.
+    private readonly StreamWriter? _logFile = Environment.GetEnvironmentVariable("TORRENTEDGE_TEST_SUITE_LOGS") is { Length: > 0 } folder
+        ? new StreamWriter(Path.Combine(Directory.CreateDirectory(folder).FullName, $"suite-{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}.log")) { AutoFlush = true }
+        : null;
+
+    private void WriteToLogFile(string line)
+    {
+        if (_logFile is { } file)
+        {
+            lock (file)
+            {
+                try
+                {
+                    file.WriteLine(line);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // A line that arrived while the suite was being disposed.
+                }
+            }
+        }
+    }
+
+    private static readonly string[] PerRequestCategories =
+    [
+        "info: Microsoft.AspNetCore.Hosting.Diagnostics", "info: Microsoft.AspNetCore.Routing.EndpointMiddleware",
+        "info: Microsoft.AspNetCore.Http.Result.", "info: System.Net.Http.HttpClient.", "info: Yarp.ReverseProxy.Forwarder",
+    ];
+
+    // A console entry starts with its level after the timestamp; its continuation lines start with spaces.
+    private static bool IsEntryStart(string content)
+    {
+        var level = content.IndexOf(' ', StringComparison.Ordinal);
+        return level >= 0 && level + 1 < content.Length && content[level + 1] != ' ';
+    }
+
+    private static bool IsPerRequestEntry(string content) =>
+        PerRequestCategories.Any(c => content.Contains(c, StringComparison.Ordinal));
+
+    [System.Text.RegularExpressions.GeneratedRegex("\x1b\\[[0-9;]*m")]
+    private static partial System.Text.RegularExpressions.Regex AnsiCodes();
 
     public async ValueTask DisposeAsync()
     {
@@ -254,5 +310,12 @@ public sealed class SuiteApp : IAsyncDisposable
             ProcessTree.Kill(pid);
         }
         _stop.Dispose();
+        if (_logFile is { } logFile)
+        {
+            lock (logFile)
+            {
+                logFile.Dispose();
+            }
+        }
     }
 }

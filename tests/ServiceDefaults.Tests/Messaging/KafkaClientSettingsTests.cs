@@ -66,5 +66,27 @@ public sealed class KafkaClientSettingsTests
         Assert.Contains("Kafka:enable.idempotence cannot be set", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ApplySettings_NothingConfigured_SocketTimeoutIs15SecondsNotLibrdkafkas60()
+    {
+        var config = new Confluent.Kafka.ConsumerConfig();
+
+        new KafkaMessagingOptions().ApplySettings(config, new Dictionary<string, string>());
+
+        Assert.Equal(15_000, config.SocketTimeoutMs);
+    }
+
+    [Fact]
+    public void ApplySettings_SocketTimeoutConfigured_TheConfiguredValueWins()
+    {
+        var options = new KafkaMessagingOptions();
+        options.ClientSettings["socket.timeout.ms"] = "45000";
+        var config = new Confluent.Kafka.ProducerConfig();
+
+        options.ApplySettings(config, options.ProducerSettings);
+
+        Assert.Equal(45_000, config.SocketTimeoutMs);
+    }
+
     private sealed record Probe : TorrentEdge.Contracts.IntegrationEvent;
 }
