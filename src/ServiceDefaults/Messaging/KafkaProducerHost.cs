@@ -30,7 +30,10 @@ internal sealed class KafkaProducerHost : IDisposable
             };
             o.ApplySettings(config, o.ProducerSettings);
             o.ConfigureProducer?.Invoke(config);
-            return new ProducerBuilder<string, byte[]>(config).SetLogHandler((_, message) => KafkaLogging.Forward(logger, message)).Build();
+            return new ProducerBuilder<string, byte[]>(config)
+                .SetLogHandler((_, message) => KafkaLogging.Forward(logger, message))
+                .SetErrorHandler((_, error) => KafkaLogging.ForwardError(logger, error))
+                .Build();
         }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
