@@ -21,46 +21,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT_PEER = os.path.join(HERE, "..", "tests", "Engine.InteropTests", "Support", "lt_peer.py")
-
-
-def bencode(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    if isinstance(v, dict):
-        return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
-    raise TypeError(type(v))
-
-
-def prepare(work, count, size):
-    data, tdir = os.path.join(work, "data"), os.path.join(work, "torrents")
-    os.makedirs(data)
-    os.makedirs(tdir)
-    plen = 16 * 1024
-    for i in range(count):
-        name = "t%05d.bin" % i
-        blob = os.urandom(size)
-        with open(os.path.join(data, name), "wb") as f:
-            f.write(blob)
-        pieces = b"".join(hashlib.sha1(blob[o:o + plen]).digest() for o in range(0, size, plen))
-        meta = {b"info": {b"name": name.encode(), b"length": size, b"piece length": plen, b"pieces": pieces}}
-        with open(os.path.join(tdir, "t%05d.torrent" % i), "wb") as f:
-            f.write(bencode(meta))
-    return data, tdir
-
-
-def rss_mib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        return None
-    return None
+sys.path.insert(0, HERE)
+# The end-to-end benchmark's torrents of the scale case and its /proc reader, not copies of them.
+from bench import prepare_scale, proc_rss_mib as rss_mib  # noqa: E402
 
 
 def stop(p):
@@ -118,7 +81,7 @@ def main():
     os.makedirs(a.work)
     nodes = []
     try:
-        data, tdir = prepare(a.work, a.torrents, a.size)
+        data, tdir = prepare_scale(a.work, a.torrents, a.size)
         off = seed_many(a.cli, tdir, data, os.path.join(a.work, "resume-off"), a.seconds, [])
         print(json.dumps({"dht": "off", **off}), flush=True)
 

@@ -70,15 +70,7 @@ public sealed class DhtMagnetTests
         }
         finally
         {
-            if (suite is not null) await suite.DisposeAsync();
-            foreach (var d in Enumerable.Reverse(disposables)) await d.DisposeAsync();
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
+            await SuiteChecks.CleanUpAsync(suite, disposables, work);
         }
     }
 

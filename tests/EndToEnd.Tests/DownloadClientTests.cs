@@ -105,21 +105,7 @@ public sealed class DownloadClientTests
         }
         finally
         {
-            foreach (var disposable in disposables)
-            {
-                await disposable.DisposeAsync();
-            }
-            if (suite is not null)
-            {
-                await suite.DisposeAsync();
-            }
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            await SuiteChecks.CleanUpAsync(suite, disposables, work);
         }
     }
 }

@@ -63,7 +63,7 @@ public sealed class KillNineTests
             var (slow, duringCatalog, duringAnalytics) = (hashes[0], hashes[1], hashes[2]);
             foreach (var c in contents)
             {
-                await StartSeederAsync(TorrentFile(work, c.Name), seeds, c.Rate, disposables);
+                await SuiteChecks.StartSeederAsync(TorrentFile(work, c.Name), seeds, c.Rate, disposables, Ct);
             }
 
             // One suite start for the whole test.
@@ -175,21 +175,7 @@ public sealed class KillNineTests
         }
         finally
         {
-            if (suite is not null)
-            {
-                await suite.DisposeAsync();
-            }
-            foreach (var d in Enumerable.Reverse(disposables))
-            {
-                await d.DisposeAsync();
-            }
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
+            await SuiteChecks.CleanUpAsync(suite, disposables, work);
         }
     }
 
@@ -298,21 +284,6 @@ public sealed class KillNineTests
             return false;
         }
         return File.ReadAllBytes(expected).AsSpan().SequenceEqual(File.ReadAllBytes(actual));
-    }
-
-    private static async Task StartSeederAsync(string torrentPath, string savePath, int uploadLimit, List<IAsyncDisposable> disposables)
-    {
-        var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
-        {
-            Seed = true,
-            TorrentPath = torrentPath,
-            SavePath = savePath,
-            UploadLimit = uploadLimit,
-            MaxLifetime = TimeSpan.FromMinutes(10),
-        }, Ct);
-        disposables.Add(seeder);
-        await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), Ct);
-        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
     }
 
     private void Log(string message) =>

@@ -153,15 +153,7 @@ public sealed class LiveEventsTests
         }
         finally
         {
-            foreach (var d in Enumerable.Reverse(disposables))
-            {
-                await d.DisposeAsync();
-            }
-            if (suite is not null)
-            {
-                await suite.DisposeAsync();
-            }
-            Directory.Delete(work, recursive: true);
+            await SuiteChecks.CleanUpAsync(suite, disposables, work);
         }
     }
 

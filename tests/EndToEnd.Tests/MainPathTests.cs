@@ -85,8 +85,8 @@ public sealed class MainPathTests
                 Assert.Equal(bigHashes[i], bigContent.Write(Path.Combine(work, bigNames[i] + ".torrent"), bigNames[i], announce));
             }
 
-            await StartSeederAsync(albumTorrent, seeds, uploadLimit: 0, disposables);
-            var notesSeeder = await StartSeederAsync(notesTorrent, seeds, uploadLimit: 0, disposables);
+            await SuiteChecks.StartSeederAsync(albumTorrent, seeds, uploadLimit: 0, disposables, Ct);
+            var notesSeeder = await SuiteChecks.StartSeederAsync(notesTorrent, seeds, uploadLimit: 0, disposables, Ct);
 
             await suite.WaitUntilHealthyAsync(workers: 2, TimeSpan.FromSeconds(180), Ct);
             var gatewayUrl = suite.GatewayUrl;
@@ -143,8 +143,8 @@ public sealed class MainPathTests
             Directory.CreateDirectory(bigSeeds);
             File.Copy(bigContent.ContentPath, Path.Combine(bigSeeds, nameA));
             File.Copy(bigContent.ContentPath, Path.Combine(bigSeeds, nameB));
-            var seederA = await StartSeederAsync(Path.Combine(work, nameA + ".torrent"), bigSeeds, SeederRateA, disposables);
-            var seederB = await StartSeederAsync(Path.Combine(work, nameB + ".torrent"), bigSeeds, SeederRateB, disposables);
+            var seederA = await SuiteChecks.StartSeederAsync(Path.Combine(work, nameA + ".torrent"), bigSeeds, SeederRateA, disposables, Ct);
+            var seederB = await SuiteChecks.StartSeederAsync(Path.Combine(work, nameB + ".torrent"), bigSeeds, SeederRateB, disposables, Ct);
             await api.ResumeAsync(hashA, Ct);
             await api.ResumeAsync(hashB, Ct);
 
@@ -224,21 +224,7 @@ public sealed class MainPathTests
         }
         finally
         {
-            if (suite is not null)
-            {
-                await suite.DisposeAsync();
-            }
-            foreach (var d in Enumerable.Reverse(disposables))
-            {
-                await d.DisposeAsync();
-            }
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
+            await SuiteChecks.CleanUpAsync(suite, disposables, work);
         }
     }
 
@@ -255,23 +241,6 @@ public sealed class MainPathTests
     }
 
     private static string InfoHashOf(string torrentPath) => TorrentMetainfo.Parse(File.ReadAllBytes(torrentPath)).InfoHash.ToHex();
-
-    private static async Task<LibtorrentPeer> StartSeederAsync(string torrentPath, string savePath, int uploadLimit, List<IAsyncDisposable> disposables)
-    {
-        var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
-        {
-            Seed = true,
-            TorrentPath = torrentPath,
-            SavePath = savePath,
-            UploadLimit = uploadLimit,
-            MaxLifetime = TimeSpan.FromMinutes(10),
-        }, Ct);
-        disposables.Add(seeder);
-        // Announced (libtorrent announces a seed once its files are checked), so the tracker hands it to the replicas.
-        await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), Ct);
-        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
-        return seeder;
-    }
 
     /// <summary>The seeder's payload bytes sent, from its newest status line (the older queued lines are skipped).</summary>
     private static async Task<long> LatestUploadAsync(LibtorrentPeer seeder)

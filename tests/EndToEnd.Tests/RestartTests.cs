@@ -62,9 +62,9 @@ public sealed class RestartTests
             Assert.Equal(hashes, new List<string> { bigHash, smallHash, bobsHash });
 
             // The seeders outlive the suite: they are the swarm the restarted suite finds again.
-            await StartSeederAsync(Path.Combine(work, "big.bin.torrent"), seeds, BigSeederRate, disposables);
-            await StartSeederAsync(Path.Combine(work, "small.bin.torrent"), seeds, 0, disposables);
-            await StartSeederAsync(Path.Combine(work, "bobs.bin.torrent"), seeds, 0, disposables);
+            await SuiteChecks.StartSeederAsync(Path.Combine(work, "big.bin.torrent"), seeds, BigSeederRate, disposables, Ct);
+            await SuiteChecks.StartSeederAsync(Path.Combine(work, "small.bin.torrent"), seeds, 0, disposables, Ct);
+            await SuiteChecks.StartSeederAsync(Path.Combine(work, "bobs.bin.torrent"), seeds, 0, disposables, Ct);
 
             suite = await StartSuiteAsync(dataDir);
             await suite.WaitUntilHealthyAsync(workers: 2, TimeSpan.FromSeconds(180), Ct);
@@ -167,21 +167,7 @@ public sealed class RestartTests
         }
         finally
         {
-            if (suite is not null)
-            {
-                await suite.DisposeAsync();
-            }
-            foreach (var d in Enumerable.Reverse(disposables))
-            {
-                await d.DisposeAsync();
-            }
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
+            await SuiteChecks.CleanUpAsync(suite, disposables, work);
         }
     }
 
@@ -227,21 +213,6 @@ public sealed class RestartTests
 
     private void Log(string message) =>
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.0} s] {message}"));
-
-    private static async Task StartSeederAsync(string torrentPath, string savePath, int uploadLimit, List<IAsyncDisposable> disposables)
-    {
-        var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
-        {
-            Seed = true,
-            TorrentPath = torrentPath,
-            SavePath = savePath,
-            UploadLimit = uploadLimit,
-            MaxLifetime = TimeSpan.FromMinutes(10),
-        }, Ct);
-        disposables.Add(seeder);
-        await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), Ct);
-        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), Ct);
-    }
 
     private Task<TorrentStatusView> WaitForAsync(GatewayClient api, string hash, Func<TorrentStatusView, bool> condition, TimeSpan bound,
         SuiteApp suite, string what) => SuiteChecks.WaitForStatusAsync(api, hash, condition, bound, suite, what, Log, Ct);

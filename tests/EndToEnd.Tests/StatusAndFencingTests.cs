@@ -79,41 +79,10 @@ public sealed class TrackerSuiteFixture : IAsyncLifetime
         await Suite.WaitUntilHealthyAsync(workers: 2, TimeSpan.FromSeconds(180), ct);
     }
 
-    public async Task<LibtorrentPeer> StartSeederAsync(string torrentPath, string savePath, int uploadLimit)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
-        {
-            Seed = true,
-            TorrentPath = torrentPath,
-            SavePath = savePath,
-            UploadLimit = uploadLimit,
-            MaxLifetime = TimeSpan.FromMinutes(10),
-        }, ct);
-        _disposables.Add(seeder);
-        await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), ct);
-        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), ct);
-        return seeder;
-    }
+    public Task<LibtorrentPeer> StartSeederAsync(string torrentPath, string savePath, int uploadLimit) =>
+        SuiteChecks.StartSeederAsync(torrentPath, savePath, uploadLimit, _disposables, TestContext.Current.CancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Suite is not null)
-        {
-            await Suite.DisposeAsync();
-        }
-        foreach (var d in Enumerable.Reverse(_disposables))
-        {
-            await d.DisposeAsync();
-        }
-        try
-        {
-            Directory.Delete(Work, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
+    public async ValueTask DisposeAsync() => await SuiteChecks.CleanUpAsync(Suite, _disposables, Work);
 }
 
 /// <summary>Issue 14: the status is true (trackers, peers through the Gateway), and a replica that lost a torrent is fenced.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorrentEdge.AppHost.Tests;
+using TorrentEdge.Engine.InteropTests.Support;
 
 namespace TorrentEdge.EndToEnd.Tests.Support;
 
@@ -49,6 +50,51 @@ internal static class SuiteChecks
         }
         Assert.Fail($"no PeerWorker instance reports itself as {replicaId}: {suite.Describe()}");
         return null!;
+    }
+
+    /// <summary>
+    /// A libtorrent seeder of <paramref name="torrentPath"/> (at most <paramref name="uploadLimit"/> bytes a second, 0 for
+    /// none), added to <paramref name="started"/>; returns once it has announced (libtorrent announces a seed once its
+    /// files are checked, so the tracker hands it to the replicas) and seeds.
+    /// </summary>
+    public static async Task<LibtorrentPeer> StartSeederAsync(string torrentPath, string savePath, int uploadLimit, List<IAsyncDisposable> started,
+        CancellationToken ct)
+    {
+        var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
+        {
+            Seed = true,
+            TorrentPath = torrentPath,
+            SavePath = savePath,
+            UploadLimit = uploadLimit,
+            MaxLifetime = TimeSpan.FromMinutes(10),
+        }, ct);
+        started.Add(seeder);
+        await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), ct);
+        await seeder.WaitForSeedingAsync(TimeSpan.FromSeconds(30), ct);
+        return seeder;
+    }
+
+    /// <summary>
+    /// What every suite test does last: stops the suite, then what the test started besides it (seeders, trackers), the
+    /// latest first, and deletes its work folder (a file still held open leaves it for the machine's temp cleaning).
+    /// </summary>
+    public static async Task CleanUpAsync(SuiteApp? suite, IEnumerable<IAsyncDisposable> started, string work)
+    {
+        if (suite is not null)
+        {
+            await suite.DisposeAsync();
+        }
+        foreach (var d in started.Reverse())
+        {
+            await d.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>Compares two files in 1 MiB chunks.</summary>
