@@ -1,6 +1,5 @@
 using System.Net;
 using TorrentEdge.Engine.Connections;
-using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.LocalDiscovery;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Storage;
@@ -12,31 +11,15 @@ namespace TorrentEdge.Engine.Tests.LocalDiscovery;
 /// <summary>Local discovery in the engine: two engines in memory on one fake multicast group, public and private torrents.</summary>
 public sealed class LocalDiscoveryEngineTests() : TempFolderTest("te-lsd-")
 {
-    private async Task<(TorrentMetainfo Meta, byte[] Data)> TorrentAsync(bool isPrivate, CancellationToken ct)
-    {
-        var path = Path.Combine(Root, "make", isPrivate ? "private.bin" : "public.bin");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var data = new byte[150_001];
-        new Random(isPrivate ? 3 : 5).NextBytes(data);
-        await File.WriteAllBytesAsync(path, data, ct);
-        return (TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(path, new TorrentCreatorOptions { PieceLength = 16 * 1024, IsPrivate = isPrivate }, ct)), data);
-    }
+    private Task<(TorrentMetainfo Meta, byte[] Data)> TorrentAsync(bool isPrivate, CancellationToken ct) =>
+        EngineTestKit.SingleFileAsync(Path.Combine(Root, "make", isPrivate ? "private.bin" : "public.bin"), 150_001, isPrivate ? 3 : 5, ct, isPrivate: isPrivate);
 
-    private static ClientEngine Engine(InMemoryNetwork network, InMemoryPieceStoreFactory stores, FakeLsdBus bus, string listen, bool lsd = true)
-    {
-        var ep = IPEndPoint.Parse(listen);
-        return new ClientEngine(new EngineOptions
+    private static ClientEngine Engine(InMemoryNetwork network, InMemoryPieceStoreFactory stores, FakeLsdBus bus, string listen, bool lsd = true) =>
+        EngineTestKit.InMemory(network, stores, listen, o => o with
         {
-            ListenEndPoint = ep,
-            ListenerFactory = network,
-            ConnectionFactory = network.From(ep.Address),
-            PieceStores = stores,
-            DownloadDirectory = "/nonexistent-in-memory",
-            Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable,
             LocalDiscovery = lsd ? new LocalDiscoveryOptions { TickInterval = TimeSpan.FromMilliseconds(50) } : null,
-            LocalDiscoveryTransport = (_, _) => bus.Join(ep.Address),
+            LocalDiscoveryTransport = (_, _) => bus.Join(IPEndPoint.Parse(listen).Address),
         });
-    }
 
     [Fact]
     public async Task LocalDiscovery_LeecherAndSeederToldOfNoOne_FindEachOtherAndComplete()

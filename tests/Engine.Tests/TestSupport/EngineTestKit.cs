@@ -2,6 +2,7 @@ using System.Net;
 using TorrentEdge.Engine.Connections;
 using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Metainfo;
+using TorrentEdge.Engine.Storage;
 using TorrentEdge.Engine.Torrents;
 
 namespace TorrentEdge.Engine.Tests.TestSupport;
@@ -62,14 +63,34 @@ internal static class EngineTestKit
     }
 
     /// <summary>A single-file torrent of <paramref name="length"/> random bytes at <paramref name="path"/>.</summary>
-    public static async Task<(TorrentMetainfo Meta, byte[] Data)> SingleFileAsync(string path, int length, int seed, CancellationToken ct, int pieceLength = 16 * 1024)
+    public static async Task<(TorrentMetainfo Meta, byte[] Data)> SingleFileAsync(string path, int length, int seed, CancellationToken ct, int pieceLength = 16 * 1024,
+        bool isPrivate = false)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var data = new byte[length];
         new Random(seed).NextBytes(data);
         await File.WriteAllBytesAsync(path, data, ct);
-        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(path, new TorrentCreatorOptions { PieceLength = pieceLength }, ct));
+        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(path, new TorrentCreatorOptions { PieceLength = pieceLength, IsPrivate = isPrivate }, ct));
         return (meta, data);
+    }
+
+    /// <summary>
+    /// An engine on its own <paramref name="network"/> at <paramref name="listen"/>, storing in memory, plaintext, with
+    /// <paramref name="configure"/> applied (the peer-source tests: PEX, local discovery). Not started.
+    /// </summary>
+    public static ClientEngine InMemory(InMemoryNetwork network, InMemoryPieceStoreFactory stores, string listen, Func<EngineOptions, EngineOptions>? configure = null)
+    {
+        var ep = IPEndPoint.Parse(listen);
+        var options = new EngineOptions
+        {
+            ListenEndPoint = ep,
+            ListenerFactory = network,
+            ConnectionFactory = network.From(ep.Address),
+            PieceStores = stores,
+            DownloadDirectory = "/nonexistent-in-memory",
+            Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable,
+        };
+        return new ClientEngine(configure is null ? options : configure(options));
     }
 
     public static ClientEngine NewEngine(string? resume = null, int maxActive = 3, TimeProvider? time = null) =>

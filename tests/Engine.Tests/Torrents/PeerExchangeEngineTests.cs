@@ -1,6 +1,5 @@
 using System.Net;
 using TorrentEdge.Engine.Connections;
-using TorrentEdge.Engine.Creation;
 using TorrentEdge.Engine.Metainfo;
 using TorrentEdge.Engine.Protocol;
 using TorrentEdge.Engine.Storage;
@@ -12,31 +11,11 @@ namespace TorrentEdge.Engine.Tests.Torrents;
 /// <summary>PEX (BEP 11) in the torrent loop: engines in memory that learn of each other through it, private torrents that never use it, hostile PEX.</summary>
 public sealed class PeerExchangeEngineTests() : TempFolderTest("te-pex-")
 {
-    private async Task<(TorrentMetainfo Meta, byte[] Data)> TorrentAsync(bool isPrivate, CancellationToken ct)
-    {
-        var path = Path.Combine(Root, "make", isPrivate ? "private.bin" : "public.bin");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var data = new byte[200_003];
-        new Random(isPrivate ? 7 : 11).NextBytes(data);
-        await File.WriteAllBytesAsync(path, data, ct);
-        var meta = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(path, new TorrentCreatorOptions { PieceLength = 16 * 1024, IsPrivate = isPrivate }, ct));
-        return (meta, data);
-    }
+    private Task<(TorrentMetainfo Meta, byte[] Data)> TorrentAsync(bool isPrivate, CancellationToken ct) =>
+        EngineTestKit.SingleFileAsync(Path.Combine(Root, "make", isPrivate ? "private.bin" : "public.bin"), 200_003, isPrivate ? 7 : 11, ct, isPrivate: isPrivate);
 
-    private static ClientEngine Engine(InMemoryNetwork network, InMemoryPieceStoreFactory stores, string listen, bool seedsDial = true)
-    {
-        var ep = IPEndPoint.Parse(listen);
-        return new ClientEngine(new EngineOptions
-        {
-            ListenEndPoint = ep,
-            ListenerFactory = network,
-            ConnectionFactory = network.From(ep.Address),
-            PieceStores = stores,
-            DownloadDirectory = "/nonexistent-in-memory",
-            Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable,
-            SeedsDialPeers = seedsDial,
-        });
-    }
+    private static ClientEngine Engine(InMemoryNetwork network, InMemoryPieceStoreFactory stores, string listen, bool seedsDial = true) =>
+        EngineTestKit.InMemory(network, stores, listen, o => o with { SeedsDialPeers = seedsDial });
 
     /// <summary>
     /// A and B seed and B knows A; C is told only of B (A never dials anyone). Returns C's torrent and A's address, once C is connected to B.
