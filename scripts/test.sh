@@ -124,9 +124,10 @@ import glob, re, sys, xml.etree.ElementTree as ET
 from collections import defaultdict
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 # Skipped tests grouped by reason (one reason usually covers many: no MongoDB here), each group naming a few.
+reports = [(trx, ET.parse(trx).getroot()) for trx in sorted(glob.glob(sys.argv[1] + "/*.trx"))]
 skipped = defaultdict(list)
-for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
-    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
+for _, root in reports:
+    for r in root.iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
         reason = r.findtext("t:Output/t:ErrorInfo/t:Message", default="(no reason given)", namespaces=ns)
         skipped[reason.strip()].append(r.get("testName"))
 for reason, names in skipped.items():
@@ -136,8 +137,8 @@ for reason, names in skipped.items():
 # A failure's message often ends in the services' log: besides its head, the lines that say what went wrong or what the
 # Kafka group did, and the test's own timeline (its output), so that a failure seen only in CI explains itself.
 notable = re.compile(r"\b(warn|fail|crit|error|exception|partitions? |assigned|revoked|owning|giving up|rebalanc|outbox|published spec|started [0-9a-f]{40}|stopped [0-9a-f]{40})", re.I)
-for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
-    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+for trx, root in reports:
+    for r in root.iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
         message = (r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns) or "").strip().splitlines()
         trace = (r.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=ns) or "").strip().splitlines()
         output = (r.findtext("t:Output/t:StdOut", default="", namespaces=ns) or "").strip().splitlines()

@@ -61,16 +61,7 @@ public sealed class LiveEventsTests
             await MkTorrent.CreateAsync(good.ContentPath, goodTorrent + ".tmp", [tracker.HttpAnnounceUrl.ToString()], 18, Ct);
             File.Move(goodTorrent + ".tmp", goodTorrent, overwrite: true);
             Assert.Equal(goodHash, InfoHashOf(goodTorrent));
-            var seeder = await LibtorrentPeer.StartAsync(new LibtorrentOptions
-            {
-                Seed = true,
-                TorrentPath = goodTorrent,
-                SavePath = seeds,
-                UploadLimit = SeederRate,
-                MaxLifetime = TimeSpan.FromMinutes(10),
-            }, Ct);
-            disposables.Add(seeder);
-            await seeder.WaitForAlertAsync("tracker_reply_alert", TimeSpan.FromSeconds(30), Ct);
+            await SuiteChecks.StartSeederAsync(goodTorrent, seeds, SeederRate, disposables, Ct);
 
             await suite.WaitUntilHealthyAsync(workers: 1, TimeSpan.FromSeconds(180), Ct);
             var gateway = suite.GatewayUrl;

@@ -81,14 +81,13 @@ internal static class EngineTestKit
     public static ClientEngine InMemory(InMemoryNetwork network, InMemoryPieceStoreFactory stores, string listen, Func<EngineOptions, EngineOptions>? configure = null)
     {
         var ep = IPEndPoint.Parse(listen);
-        var options = new EngineOptions
+        var options = Plaintext with
         {
             ListenEndPoint = ep,
             ListenerFactory = network,
             ConnectionFactory = network.From(ep.Address),
             PieceStores = stores,
             DownloadDirectory = "/nonexistent-in-memory",
-            Encryption = TorrentEdge.Engine.Encryption.EncryptionPolicy.Disable,
         };
         return new ClientEngine(configure is null ? options : configure(options));
     }
