@@ -139,30 +139,48 @@ public sealed class HttpTrackerClient : ITrackerClient
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
-        byte[] body;
-        HttpStatusCode status;
-        try
+        byte[] body = [];
+        var status = default(HttpStatusCode);
+        // A connection reset before any answer is tried once more: opentracker now and then resets a fresh connection
+        // under load (seen in the interop tests, 2 runs in 12), and a GET announce or scrape repeated is harmless.
+        for (var attempt = 1; attempt <= 2; attempt++)
         {
-            using var req = new HttpRequestMessage(HttpMethod.Get, uri);
-            // Announces are minutes apart, and trackers such as opentracker close the connection after
-            // answering without saying so: a pooled connection reused later was reset mid-request.
-            req.Headers.ConnectionClose = true;
-            using var resp = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            status = resp.StatusCode;
-            if (resp.Content.Headers.ContentLength > MaxResponseBytes) throw new TrackerException(TrackerErrorKind.InvalidResponse, "The tracker's answer is too large.");
-            using var stream = await resp.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            body = await ReadLimitedAsync(stream, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TrackerException(TrackerErrorKind.Timeout, $"No answer from {Uri.Host} within {_timeout.TotalSeconds:0} s.");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new TrackerException(TrackerErrorKind.Network, $"Cannot reach {Uri.Host}: {e.Message}", e);
+            try
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Get, uri);
+                // Announces are minutes apart, and trackers such as opentracker close the connection after
+                // answering without saying so: a pooled connection reused later was reset mid-request.
+                req.Headers.ConnectionClose = true;
+                using var resp = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                status = resp.StatusCode;
+                if (resp.Content.Headers.ContentLength > MaxResponseBytes) throw new TrackerException(TrackerErrorKind.InvalidResponse, "The tracker's answer is too large.");
+                using var stream = await resp.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                body = await ReadLimitedAsync(stream, timeout.Token).ConfigureAwait(false);
+                break;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TrackerException(TrackerErrorKind.Timeout, $"No answer from {Uri.Host} within {_timeout.TotalSeconds:0} s.");
+            }
+            catch (HttpRequestException e) when (attempt == 1 && IsConnectionReset(e))
+            {
+            }
+            catch (HttpRequestException e)
+            {
+                throw new TrackerException(TrackerErrorKind.Network, $"Cannot reach {Uri.Host}: {e.Message}", e);
+            }
         }
 
         return ParseBody(body, status, Uri.Host);
+    }
+
+    private static bool IsConnectionReset(HttpRequestException e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset }) return true;
+        }
+        return false;
     }
 
     /// <summary>

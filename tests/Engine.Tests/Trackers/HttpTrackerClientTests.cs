@@ -56,6 +56,47 @@ public class HttpTrackerClientTests
     }
 
     [Fact]
+    public async Task AnnounceAsync_ConnectionResetOnce_TriedAgainAndAnswered()
+    {
+        var calls = 0;
+        var handler = new FakeHandler((_, _) => ++calls == 1
+            ? throw new HttpRequestException("reset", new IOException("reset", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)))
+            : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(new BDictionary { { "interval", new BInteger(900) } }.Encode()) }));
+        var client = new HttpTrackerClient(new Uri("http://t.example/announce"), new HttpClient(handler));
+
+        var response = await client.AnnounceAsync(Request(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(TimeSpan.FromSeconds(900), response.Interval);
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_ConnectionResetTwice_NetworkErrorAfterTheSecondTry()
+    {
+        var handler = new FakeHandler((_, _) =>
+            throw new HttpRequestException("reset", new IOException("reset", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset))));
+        var client = new HttpTrackerClient(new Uri("http://t.example/announce"), new HttpClient(handler));
+
+        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Equal(TrackerErrorKind.Network, e.Kind);
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
+    [Fact]
+    public async Task AnnounceAsync_ConnectionRefused_NotTriedAgain()
+    {
+        var handler = new FakeHandler((_, _) =>
+            throw new HttpRequestException("refused", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)));
+        var client = new HttpTrackerClient(new Uri("http://t.example/announce"), new HttpClient(handler));
+
+        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Equal(TrackerErrorKind.Network, e.Kind);
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
     public async Task AnnounceAndScrape_AskTheTrackerToCloseTheConnection()
     {
         var (client, handler) = Create("http://t.example/announce", new BDictionary { { "interval", new BInteger(900) }, { "files", new BDictionary() } }.Encode());
