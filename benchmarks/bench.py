@@ -338,6 +338,11 @@ def lt_port(log):
     return None
 
 
+def lt_uploaded(log):
+    """Payload bytes a libtorrent peer had uploaded at its last status line (its lt_peer.py log)."""
+    return next((e.get("up", 0) for e in reversed(lt_events(log)) if e.get("event") == "status"), 0)
+
+
 def cli_listening(log):
     m = re.search(r"^listening \S*:(\d+)$", read(log), re.M)
     return int(m.group(1)) if m else None
@@ -611,12 +616,17 @@ def run_seeding(cfg, payloads, leechers=1):
                                  "leecher from %s seeder" % who, p)
                     wall = time.monotonic() - t0
                     cpu = proc_cpu_seconds(sp.pid) - cpu0
+                    # What the leechers spent, and what they passed each other (PEX lets them meet): on two cores the
+                    # leechers' CPU bounds the rate any seeder can reach.
+                    leech_cpu = sum(proc_cpu_seconds(p.pid) for p in ps)
+                    traded = sum(lt_uploaded(log) for log in llogs)
                     for p in ps:
                         stop(p)
                     err = next((e for e in (verify(pl["dir"], out) for out in outs) if e), None)
                     total = cfg.size * leechers
                     r = {"client": who, "wall": wall, "mibps": total / MiB / wall, "cpu": cpu,
-                         "cpu_per_gib": cpu / (total / GiB), "error": err, "load": os.getloadavg()[0]}
+                         "cpu_per_gib": cpu / (total / GiB), "leech_cpu_per_gib": leech_cpu / (total / GiB),
+                         "traded_mib": traded / MiB, "error": err, "load": os.getloadavg()[0]}
                     cfg.loads.append(r["load"])
                 except RuntimeError as e:
                     for p in ps:
@@ -626,7 +636,8 @@ def run_seeding(cfg, payloads, leechers=1):
                     shutil.rmtree(out, ignore_errors=True)
                 rows.append(r)
                 print("[%s run %d] %-15s %s" % (tag, run + 1, who, "FAILED: " + r["error"] if "wall" not in r else
-                                                "%.1f MiB/s, seeder CPU %.2f s, load %.1f%s" % (r["mibps"], r["cpu"], r["load"], ", verified" if not r["error"] else " VERIFY FAILED " + r["error"])),
+                                                "%.1f MiB/s, seeder CPU %.2f s, leechers %.2f CPU s per GiB, %.0f MiB among themselves, load %.1f%s" % (
+                                                    r["mibps"], r["cpu"], r["leech_cpu_per_gib"], r["traded_mib"], r["load"], ", verified" if not r["error"] else " VERIFY FAILED " + r["error"])),
                       flush=True)
     finally:
         for p in seeders.values():
@@ -634,15 +645,17 @@ def run_seeding(cfg, payloads, leechers=1):
     title = ("Seeding to a libtorrent leecher, single file (%s), median of %d" % (human(cfg.size), cfg.runs)) if leechers == 1 else \
         ("Seeding to %d libtorrent leechers at once, single file (%s each), median of %d" % (leechers, human(cfg.size), cfg.runs))
     lines = ["### " + title, "",
-             "| seeder | ok runs | MiB/s%s | seeder CPU s per GiB |" % (" (all leechers)" if leechers > 1 else ""), "|---|---|---|---|"]
+             "| seeder | ok runs | MiB/s%s | seeder CPU s per GiB | leechers' CPU s per GiB | MiB the leechers passed each other |"
+             % (" (all leechers)" if leechers > 1 else ""), "|---|---|---|---|---|---|"]
     med = {}
     for who in who_all:
         ok = [r for r in rows if r["client"] == who and not r.get("error")]
         med[who] = (median([r["mibps"] for r in ok]), median([r["cpu_per_gib"] for r in ok]))
         name = {"libtorrent": "libtorrent (default)", "libtorrent-high": "libtorrent (high_performance_seed)",
                 "ours-b": "ours, build b (--cli-b)"}.get(who, who)
-        lines.append("| %s | %d/%d | %s | %s |" % (name, len(ok), len([r for r in rows if r["client"] == who]),
-                                                 fmt(med[who][0]), fmt(med[who][1], "%.2f")))
+        lines.append("| %s | %d/%d | %s | %s | %s | %s |" % (
+            name, len(ok), len([r for r in rows if r["client"] == who]), fmt(med[who][0]), fmt(med[who][1], "%.2f"),
+            fmt(median([r["leech_cpu_per_gib"] for r in ok]), "%.2f"), fmt(median([r["traded_mib"] for r in ok]), "%.0f")))
     cfg.summary[tag] = med
     target = 1.0 if leechers == 1 else 1.2
     for ref in ("libtorrent", "libtorrent-high"):
@@ -991,7 +1004,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=None, help="seconds allowed per transfer (default 300)")
     ap.add_argument("--max-minutes", type=float, default=None, help="the whole run stops starting new transfers after this (default 90)")
     ap.add_argument("--cases", default="download,seeding,swarm,recheck,scale",
-                    help="download, seeding, swarm (4 seeders to one leecher, one seeder to 4 leechers), recheck, scale")
+                    help="download, seeding, swarm (4 seeders to one leecher, one seeder to 4 leechers; swarm-download or swarm-seeding for one half), recheck, scale")
     ap.add_argument("--seeders", default="default,high",
                     help="libtorrent seeders in the download and swarm cases: default settings, high_performance_seed()")
     ap.add_argument("--swarm-size", type=int, default=4, help="seeders / leechers in the swarm case")
@@ -1026,15 +1039,18 @@ def main():
     try:
         cases = cfg.cases.split(",")
         limits = machine_limits(cfg)
-        payloads = prepare_payloads(cfg.work, cfg.size) if {"download", "seeding", "swarm", "recheck"} & set(cases) else None
-        if "download" in cases or "swarm" in cases:
+        payloads = prepare_payloads(cfg.work, cfg.size) if {"download", "seeding", "swarm", "swarm-download", "swarm-seeding", "recheck"} & set(cases) else None
+        # "swarm" is both halves; "swarm-download" and "swarm-seeding" run one of them.
+        swarm_download = "swarm" in cases or "swarm-download" in cases
+        swarm_seeding = "swarm" in cases or "swarm-seeding" in cases
+        if "download" in cases or swarm_download:
             tracker = Tracker(cfg.work, [info_hash(p["torrent"]) for p in payloads.values()])
             try:
                 print("opentracker on %s (pid %d)" % (tracker.announce, tracker.proc.pid), flush=True)
                 if "download" in cases:
                     sections += run_downloads(cfg, payloads, tracker.announce, cfg.layouts.split(","), cfg.clients.split(","),
                                               cfg.seeders.split(","))
-                if "swarm" in cases:
+                if swarm_download:
                     sections += run_downloads(cfg, payloads, tracker.announce, cfg.layouts.split(","),
                                               [c for c in cfg.clients.split(",") if c in ("ours", "libtorrent", "ours-b")],
                                               cfg.seeders.split(","), count=cfg.swarm_size)
@@ -1042,7 +1058,7 @@ def main():
                 stop(tracker.proc)
         if "seeding" in cases:
             sections.append(run_seeding(cfg, payloads))
-        if "swarm" in cases:
+        if swarm_seeding:
             sections.append(run_seeding(cfg, payloads, leechers=cfg.swarm_size))
         if "recheck" in cases:
             sections.append(run_recheck(cfg, payloads))

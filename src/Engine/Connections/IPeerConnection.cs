@@ -28,4 +28,12 @@ public interface IPeerConnection : IAsyncDisposable
 
     /// <summary>Sends all of <paramref name="buffer"/>; throws if the connection is gone.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks the transport to complete a waiting receive only once <paramref name="bytes"/> bytes are waiting (TCP's
+    /// SO_RCVLOWAT; a closing peer still ends the wait at once); 1 is the usual "any data". The transport may hold a
+    /// lower mark than asked. Any thread may call it, and a receive already waiting sees the new value. False when the
+    /// transport has no such setting or refused it.
+    /// </summary>
+    bool TrySetReceiveLowWater(int bytes) => false;
 }

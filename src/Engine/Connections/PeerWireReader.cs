@@ -52,6 +52,14 @@ public sealed class PeerWireReader : IAsyncDisposable
     private int _receiveSize;
     private bool _completed;
     private bool _busy;
+    private long _buffered;
+    // Receive batching (ReceiveLowWater): the mark set on the connection, bytes of the current and the last window.
+    private int _lowWater = 1;
+    private int _lowWaterRetryIn;
+    private long _windowStart;
+    private long _windowBytes;
+    private long _recentBytes;
+    private long _receivedAtRelaxCheck;
 
     public PeerWireReader(IPeerConnection connection, FrameLimits limits, int minimumReceiveSize = 16 * 1024)
     {
@@ -70,6 +78,27 @@ public sealed class PeerWireReader : IAsyncDisposable
 
     /// <summary>Bytes received so far (for rate measurement).</summary>
     public long BytesReceived { get; private set; }
+
+    /// <summary>
+    /// Bytes the peer owes us (blocks requested and not arrived): set to batch receives while it streams blocks
+    /// (<see cref="ReceiveLowWater"/>); null leaves every receive waking at the first data.
+    /// </summary>
+    public Func<long>? BytesOwed { get; set; }
+
+    /// <summary>The receive low-water mark in force (1: none).</summary>
+    public int LowWater => Volatile.Read(ref _lowWater);
+
+    /// <summary>
+    /// The watchdog of receive batching (any thread; the torrent's tick calls it): when nothing arrived since its last
+    /// call while a batch was being waited for, the peer stopped short of it (it choked us, or dropped requests), so the
+    /// mark goes back to 1 and the bytes already there are read (a waiting receive wakes at once).
+    /// </summary>
+    public void RelaxLowWater()
+    {
+        var received = BytesReceived;
+        var idle = received == Interlocked.Exchange(ref _receivedAtRelaxCheck, received);
+        if (idle && Volatile.Read(ref _lowWater) > 1 && _connection.TrySetReceiveLowWater(1)) Volatile.Write(ref _lowWater, 1);
+    }
 
     /// <summary>Reads the 68-byte handshake; any bytes after it stay buffered for <see cref="ReadAsync"/>.</summary>
     public async ValueTask<HandshakeReadResult> ReadHandshakeAsync(CancellationToken cancellationToken)
@@ -138,6 +167,7 @@ public sealed class PeerWireReader : IAsyncDisposable
                     continue;
                 case FrameStatus.Incomplete:
                     _pipe.Reader.AdvanceTo(buffer.Start, end);
+                    _buffered = buffer.Length;
                     return handled > 0 ? PeerReadStatus.MessagesRead : null;
                 case FrameStatus.TooLarge:
                     _pipe.Reader.AdvanceTo(buffer.Start, end);
@@ -153,6 +183,7 @@ public sealed class PeerWireReader : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken)
     {
+        SetLowWater();
         if (!_busy)
         {
             // Wait for data with a zero-byte read before taking a buffer, so idle connections hold none
@@ -162,6 +193,7 @@ public sealed class PeerWireReader : IAsyncDisposable
         }
         var memory = _pipe.Writer.GetMemory(_receiveSize);
         var n = await _connection.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
+        CountRecent(n);
         _busy = n >= _minimumReceiveSize;
         // A peer that fills the buffer gets bigger receives (to MaximumReceiveSize): fewer system calls and
         // wake-ups per MiB at full speed; one that stops filling it goes back to the small size.
@@ -172,6 +204,37 @@ public sealed class PeerWireReader : IAsyncDisposable
         BytesReceived += n;
         await _pipe.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    // Before each receive: a batch while the peer streams blocks, any data otherwise. Not tied to the size of the last
+    // receive: the socket engine first tries each receive at once, which returns whatever little is there.
+    private void SetLowWater()
+    {
+        if (BytesOwed is not { } owed) return;
+        var wanted = ReceiveLowWater.Choose(owed(), _buffered, _recentBytes);
+        if (wanted == Volatile.Read(ref _lowWater)) return;
+        if (wanted > 1 && _lowWaterRetryIn > 0)
+        {
+            _lowWaterRetryIn--;
+            return;
+        }
+        if (_connection.TrySetReceiveLowWater(wanted)) Volatile.Write(ref _lowWater, wanted);
+        // Refused (no such setting): asked again 64 receives later, not at every one.
+        else if (wanted > 1) _lowWaterRetryIn = 64;
+    }
+
+    private void CountRecent(int n)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_windowStart, now);
+        if (elapsed >= ReceiveLowWater.Window)
+        {
+            // A window that ran long (a slow peer) counts at its rate over 10 ms.
+            _recentBytes = (long)(_windowBytes * (ReceiveLowWater.Window / elapsed));
+            _windowBytes = 0;
+            _windowStart = now;
+        }
+        _windowBytes += n;
     }
 
     /// <summary>Returns the buffers to the pool; does not dispose the connection.</summary>

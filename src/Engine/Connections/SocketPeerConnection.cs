@@ -97,6 +97,24 @@ public sealed class SocketPeerConnection : IPeerConnection
         }
     }
 
+    public bool TrySetReceiveLowWater(int bytes)
+    {
+        var socket = _socket;
+        if (socket is null || Volatile.Read(ref _disposed) != 0) return false;
+        try
+        {
+            // Linux grows the receive buffer to fit a low-water mark and, when it must, clamps the TCP window to the
+            // mark: so the mark is at most a quarter of the buffer (autotuned by then), which never needs that.
+            if (bytes > 1) bytes = Math.Min(bytes, socket.ReceiveBufferSize / 4);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater, Math.Max(1, bytes));
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return false;
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;

@@ -104,6 +104,9 @@ public sealed class EncryptedPeerConnection : IPeerConnection
         }
     }
 
+    // RC4 keeps the length of what it decrypts, so a mark on the wire is the same mark after decryption.
+    public bool TrySetReceiveLowWater(int bytes) => _inner.TrySetReceiveLowWater(bytes);
+
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
 
     public override string ToString() => $"{_inner} ({(IsEncrypted ? "rc4" : UsedHandshake ? "mse-plaintext" : "plaintext")})";

@@ -73,6 +73,8 @@ public sealed class OutgoingPeerConnection : IPeerConnection
 
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) => _current.ReceiveAsync(buffer, cancellationToken);
 
+    public bool TrySetReceiveLowWater(int bytes) => _current.TrySetReceiveLowWater(bytes);
+
     public ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) => _current.SendAsync(buffer, cancellationToken);
 
     public ValueTask DisposeAsync()

@@ -478,6 +478,7 @@ internal sealed class BlockExchange
         foreach (var p in _peers)
         {
             p.QueueDepth?.Tick();
+            p.RelaxReceiveBatching();
             if (p.Outstanding.Count > 0 && !p.Snubbed && _time.GetElapsedTime(p.LastBlockAt) > SnubAfter)
             {
                 // Snubbed: its requests and pieces go back to the picker for others; it gets one block at a time.

@@ -25,9 +25,14 @@ internal sealed class OutstandingRequests
     private readonly Lock _gate = new();
     private BlockRequest[] _blocks = new BlockRequest[64];
     private long[] _sentAt = new long[64];
+    private bool[] _arrived = new bool[64]; // admitted by the receive task, not yet removed by the loop
     private int _head;
     private int _tail; // exclusive; indices grow without wrapping and are masked on access
     private int _count;
+    // Where the last admitted block was: the receive task runs ahead of the loop, so the blocks it admitted are still
+    // outstanding ahead of the next one; looking from here keeps Admit O(1) instead of a scan over that lag.
+    private int _admitted;
+    private long _owedBytes;
     // Requests dropped on our side (cancelled, or forgotten when the peer choked, was snubbed or the picker was
     // reset) whose blocks may already be on the wire: that many blocks not outstanding are forgiven.
     private long _latePermitted;
@@ -41,6 +46,18 @@ internal sealed class OutstandingRequests
     }
 
     /// <summary>
+    /// Bytes of the outstanding requests whose blocks have not arrived yet: what the peer still owes us, unless it
+    /// chokes us or drops requests (receive task, to size its receives).
+    /// </summary>
+    public long OwedBytes
+    {
+        get
+        {
+            lock (_gate) return _owedBytes;
+        }
+    }
+
+    /// <summary>
     /// Whether a block that arrived may be stored (receive task). It stays outstanding: the loop removes it when it
     /// handles the block, and the piece buffer keeps only the first copy of a block.
     /// </summary>
@@ -48,7 +65,19 @@ internal sealed class OutstandingRequests
     {
         lock (_gate)
         {
-            if (IndexOf(block) >= 0) return BlockAdmission.Requested;
+            var k = IndexOf(block, Math.Max(_head, _admitted));
+            if (k < 0 && _admitted > _head) k = IndexOf(block, _head);
+            if (k >= 0)
+            {
+                _admitted = k;
+                var i = k & (_blocks.Length - 1);
+                if (!_arrived[i])
+                {
+                    _arrived[i] = true;
+                    _owedBytes -= block.Length;
+                }
+                return BlockAdmission.Requested;
+            }
             if (_latePermitted > 0)
             {
                 _latePermitted--;
@@ -66,7 +95,9 @@ internal sealed class OutstandingRequests
             var i = _tail++ & (_blocks.Length - 1);
             _blocks[i] = block;
             _sentAt[i] = sentAt;
+            _arrived[i] = false;
             _count++;
+            _owedBytes += block.Length;
         }
     }
 
@@ -116,7 +147,7 @@ internal sealed class OutstandingRequests
     // Under _gate.
     private bool RemoveCore(BlockRequest block, out long sentAt)
     {
-        var k = IndexOf(block);
+        var k = IndexOf(block, _head);
         if (k < 0)
         {
             sentAt = 0;
@@ -125,10 +156,11 @@ internal sealed class OutstandingRequests
         var mask = _blocks.Length - 1;
         var i = k & mask;
         sentAt = _sentAt[i];
+        if (!_arrived[i]) _owedBytes -= block.Length;
         _blocks[i] = default; // a hole (length 0 never matches a real request)
         _count--;
         while (_head < _tail && _blocks[_head & mask].Length == 0) _head++;
-        if (_head == _tail) _head = _tail = 0;
+        if (_head == _tail) _head = _tail = _admitted = 0;
         return true;
     }
 
@@ -137,14 +169,16 @@ internal sealed class OutstandingRequests
     {
         _latePermitted += _count;
         Array.Clear(_blocks);
-        _head = _tail = _count = 0;
+        _head = _tail = _count = _admitted = 0;
+        _owedBytes = 0;
     }
 
-    // Under _gate. Answers come in order, so the match is almost always at the head.
-    private int IndexOf(BlockRequest block)
+    // Under _gate. Answers come in order, so the match is almost always at the head (for the loop) or just past the
+    // last admitted block (for the receive task).
+    private int IndexOf(BlockRequest block, int from)
     {
         var mask = _blocks.Length - 1;
-        for (var k = _head; k < _tail; k++)
+        for (var k = from; k < _tail; k++)
             if (_blocks[k & mask] == block) return k;
         return -1;
     }
@@ -156,16 +190,19 @@ internal sealed class OutstandingRequests
         var size = _count * 2 > _blocks.Length ? _blocks.Length * 2 : _blocks.Length;
         var blocks = new BlockRequest[size];
         var sentAt = new long[size];
+        var arrived = new bool[size];
         var n = 0;
         for (var k = _head; k < _tail; k++)
         {
             if (_blocks[k & mask].Length == 0) continue;
             blocks[n] = _blocks[k & mask];
+            arrived[n] = _arrived[k & mask];
             sentAt[n++] = _sentAt[k & mask];
         }
         _blocks = blocks;
         _sentAt = sentAt;
-        _head = 0;
+        _arrived = arrived;
+        _head = _admitted = 0;
         _tail = n;
     }
 }

@@ -90,6 +90,12 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public BitField? PeerHave;
     public bool PeerHasAll;
     public readonly OutstandingRequests Outstanding = new();
+
+    private PeerWireReader? _reader;
+    private Func<long>? _bytesOwed;
+
+    /// <summary>Each tick (loop): a receive waiting for a batch the peer stopped short of is woken (<see cref="PeerWireReader.RelaxLowWater"/>).</summary>
+    public void RelaxReceiveBatching() => Volatile.Read(ref _reader)?.RelaxLowWater();
     /// <summary>Sizes the request pipeline from the measured rate and latency; set when the peer is registered.</summary>
     public RequestQueueDepth? QueueDepth;
     /// <summary>"reqq" from the peer's extension handshake: it drops requests beyond this many (0: not said).</summary>
@@ -206,6 +212,8 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             PeerId = h.PeerId;
             Extensions = h.Reserved.Intersect(ours.Reserved);
             reader.Limits = _torrent.FrameLimits;
+            reader.BytesOwed = _bytesOwed ??= () => Outstanding.OwedBytes;
+            Volatile.Write(ref _reader, reader);
             sender = SendLoopAsync(ct);
             uploader = UploadLoopAsync(ct);
             Volatile.Write(ref _lastReceiveTicks, _torrent.TimeProvider.NowMilliseconds());

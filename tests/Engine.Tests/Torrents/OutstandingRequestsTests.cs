@@ -74,6 +74,53 @@ public class OutstandingRequestsTests
     }
 
     [Fact]
+    public void Admit_AheadOfTheLoopAndOutOfOrder_FindsEveryOutstandingBlock()
+    {
+        var outstanding = new OutstandingRequests();
+        for (var i = 0; i < 10; i++) outstanding.Add(Block(i), i);
+
+        // The receive task admits blocks the loop has not removed yet, then one from behind them, then one again.
+        foreach (var i in new[] { 0, 1, 2, 6, 3, 9, 6 })
+            Assert.Equal(BlockAdmission.Requested, outstanding.Admit(Block(i)));
+        Assert.True(outstanding.Remove(Block(0), out _));
+        Assert.True(outstanding.Remove(Block(6), out _));
+        Assert.Equal(BlockAdmission.Requested, outstanding.Admit(Block(4)));
+        Assert.Equal(BlockAdmission.Unrequested, outstanding.Admit(Block(6)));
+        Assert.Equal(BlockAdmission.Unrequested, outstanding.Admit(Block(10)));
+        // After a grow compacts the ring, blocks before and after the old position are still found.
+        for (var i = 10; i < 200; i++) outstanding.Add(Block(i), i);
+        Assert.Equal(BlockAdmission.Requested, outstanding.Admit(Block(1)));
+        Assert.Equal(BlockAdmission.Requested, outstanding.Admit(Block(150)));
+        Assert.Equal(BlockAdmission.Requested, outstanding.Admit(Block(5)));
+    }
+
+    [Fact]
+    public void OwedBytes_CountsRequestsWhoseBlocksHaveNotArrived()
+    {
+        const int b = BlockRequest.StandardBlockLength;
+        var outstanding = new OutstandingRequests();
+        for (var i = 0; i < 6; i++) outstanding.Add(Block(i), i);
+        Assert.Equal(6 * b, outstanding.OwedBytes);
+
+        // Arrived (admitted twice, counted once), then removed by the loop: owed once less.
+        outstanding.Admit(Block(0));
+        outstanding.Admit(Block(0));
+        Assert.Equal(5 * b, outstanding.OwedBytes);
+        outstanding.Remove(Block(0), out _);
+        Assert.Equal(5 * b, outstanding.OwedBytes);
+        // Rejected or cancelled before arriving: no longer owed.
+        outstanding.Remove(Block(2), out _);
+        outstanding.Cancel(Block(3));
+        Assert.Equal(3 * b, outstanding.OwedBytes);
+        // A grow keeps what arrived.
+        outstanding.Admit(Block(4));
+        for (var i = 6; i < 100; i++) outstanding.Add(Block(i), i);
+        Assert.Equal(96 * b, outstanding.OwedBytes);
+        outstanding.Clear();
+        Assert.Equal(0, outstanding.OwedBytes);
+    }
+
+    [Fact]
     public void TryCopy_SecondCopyOfABlock_RefusedFirstBytesKept()
     {
         var piece = new ActivePiece(0, 2 * BlockRequest.StandardBlockLength, BlockRequest.StandardBlockLength);
