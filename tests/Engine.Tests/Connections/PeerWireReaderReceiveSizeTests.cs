@@ -47,21 +47,6 @@ public class PeerWireReaderReceiveSizeTests
         }
     }
 
-    private static byte[] Blocks(int count)
-    {
-        const int block = BlockRequest.StandardBlockLength;
-        var stream = new byte[count * (13 + block)];
-        for (var i = 0; i < count; i++)
-        {
-            var m = stream.AsSpan(i * (13 + block));
-            BinaryPrimitives.WriteInt32BigEndian(m, 9 + block);
-            m[4] = (byte)MessageId.Piece;
-            BinaryPrimitives.WriteInt32BigEndian(m[5..], i / 64);
-            BinaryPrimitives.WriteInt32BigEndian(m[9..], i % 64 * block);
-        }
-        return stream;
-    }
-
     private static byte[] Haves(int count)
     {
         var stream = new byte[count * 9];
@@ -85,7 +70,7 @@ public class PeerWireReaderReceiveSizeTests
     [Fact]
     public async Task ReadAsync_PeerFillingEveryReceive_GrowsToTheMaximumWithoutZeroByteWaits()
     {
-        var connection = new RecordingConnection(Blocks(256), maxPerRead: int.MaxValue);
+        var connection = new RecordingConnection(WireStreams.Pieces(256), maxPerRead: int.MaxValue);
 
         Assert.Equal(256, await ReadToEndAsync(connection));
 

@@ -34,21 +34,6 @@ public class ReceiveLowWaterTests
         }
     }
 
-    private static byte[] Pieces(int count)
-    {
-        const int block = BlockRequest.StandardBlockLength;
-        var stream = new byte[count * (13 + block)];
-        for (var i = 0; i < count; i++)
-        {
-            var m = stream.AsSpan(i * (13 + block));
-            BinaryPrimitives.WriteInt32BigEndian(m, 9 + block);
-            m[4] = (byte)MessageId.Piece;
-            BinaryPrimitives.WriteInt32BigEndian(m[5..], i / 64);
-            BinaryPrimitives.WriteInt32BigEndian(m[9..], i % 64 * block);
-        }
-        return stream;
-    }
-
     [Fact]
     public async Task Socket_PeerStreamsThenStopsShortOfTheBatch_ReceiveWaitsUntilTheWatchdogLetsItGo()
     {
@@ -64,7 +49,7 @@ public class ReceiveLowWaterTests
         var counter = new Counter();
 
         // 4 MiB of blocks in 64 bursts over at least 64 ms, read as they come: the reader learns the peer streams.
-        var chunk = Pieces(16);
+        var chunk = WireStreams.Pieces(16);
         var sending = Task.Run(async () =>
         {
             for (var i = 0; i < 16; i++)
