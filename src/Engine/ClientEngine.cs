@@ -438,7 +438,7 @@ public sealed class ClientEngine : IAsyncDisposable, ITorrentHost
             if (negotiated is not null)
             {
                 connection = negotiated;
-                reader = new PeerWireReader(connection, FrameLimits.Default);
+                reader = new PeerWireReader(connection, FrameLimits.Default) { Clock = TimeProvider };
             }
             var result = reader is null ? default : await reader.ReadHandshakeAsync(timeout.Token).ConfigureAwait(false);
             Interlocked.Decrement(ref _pendingIncoming);

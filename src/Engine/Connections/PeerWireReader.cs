@@ -85,6 +85,9 @@ public sealed class PeerWireReader : IAsyncDisposable
     /// </summary>
     public Func<long>? BytesOwed { get; set; }
 
+    /// <summary>The clock of the 10 ms rate window behind receive batching (the engine's own, in the engine).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>The receive low-water mark in force (1: none).</summary>
     public int LowWater => Volatile.Read(ref _lowWater);
 
@@ -225,8 +228,8 @@ public sealed class PeerWireReader : IAsyncDisposable
 
     private void CountRecent(int n)
     {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_windowStart, now);
+        var now = Clock.GetTimestamp();
+        var elapsed = Clock.GetElapsedTime(_windowStart, now);
         if (elapsed >= ReceiveLowWater.Window)
         {
             // A window that ran long (a slow peer) counts at its rate over 10 ms.

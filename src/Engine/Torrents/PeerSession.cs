@@ -186,7 +186,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
                 {
                     ReleaseHalfOpenSlot();
                 }
-                reader = new PeerWireReader(Connection, FrameLimits.Default);
+                reader = new PeerWireReader(Connection, FrameLimits.Default) { Clock = _torrent.TimeProvider };
             }
             var hs = ArrayPool<byte>.Shared.Rent(Handshake.Length);
             try
