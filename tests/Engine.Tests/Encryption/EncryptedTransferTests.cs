@@ -38,13 +38,14 @@ public sealed class EncryptedTransferTests() : TempFolderTest("te-mse-")
     {
         var ct = TestContext.Current.CancellationToken;
         await using var seeder = NewEngine(EncryptionPolicy.Require);
-        await using var leecher = NewEngine(EncryptionPolicy.Require);
+        // Slowed to about 2 s, so both sides report the connection before the finished leecher drops it (seed to seed):
+        // at full speed the 300 KB took less than a status update, and the leecher's count was sometimes read after it.
+        await using var leecher = EngineTestKit.NewEngine(o => o with { Encryption = EncryptionPolicy.Require, DownloadRateLimit = 150_000 });
         var (s, t, data, _) = await SetUpAsync(seeder, leecher, ct);
 
         Dial(t, seeder, EncryptionPolicy.Require);
-        await EngineTestKit.WaitForAsync(s, x => x.Peers == 1, ct);
-        Assert.Equal(1, s.Status.EncryptedPeers);
-        Assert.Equal(1, t.Status.EncryptedPeers);
+        await EngineTestKit.WaitForAsync(s, x => x.Peers == 1 && x.EncryptedPeers == 1, ct);
+        await EngineTestKit.WaitForAsync(t, x => x.Peers == 1 && x.EncryptedPeers == 1, ct);
         await EngineTestKit.WaitForAsync(t, x => x.State == TorrentState.Seeding, ct);
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(Root, "leech", "a.bin"), ct));
     }
