@@ -92,7 +92,6 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
     public readonly OutstandingRequests Outstanding = new();
 
     private PeerWireReader? _reader;
-    private Func<long>? _bytesOwed;
 
     /// <summary>Each tick (loop): a receive waiting for a batch the peer stopped short of is woken (<see cref="PeerWireReader.RelaxLowWater"/>).</summary>
     public void RelaxReceiveBatching() => Volatile.Read(ref _reader)?.RelaxLowWater();
@@ -212,7 +211,7 @@ internal sealed class PeerSession : IPeerMessageHandler, IChokePeer, IPieceReque
             PeerId = h.PeerId;
             Extensions = h.Reserved.Intersect(ours.Reserved);
             reader.Limits = _torrent.FrameLimits;
-            reader.BytesOwed = _bytesOwed ??= () => Outstanding.OwedBytes;
+            reader.BytesOwed = () => Outstanding.OwedBytes;
             Volatile.Write(ref _reader, reader);
             sender = SendLoopAsync(ct);
             uploader = UploadLoopAsync(ct);
